@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module graph (see DESIGN.md section 2): dependencies point inward.
+// CLibUV <- UV <- HTTP <- App <- tributary;  EventStore <- App.
+// Only UV imports CLibUV; HTTP knows no domain; EventStore knows no HTTP.
+let package = Package(
+    name: "Tributary",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tributary", targets: ["tributary"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibUV",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]
+        ),
+        .target(name: "UV", dependencies: ["CLibUV"]),
+        .target(name: "HTTP", dependencies: ["UV"]),
+        .target(name: "EventStore"),
+        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore"]),
+        .executableTarget(
+            name: "tributary",
+            dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Helper binary for scripts/crash-test and scripts/bench-store (not shipped).
+        .executableTarget(name: "tributary-store-tool", dependencies: ["EventStore"], path: "Sources/StoreTool"),
+        .testTarget(name: "UVTests", dependencies: ["UV"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "UV"]),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "HTTP", "UV", "EventStore"]),
+    ],
+    // Callback-driven libuv code and a dedicated writer thread do not fit Swift 6's
+    // strict-sendability model without wrapping every handle; the loop-confinement
+    // rules of DESIGN.md section 3 are enforced by design and tests instead.
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,4 @@
+import HTTP
+import UV
+import EventStore
+public enum AppModule {}

@@ -1,0 +1,2 @@
+// EventStore module: see the issue for the contract.
+public enum EventStoreModule {}

@@ -1,0 +1,2 @@
+import EventStore
+print("store tool")

@@ -1,0 +1,3 @@
+import Testing
+@testable import App
+@Test func placeholderApp() { #expect(Bool(true)) }

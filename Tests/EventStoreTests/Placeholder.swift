@@ -1,0 +1,3 @@
+import Testing
+@testable import EventStore
+@Test func placeholderEventStore() { #expect(Bool(true)) }

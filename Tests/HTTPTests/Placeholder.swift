@@ -1,0 +1,3 @@
+import Testing
+@testable import HTTP
+@Test func placeholderHTTP() { #expect(Bool(true)) }

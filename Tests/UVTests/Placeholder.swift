@@ -1,0 +1,3 @@
+import Testing
+@testable import UV
+@Test func placeholderUV() { #expect(Bool(true)) }
