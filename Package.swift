@@ -22,16 +22,29 @@ let package = Package(
         .target(name: "UV", dependencies: ["CLibUV"]),
         .target(name: "HTTP", dependencies: ["UV"]),
         .target(name: "EventStore"),
-        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore"]),
+        .target(name: "CQRS", dependencies: ["EventStore"]),
+        // The public-event contract: the only thing the services share.
+        .target(name: "PublicEvents"),
+        .target(name: "Customers", dependencies: ["CQRS", "EventStore", "PublicEvents"]),
+        .target(name: "Orders", dependencies: ["CQRS", "EventStore", "PublicEvents"]),
+        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "PublicEvents", "Customers", "Orders"]),
         .executableTarget(
             name: "tributary",
             dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Helper binary for scripts/crash-test and scripts/bench-store (not shipped).
-        .executableTarget(name: "tributary-store-tool", dependencies: ["EventStore"], path: "Sources/StoreTool"),
+        .executableTarget(
+            name: "tributary-store-tool",
+            dependencies: ["EventStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/StoreTool"
+        ),
         .testTarget(name: "UVTests", dependencies: ["UV"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "UV"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
+        .testTarget(name: "CQRSTests", dependencies: ["CQRS", "EventStore"]),
+        .testTarget(name: "CustomersTests", dependencies: ["Customers", "CQRS", "EventStore", "PublicEvents"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "OrdersTests", dependencies: ["Orders", "CQRS", "EventStore", "PublicEvents"]),
         .testTarget(name: "AppTests", dependencies: ["App", "HTTP", "UV", "EventStore"]),
     ],
     // Callback-driven libuv code and a dedicated writer thread do not fit Swift 6's

@@ -1,0 +1,67 @@
+import CQRS
+import EventStore
+import HTTP
+
+/// THE mapping from the runtime's and the domain's errors to HTTP problems
+/// (DESIGN.md section 5). Transport-level errors are mapped by `Problem.from` in HTTP.
+enum ErrorMapping {
+    static func problem(for error: CommandError) -> Problem {
+        switch error {
+        case .domain(let domain):
+            return problem(for: domain)
+        case let .versionMismatch(stream, expected, actual):
+            var headers = HTTPHeaders()
+            headers.add(name: "ETag", value: EntityTag.forVersion(actual))
+            return Problem(status: 412, type: ProblemType.uri("version-mismatch"), title: "Version mismatch",
+                           detail: "If-Match expected version \(expected.value) of '\(stream)', but it is at \(actual.map { String($0.value) } ?? "no version (it does not exist)").",
+                           extensions: ["expectedVersion": .int(Int(expected.value)),
+                                        "actualVersion": actual.map { .int(Int($0.value)) } ?? .null],
+                           headers: headers)
+        case let .streamAlreadyExists(stream, actual):
+            return Problem(status: 409, type: ProblemType.uri("already-exists"), title: "Already exists",
+                           detail: "'\(stream)' already exists (version \(actual.value)).")
+        case .idempotencyKeyReused(let key):
+            return Problem(status: 422, type: ProblemType.uri("idempotency-key-reused"), title: "Idempotency key reused",
+                           detail: "Idempotency-Key '\(key)' was already used with a different request; use a new key for a new request.")
+        case .alreadyApplied(let key):
+            return Problem(status: 422, type: ProblemType.uri("idempotency-key-expired"), title: "Already applied",
+                           detail: "A request with Idempotency-Key '\(key)' was applied before and its response is no longer retained.")
+        case let .tooManyConflicts(stream, attempts):
+            var headers = HTTPHeaders()
+            headers.add(name: "Retry-After", value: "1")
+            return Problem(status: 503, type: ProblemType.uri("contention"), title: "Too much contention",
+                           detail: "'\(stream)' changed concurrently \(attempts) times while deciding; retry.", headers: headers)
+        case let .corruptState(stream, _):
+            return Problem(status: 500, type: ProblemType.uri("corrupt-state"), title: "Internal error",
+                           detail: "Stored state of '\(stream)' could not be read; the operator has been told.")
+        case .store(let storeError):
+            return problem(for: storeError)
+        }
+    }
+
+    static func problem(for error: DomainError) -> Problem {
+        let status: Int
+        switch error.kind {
+        case .validation: status = 422
+        case .conflict: status = 409
+        case .notFound: status = 404
+        }
+        var extensions: [String: JSONValue] = ["code": .string(error.code)]
+        if !error.fieldErrors.isEmpty {
+            extensions["errors"] = .array(error.fieldErrors.map {
+                .object(["field": .string($0.field), "code": .string($0.code), "message": .string($0.message)])
+            })
+        }
+        return Problem(status: status, type: ProblemType.uri(error.code), title: HTTPStatus.reasonPhrase(status),
+                       detail: error.message, extensions: extensions)
+    }
+
+    /// A store that cannot take writes is the server's condition, not the client's: 503 with
+    /// `Retry-After`, and the problem says why (disk full, I/O error).
+    static func problem(for error: EventStoreError) -> Problem {
+        var headers = HTTPHeaders()
+        headers.add(name: "Retry-After", value: "5")
+        return Problem(status: 503, type: ProblemType.uri("store-unavailable"), title: "Store unavailable",
+                       detail: "The event store cannot accept writes: \(error).", headers: headers)
+    }
+}

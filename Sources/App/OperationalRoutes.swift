@@ -1,0 +1,106 @@
+import EventStore
+import Foundation
+import HTTP
+
+/// `GET /health`, `GET /ready` and `GET /metrics`.
+enum OperationalRoutes {
+    static func install(on router: Router, stores: StoreSet, services: @escaping () -> Services?,
+                        registry: MetricsRegistry, runtimeMetrics: RuntimeMetrics) {
+        router.get("/health") { _, responder in
+            responder.respond(healthResponse(stores: stores, services: services()))
+        }
+        router.get("/ready") { _, responder in
+            let ready = services()?.isReady ?? false
+            let body: JSONValue = ["ready": .bool(ready)]
+            responder.respond(json(body, status: ready ? 200 : 503))
+        }
+        router.get("/metrics") { _, responder in
+            runtimeMetrics.update(stores: stores, services: services())
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: MetricsRegistry.contentType)
+            responder.respond(HTTPResponse(status: 200, headers: headers, body: Array(registry.render().utf8)))
+        }
+    }
+
+    /// Liveness plus the state of every store and runtime component. 200 while everything
+    /// works; 503 (same JSON report) when a store refuses appends or a component has stopped,
+    /// so a failed projection is never a silent stall.
+    static func healthResponse(stores: StoreSet, services: Services?) -> HTTPResponse {
+        var storeStatus: [String: JSONValue] = [:]
+        for (name, store) in stores.stores {
+            var entry: [String: JSONValue] = ["lastPosition": .int(Int(store.lastPosition.value))]
+            switch store.health {
+            case .healthy:
+                entry["status"] = "healthy"
+            case .unhealthy(let reason):
+                entry["status"] = "unhealthy"
+                entry["reason"] = .string(reason)
+            }
+            storeStatus[name] = .object(entry)
+        }
+        let components = services?.components ?? []
+        let healthy = stores.allHealthy && components.allSatisfy(\.healthy)
+        let body: JSONValue = [
+            "status": healthy ? "ok" : "degraded",
+            "ready": .bool(services?.isReady ?? false),
+            "stores": .object(storeStatus),
+            "components": .array(components.map { c in
+                var o: [String: JSONValue] = ["service": .string(c.service), "kind": .string(c.kind), "name": .string(c.name),
+                                              "status": .string(c.status), "position": .int(Int(c.position)),
+                                              "lag": .int(Int(c.lag)), "healthy": .bool(c.healthy)]
+                if let e = c.error { o["error"] = .string(e) }
+                return .object(o)
+            }),
+        ]
+        var response = json(body, status: healthy ? 200 : 503)
+        response.headers.add(name: "Cache-Control", value: "no-store")
+        return response
+    }
+
+    static func json(_ value: JSONValue, status: Int) -> HTTPResponse {
+        var bytes: [UInt8] = []
+        value.write(into: &bytes)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        return HTTPResponse(status: status, headers: headers, body: bytes)
+    }
+}
+
+/// Store and runtime gauges for `/metrics`, refreshed at scrape time.
+final class RuntimeMetrics {
+    private let appends, events, batches, fsyncs, bytes, position, healthy: Gauge
+    private let componentPosition, componentLag, componentHealthy: Gauge
+
+    init(registry: MetricsRegistry) {
+        appends = registry.gauge("tributary_store_appends_total", help: "Appends completed", labelNames: ["store"])
+        events = registry.gauge("tributary_store_events_written_total", help: "Events written", labelNames: ["store"])
+        batches = registry.gauge("tributary_store_batches_total", help: "Group-commit batches written", labelNames: ["store"])
+        fsyncs = registry.gauge("tributary_store_fsyncs_total", help: "fdatasync calls on the log", labelNames: ["store"])
+        bytes = registry.gauge("tributary_store_bytes_written_total", help: "Bytes written to the log", labelNames: ["store"])
+        position = registry.gauge("tributary_store_last_position", help: "Newest committed global position", labelNames: ["store"])
+        healthy = registry.gauge("tributary_store_healthy", help: "1 while the store accepts appends", labelNames: ["store"])
+        let labels = ["service", "kind", "name"]
+        componentPosition = registry.gauge("tributary_component_position", help: "Position a projection, publisher or consumer has processed", labelNames: labels)
+        componentLag = registry.gauge("tributary_component_lag", help: "Events behind the store it follows", labelNames: labels)
+        componentHealthy = registry.gauge("tributary_component_healthy", help: "1 unless failed or stopped", labelNames: labels)
+    }
+
+    func update(stores: StoreSet, services: Services?) {
+        for (name, store) in stores.stores {
+            let s = store.stats
+            appends.set(Double(s.appends), [name])
+            events.set(Double(s.eventsWritten), [name])
+            batches.set(Double(s.batches), [name])
+            fsyncs.set(Double(s.fsyncs), [name])
+            bytes.set(Double(s.bytesWritten), [name])
+            position.set(Double(store.lastPosition.value), [name])
+            healthy.set(store.health.isHealthy ? 1 : 0, [name])
+        }
+        for c in services?.components ?? [] {
+            let l = [c.service, c.kind, c.name]
+            componentPosition.set(Double(c.position), l)
+            componentLag.set(Double(c.lag), l)
+            componentHealthy.set(c.healthy ? 1 : 0, l)
+        }
+    }
+}

@@ -1,4 +1,0 @@
-import HTTP
-import UV
-import EventStore
-public enum AppModule {}

@@ -1,0 +1,52 @@
+import CQRS
+import EventStore
+import HTTP
+
+/// `GET /public/events?after=&limit=&types=`: pages through the public log, each event in the
+/// envelope of the public-event spec plus its `position` (the cursor for the next page).
+enum PublicLogRoutes {
+    static let defaultLimit = 100
+    static let maxLimit = 1000
+
+    static func install(on router: Router, publicLog: EventStore) {
+        router.get("/public/events") { context, responder in
+            do {
+                responder.respond(try page(context.query, publicLog: publicLog))
+            } catch {
+                responder.respond(Problem.from(error).response)
+            }
+        }
+    }
+
+    static func page(_ q: QueryParameters, publicLog: EventStore) throws -> HTTPResponse {
+        let after = try q.integer("after") ?? 0
+        guard after >= 0 else { throw badParameter("after", "must be ≥ 0") }
+        let limit = try q.integer("limit") ?? Int64(defaultLimit)
+        guard (1...Int64(maxLimit)).contains(limit) else { throw badParameter("limit", "must be between 1 and \(maxLimit)") }
+        let types = q.all("types").flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+        let filter = types.isEmpty ? nil : EventFilter(eventTypes: Set(types))
+        let recorded: [RecordedEvent]
+        do {
+            recorded = try publicLog.readAll(from: LogPosition(UInt64(after)), maxCount: Int(limit), filter: filter)
+        } catch let error as EventStoreError {
+            throw ErrorMapping.problem(for: error)
+        }
+        var body: [UInt8] = Array(#"{"events":["#.utf8)
+        var last = UInt64(after)
+        var first = true
+        for event in recorded {
+            last = event.position.value
+            guard let envelope = PublicEventEnvelope(event) else { continue }
+            if !first { body.append(UInt8(ascii: ",")) }
+            first = false
+            body += Array(#"{"position":\#(event.position.value),"#.utf8)
+            body += envelope.jsonBytes().dropFirst()
+        }
+        let head = publicLog.lastPosition.value
+        body += Array(#"],"nextAfter":\#(last),"lastPosition":\#(head)}"#.utf8)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: QueryEndpoint.positionHeader, value: "public=\(head)")
+        return HTTPResponse(status: 200, headers: headers, body: body)
+    }
+}

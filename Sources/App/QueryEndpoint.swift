@@ -1,0 +1,113 @@
+import CQRS
+import EventStore
+import Foundation
+import HTTP
+
+/// The query side of the HTTP API, shared by every view: `minPosition` waits, the position
+/// header, `ETag` / `If-None-Match`, and 404 for a missing document.
+enum QueryEndpoint {
+    /// How long `?minPosition=` may hold a request before answering 503 + `Retry-After`.
+    static let maxWait: Duration = .seconds(5)
+    /// Response header naming the position of every store a view reflects.
+    static let positionHeader = "Tributary-Position"
+
+    /// One store a view is fed from: its name in consistency tokens, the position the view
+    /// reflects now, and how to wait for a later one.
+    struct Source {
+        var name: String
+        var position: () -> UInt64
+        var wait: (LogPosition, Duration, @escaping (PositionWaitResult) -> Void) -> Void
+    }
+
+    /// A rendered document; `version` is the stream version for `ETag` (nil for lists).
+    struct Document {
+        var body: [UInt8]
+        var version: Int64?
+
+        static func json<T: Encodable>(_ value: T, version: Int64? = nil) throws -> Document {
+            Document(body: try JSONCoding.encode(value), version: version)
+        }
+    }
+
+    static func run(_ context: RequestContext, _ responder: Responder, sources: [Source],
+                    render: @escaping () throws -> Document?) {
+        let tokens: [ConsistencyToken]
+        do {
+            tokens = try minPositions(context.query.all("minPosition"), sources: sources)
+        } catch {
+            return responder.respond(Problem.from(error).response)
+        }
+        waitAll(tokens[...], sources: sources) { failure in
+            if let failure { return responder.respond(failure.response) }
+            responder.respond(respond(context, sources: sources, render: render))
+        }
+    }
+
+    private static func respond(_ context: RequestContext, sources: [Source], render: () throws -> Document?) -> HTTPResponse {
+        let document: Document?
+        do {
+            document = try render()
+        } catch {
+            return Problem.from(error).response
+        }
+        guard let document else {
+            return Problem(status: 404, type: ProblemType.uri("not-found"), title: "Not Found",
+                           detail: "No such resource (yet: add ?minPosition= to wait for a write).",
+                           instance: String(context.head.path)).response
+        }
+        var headers = HTTPHeaders()
+        let tag = EntityTag.forDocument(version: document.version, body: document.body)
+        headers.add(name: "ETag", value: tag)
+        headers.add(name: "Cache-Control", value: "no-cache")
+        headers.add(name: positionHeader, value: sources.map { "\($0.name)=\($0.position())" }.joined(separator: ", "))
+        if let inm = context.head.headers["If-None-Match"], EntityTag.matches(ifNoneMatch: inm, tag: tag) {
+            return HTTPResponse(status: 304, headers: headers)
+        }
+        headers.add(name: "Content-Type", value: "application/json")
+        return HTTPResponse(status: 200, headers: headers, body: document.body)
+    }
+
+    private static func minPositions(_ values: [String], sources: [Source]) throws -> [ConsistencyToken] {
+        var tokens: [ConsistencyToken] = []
+        for value in values {
+            for part in value.split(separator: ",") {
+                let text = part.trimmingCharacters(in: .whitespaces)
+                guard let token = ConsistencyToken(parsing: Substring(text)) else {
+                    throw Problem(status: 400, type: ProblemType.uri("bad-min-position"), title: "Bad minPosition",
+                                  detail: "minPosition takes a position token from a command response, e.g. customers:42.")
+                }
+                guard sources.contains(where: { $0.name == token.store }) else {
+                    throw Problem(status: 400, type: ProblemType.uri("bad-min-position"), title: "Bad minPosition",
+                                  detail: "This view reflects \(sources.map(\.name).joined(separator: " and ")), not '\(token.store)'.")
+                }
+                tokens.append(token)
+            }
+        }
+        return tokens
+    }
+
+    /// Waits for every token in turn; completes with nil once all are reflected, else a 503 problem.
+    private static func waitAll(_ tokens: ArraySlice<ConsistencyToken>, sources: [Source], completion: @escaping (Problem?) -> Void) {
+        guard let token = tokens.first, let source = sources.first(where: { $0.name == token.store }) else {
+            return completion(nil)
+        }
+        source.wait(token.position, maxWait) { result in
+            switch result {
+            case .reached:
+                waitAll(tokens.dropFirst(), sources: sources, completion: completion)
+            case .timedOut(let reached):
+                var headers = HTTPHeaders()
+                headers.add(name: "Retry-After", value: "1")
+                completion(Problem(status: 503, type: ProblemType.uri("position-not-reached"), title: "Not yet consistent",
+                                   detail: "The view reflects \(token.store) up to \(reached.value), not yet \(token.position.value); retry shortly.",
+                                   headers: headers))
+            case .failed(let failure):
+                var headers = HTTPHeaders()
+                headers.add(name: "Retry-After", value: "5")
+                completion(Problem(status: 503, type: ProblemType.uri("projection-failed"), title: "View unavailable",
+                                   detail: "The view fed by \(token.store) has stopped\(failure.map { " at position \($0.position.value)" } ?? ""); the operator has been told.",
+                                   headers: headers))
+            }
+        }
+    }
+}

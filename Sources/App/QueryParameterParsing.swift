@@ -1,0 +1,36 @@
+import Foundation
+import HTTP
+
+/// Typed query parameters; a malformed value is a 400 naming the parameter.
+extension QueryParameters {
+    func integer(_ name: String) throws -> Int64? {
+        guard let text = first(name) else { return nil }
+        guard let value = Int64(text) else { throw badParameter(name, "must be an integer") }
+        return value
+    }
+
+    /// An RFC 3339 timestamp (`2026-11-26T16:00:00Z`, fractional seconds allowed).
+    func timestamp(_ name: String) throws -> Date? {
+        guard let text = first(name) else { return nil }
+        guard let date = RFC3339Parsing.parse(text) else {
+            throw badParameter(name, "must be an RFC 3339 timestamp, e.g. 2026-11-26T16:00:00Z")
+        }
+        return date
+    }
+}
+
+func badParameter(_ name: String, _ message: String) -> Problem {
+    Problem(status: 400, type: ProblemType.uri("bad-query-parameter"), title: "Bad query parameter",
+            detail: "\(name) \(message).", extensions: ["errors": [["field": .string(name), "message": .string(message)]]])
+}
+
+enum RFC3339Parsing {
+    static func parse(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        if let d = plain.date(from: text) { return d }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+}

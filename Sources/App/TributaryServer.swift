@@ -1,0 +1,122 @@
+import CQRS
+import EventStore
+import Foundation
+import HTTP
+import UV
+
+/// The whole server: stores, router, HTTP listener, on one libuv loop.
+///
+/// Loop-confined: `start` and `shutdown` run on the loop thread. `run(configuration:)`
+/// is the process entry point (signals, banner, exit code); tests use `start`/`shutdown`
+/// on an `EventLoopThread`.
+public final class TributaryServer {
+    public let configuration: AppConfiguration
+    public let loop: EventLoop
+    private var stores: StoreSet?
+    private(set) var services: Services?
+    private var http: HTTPServer?
+    private var shuttingDown = false
+
+    public init(configuration: AppConfiguration, loop: EventLoop) {
+        self.configuration = configuration
+        self.loop = loop
+    }
+
+    /// Opens the stores and starts listening; returns the bound addresses.
+    /// On error nothing stays open.
+    @discardableResult
+    public func start() throws -> [SocketAddress] {
+        let httpConfig = try configuration.httpConfiguration()
+        let executor = LoopExecutor(loop: loop)
+        let stores = try StoreSet(dataDirectory: configuration.dataDirectory, durability: configuration.durability,
+                                  executor: executor)
+        let services: Services
+        do {
+            services = try Services(stores: stores, executor: executor, scheduler: LoopScheduler(loop: loop),
+                                    logger: configuration.logger, progress: configuration.progress)
+        } catch {
+            stores.close()
+            throw error
+        }
+        let registry = MetricsRegistry()
+        let router = Router()
+        OperationalRoutes.install(on: router, stores: stores, services: { [weak self] in self?.services },
+                                  registry: registry, runtimeMetrics: RuntimeMetrics(registry: registry))
+        CustomerRoutes.install(on: router, service: services.customers)
+        OrderRoutes.install(on: router, service: services.orders)
+        PublicLogRoutes.install(on: router, publicLog: stores["public"]!)
+        AdminRoutes.install(on: router, services: { [weak self] in self?.services })
+        let server = HTTPServer(loop: loop, configuration: httpConfig, router: router,
+                                metrics: HTTPMetrics(registry: registry))
+        do {
+            // Listen first: /health answers while the read models replay (/ready says when done).
+            let bound = try server.start()
+            self.stores = stores
+            self.http = server
+            try services.start()
+            self.services = services
+            return bound
+        } catch {
+            services.stop()
+            server.shutdown()
+            stores.close()
+            self.stores = nil
+            self.http = nil
+            throw error
+        }
+    }
+
+    /// Stops accepting, lets in-flight requests finish (bounded by the grace period),
+    /// closes every connection and the stores, then calls `completion` on the loop.
+    public func shutdown(completion: (() -> Void)? = nil) {
+        guard !shuttingDown else { return }
+        shuttingDown = true
+        let finish = { [self] in
+            services?.stop()
+            services = nil
+            stores?.close()
+            stores = nil
+            completion?()
+        }
+        if let http { http.shutdown(completion: finish) } else { finish() }
+    }
+
+    /// Runs the server in this process until SIGINT/SIGTERM; returns the exit code.
+    public static func run(configuration: AppConfiguration) throws -> Int32 {
+        raiseFileLimit()
+        let loop = EventLoop()
+        let server = TributaryServer(configuration: configuration, loop: loop)
+        let bound = try server.start()
+        print("tributary: libuv \(libuvVersion), durability \(configuration.durability.rawValue), data \(configuration.dataDirectory)")
+        for address in bound { print("tributary: listening on http://\(address)") }
+        fflush(stdout)
+
+        var watchers: [SignalWatcher] = []
+        let onSignal: (Int32) -> Void = { signal in
+            print("tributary: signal \(signal), shutting down (grace \(configuration.shutdownGrace)s)")
+            fflush(stdout)
+            server.shutdown {
+                for w in watchers { w.close() }
+            }
+        }
+        watchers = [try SignalWatcher(loop: loop, signal: SIGINT, handler: onSignal),
+                    try SignalWatcher(loop: loop, signal: SIGTERM, handler: onSignal)]
+        _ = loop.run()
+        let leftOpen = loop.close()
+        if leftOpen != 0 {
+            FileHandle.standardError.write(Data("tributary: \(leftOpen) handles were still open at exit\n".utf8))
+            return 1
+        }
+        print("tributary: stopped cleanly")
+        return 0
+    }
+
+    /// Idle keep-alive connections and SSE subscribers each hold a descriptor; lift the
+    /// soft limit to the hard one so the connection cap, not the OS, is what limits them.
+    private static func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}

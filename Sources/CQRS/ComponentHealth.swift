@@ -1,0 +1,62 @@
+import EventStore
+
+/// A runtime component's state for /health and /metrics, in one shape for all of them.
+public struct ComponentHealth: Hashable, Sendable {
+    /// e.g. `projection`, `publisher`, `consumer`.
+    public var kind: String
+    public var name: String
+    /// `starting`, `catching-up`, `live`, `running`, `retrying`, `failed`, `stopped`, `idle`.
+    public var status: String
+    /// Position processed so far in the store the component follows.
+    public var position: LogPosition
+    /// Events behind that store's last position.
+    public var lag: UInt64
+    /// Why it stopped or is retrying, with the event position where relevant.
+    public var error: String?
+
+    /// Whether it is working normally (not failed, not stopped).
+    public var isHealthy: Bool { status != "failed" && status != "stopped" }
+}
+
+extension ProjectionRunner {
+    /// Status, position, lag and error for /health and /metrics.
+    public var health: ComponentHealth {
+        ComponentHealth(kind: "projection", name: projection.name, status: status.description, position: position, lag: lag,
+                        error: failure?.description)
+    }
+}
+
+extension Publisher {
+    /// Status, position, lag and error for /health and /metrics.
+    public var health: ComponentHealth {
+        let (s, e): (String, String?)
+        switch status {
+        case .idle: (s, e) = ("idle", nil)
+        case .running: (s, e) = ("running", nil)
+        case .retrying(let r): (s, e) = ("retrying", r)
+        case let .failed(p, r): (s, e) = ("failed", "at internal position \(p): \(r)")
+        case .stopped: (s, e) = ("stopped", nil)
+        }
+        return ComponentHealth(kind: "publisher", name: source, status: s, position: checkpoint, lag: lag, error: e)
+    }
+}
+
+extension Consumer {
+    /// Public events not yet fully handled.
+    public var lag: UInt64 {
+        let last = publicLog.lastPosition.value
+        return last > checkpoint.value ? last - checkpoint.value : 0
+    }
+
+    /// Status, position (public log), lag and error for /health and /metrics.
+    public var health: ComponentHealth {
+        let (s, e): (String, String?)
+        switch status {
+        case .idle: (s, e) = ("idle", nil)
+        case .running: (s, e) = ("running", nil)
+        case let .failed(p, r): (s, e) = ("failed", "at public position \(p): \(r)")
+        case .stopped: (s, e) = ("stopped", nil)
+        }
+        return ComponentHealth(kind: "consumer", name: name, status: s, position: checkpoint, lag: lag, error: e)
+    }
+}

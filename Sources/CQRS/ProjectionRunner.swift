@@ -1,0 +1,260 @@
+import Foundation
+import EventStore
+
+/// Feeds one `Projection` from a store subscription in global order and tracks where it is.
+///
+/// Loop-confined: create, start, query and wait on the loop thread; `executor` must run work
+/// on that thread (it receives the subscription's batches). Lifecycle: `start()` restores the
+/// latest projection snapshot (if any and of the right version), subscribes after its position,
+/// replays (`.catchingUp`, with progress reports) up to the store's position at start, then turns
+/// `.live` and calls `onCaughtUp`. An `apply` error or a failed subscription stops it
+/// (`.failed`), logged with the position; waiting queries are answered with `.failed`.
+public final class ProjectionRunner {
+    public struct Options {
+        /// Snapshot the projection when its position has advanced this many events; nil: never.
+        /// Saved synchronously on the loop (the file engine fsyncs and renames): keep N large.
+        public var snapshotEvery: UInt64? = nil
+        /// Upcasters applied to every event before `apply`.
+        public var upcasters = UpcasterChain()
+        /// Minimum seconds between two progress reports during catch-up.
+        public var progressInterval: Double = 1
+        /// How often the subscription's health is checked (a failed catch-up read must not stall silently).
+        public var healthCheckInterval: Duration = .seconds(1)
+        /// Wall clock for progress rates (inject in tests).
+        public var clock: () -> Date = Date.init
+        public init() {}
+    }
+
+    public let projection: Projection
+    public let store: EventStore
+    public private(set) var status: ProjectionStatus = .starting
+    /// Position of the last event delivered (applied or filtered out): the view reflects it.
+    public private(set) var position: LogPosition = .start
+    /// Events applied since `start()` (filtered-out ones excluded).
+    public private(set) var eventsApplied: UInt64 = 0
+    /// Events delivered since `start()`.
+    public private(set) var eventsDelivered: UInt64 = 0
+    /// Set once catch-up has finished (stays true).
+    public private(set) var isCaughtUp = false
+    /// Called once, on the loop thread, when catch-up has finished (use it for /ready).
+    public var onCaughtUp: (() -> Void)?
+
+    private let executor: CompletionExecutor
+    private let scheduler: Scheduler
+    private let options: Options
+    private let logger: CQRSLogger
+    private let progress: ((ReplayProgress) -> Void)?
+    private var subscription: Subscription?
+    private var healthTimer: Cancellable?
+    private var target: LogPosition = .start
+    private var startedAt = Date()
+    private var lastReport = Date.distantPast
+    private var lastSnapshot: LogPosition = .start
+    private struct Waiter { var id: Int; var position: LogPosition; var completion: (PositionWaitResult) -> Void; var timer: Cancellable? }
+    private var waiters: [Waiter] = []
+    private var nextWaiterID = 0
+
+    /// - Parameters:
+    ///   - store: the store to follow (the service's own, or the public log).
+    ///   - executor: runs the subscription's deliveries on the loop thread.
+    ///   - scheduler: timers for wait timeouts and health checks.
+    ///   - logger: failures (with the event position) and startup summary.
+    ///   - progress: replay progress callback (events replayed, rate, ETA).
+    public init(projection: Projection, store: EventStore, executor: CompletionExecutor, scheduler: Scheduler,
+                options: Options = Options(), logger: @escaping CQRSLogger = { _, _ in },
+                progress: ((ReplayProgress) -> Void)? = nil) {
+        self.projection = projection
+        self.store = store
+        self.executor = executor
+        self.scheduler = scheduler
+        self.options = options
+        self.logger = logger
+        self.progress = progress
+    }
+
+    /// The snapshot stream of a projection (runtime-internal).
+    public static func snapshotStream(for name: String) -> StreamName { StreamName("$projection-\(name)") }
+
+    /// How far behind the store the view is, in events.
+    public var lag: UInt64 {
+        let last = store.lastPosition.value
+        return last > position.value ? last - position.value : 0
+    }
+
+    /// The failure that stopped the projection, if any.
+    public var failure: ProjectionFailure? {
+        if case .failed(let f) = status { return f }
+        return nil
+    }
+
+    /// Restores the snapshot, subscribes and starts catching up. Call once.
+    public func start() {
+        guard case .starting = status, subscription == nil else { return }
+        restoreSnapshot()
+        target = store.lastPosition
+        startedAt = options.clock()
+        if position >= target {
+            markCaughtUp()
+        } else {
+            status = .catchingUp
+        }
+        subscription = store.subscribe(from: position, filter: nil, executor: executor) { [weak self] batch in
+            self?.receive(batch)
+        }
+        scheduleHealthCheck()
+    }
+
+    /// Cancels the subscription; waiting queries get `.failed(nil)`. The view keeps its data.
+    public func stop() {
+        subscription?.cancel()
+        subscription = nil
+        healthTimer?.cancel()
+        healthTimer = nil
+        if case .failed = status {} else { status = .stopped }
+        failWaiters(nil)
+    }
+
+    /// Calls `completion` (on the loop thread) once the view reflects `target`: immediately if it
+    /// already does, `.timedOut` after `timeout`, `.failed` if the projection fails or stops.
+    public func wait(forPosition target: LogPosition, timeout: Duration, completion: @escaping (PositionWaitResult) -> Void) {
+        if position >= target { return completion(.reached(position)) }
+        switch status {
+        case .failed(let f): return completion(.failed(f))
+        case .stopped: return completion(.failed(nil))
+        default: break
+        }
+        nextWaiterID += 1
+        let id = nextWaiterID
+        let timer = scheduler.schedule(after: timeout) { [weak self] in
+            guard let self, let i = self.waiters.firstIndex(where: { $0.id == id }) else { return }
+            let w = self.waiters.remove(at: i)
+            w.completion(.timedOut(self.position))
+        }
+        waiters.append(Waiter(id: id, position: target, completion: completion, timer: timer))
+    }
+
+    /// Number of queries currently waiting for a position.
+    public var waitingQueries: Int { waiters.count }
+
+    // MARK: - Delivery
+
+    private func receive(_ batch: [RecordedEvent]) {
+        switch status {
+        case .failed, .stopped: return
+        default: break
+        }
+        for event in batch where event.position > position {
+            if !RuntimeMetadata.isInternal(event.stream),
+               projection.filter?.matches(stream: event.stream.value, type: event.type) ?? true {
+                do {
+                    try projection.apply(try options.upcasters.upcast(event))
+                    eventsApplied += 1
+                } catch {
+                    return fail(ProjectionFailure(projection: projection.name, position: event.position, stream: event.stream.value,
+                                                  eventType: event.type, reason: "\(error)"))
+                }
+            }
+            position = event.position
+            eventsDelivered += 1
+        }
+        maybeSnapshot()
+        if !isCaughtUp {
+            if position >= target {
+                markCaughtUp()
+            } else {
+                let now = options.clock()
+                if now.timeIntervalSince(lastReport) >= options.progressInterval {
+                    lastReport = now
+                    progress?(report(done: false))
+                }
+            }
+        }
+        releaseWaiters()
+    }
+
+    private func markCaughtUp() {
+        isCaughtUp = true
+        status = .live
+        let r = report(done: true)
+        logger(.info, "projection '\(projection.name)' caught up at position \(position): \(r.replayed) events in \(String(format: "%.3f", r.elapsedSeconds)) s")
+        progress?(r)
+        onCaughtUp?()
+    }
+
+    private func report(done: Bool) -> ReplayProgress {
+        let elapsed = max(0, options.clock().timeIntervalSince(startedAt))
+        let rate = elapsed > 0 ? Double(eventsDelivered) / elapsed : 0
+        let left = target.value > position.value ? Double(target.value - position.value) : 0
+        return ReplayProgress(projection: projection.name, replayed: eventsDelivered, position: position, target: target,
+                              elapsedSeconds: elapsed, eventsPerSecond: rate, etaSeconds: done ? 0 : (rate > 0 ? left / rate : nil),
+                              done: done)
+    }
+
+    private func releaseWaiters() {
+        guard !waiters.isEmpty else { return }
+        var still: [Waiter] = []
+        var due: [Waiter] = []
+        for w in waiters { if w.position <= position { due.append(w) } else { still.append(w) } }
+        waiters = still
+        for w in due { w.timer?.cancel(); w.completion(.reached(position)) }
+    }
+
+    private func failWaiters(_ failure: ProjectionFailure?) {
+        let all = waiters
+        waiters = []
+        for w in all { w.timer?.cancel(); w.completion(.failed(failure)) }
+    }
+
+    private func fail(_ failure: ProjectionFailure) {
+        status = .failed(failure)
+        subscription?.cancel()
+        subscription = nil
+        healthTimer?.cancel()
+        healthTimer = nil
+        logger(.error, failure.description)
+        failWaiters(failure)
+    }
+
+    private func scheduleHealthCheck() {
+        healthTimer = scheduler.schedule(after: options.healthCheckInterval) { [weak self] in
+            guard let self, let sub = self.subscription else { return }
+            if let error = sub.error {
+                self.fail(ProjectionFailure(projection: self.projection.name, position: LogPosition(self.position.value + 1),
+                                            stream: "", eventType: "", reason: "subscription failed: \(error)"))
+            } else {
+                self.scheduleHealthCheck()
+            }
+        }
+    }
+
+    // MARK: - Snapshots
+
+    private func restoreSnapshot() {
+        let stream = ProjectionRunner.snapshotStream(for: projection.name)
+        do {
+            guard let snap = try store.loadSnapshot(stream) else { return }
+            guard let (pos, bytes) = SnapshotFormat.decode(snap.data, schemaVersion: projection.snapshotSchemaVersion) else {
+                logger(.info, "projection '\(projection.name)': snapshot has another format version, replaying from the start")
+                return
+            }
+            try projection.restore(from: bytes)
+            position = pos
+            lastSnapshot = pos
+            logger(.info, "projection '\(projection.name)' restored snapshot at position \(pos)")
+        } catch {
+            logger(.warning, "projection '\(projection.name)': ignoring snapshot: \(error)")
+        }
+    }
+
+    private func maybeSnapshot() {
+        guard let every = options.snapshotEvery, every > 0, position.value - lastSnapshot.value >= every else { return }
+        do {
+            guard let bytes = try projection.snapshot() else { return }
+            let data = SnapshotFormat.encode(schemaVersion: projection.snapshotSchemaVersion, position: position, state: bytes)
+            try store.saveSnapshot(ProjectionRunner.snapshotStream(for: projection.name), version: StreamVersion(Int64(position.value)), data: data)
+            lastSnapshot = position
+        } catch {
+            logger(.warning, "projection '\(projection.name)': snapshot at \(position) failed: \(error)")
+        }
+    }
+}

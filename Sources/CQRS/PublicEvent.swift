@@ -1,0 +1,133 @@
+import Foundation
+import EventStore
+
+/// A public event as a service's mapping function produces it (the publisher adds the rest).
+public struct PublicEventDraft: Hashable, Sendable {
+    /// Dotted contract name, e.g. `order.placed`.
+    public var type: String
+    /// Contract version (starts at 1).
+    public var version: Int
+    /// The payload: a UTF-8 JSON object, per the contract's schema.
+    public var data: [UInt8]
+
+    public init(type: String, version: Int = 1, data: [UInt8]) { self.type = type; self.version = version; self.data = data }
+
+    /// A draft whose data is `value` encoded as JSON (sorted keys).
+    public static func json<T: Encodable>(_ type: String, version: Int = 1, _ value: T) throws -> PublicEventDraft {
+        PublicEventDraft(type: type, version: version, data: try JSONCoding.encode(value))
+    }
+}
+
+/// Metadata property names on public-log events.
+public enum PublicMetadata {
+    /// Name of the service that published the event.
+    public static let source = "source"
+    /// Global position of the internal event it was mapped from, in the source's store.
+    public static let sourcePosition = "source-position"
+    /// Index of this public event among those mapped from that internal event.
+    public static let sourceIndex = "source-index"
+    /// RFC 3339 time the internal event was committed.
+    public static let occurredAt = "occurred-at"
+}
+
+/// The public-event envelope of the public-event spec, read back from the public log.
+///
+/// Stored as a public-log event with `type` = envelope type, `schemaVersion` = version,
+/// `data` = payload bytes, correlation/causation in the metadata and the rest as properties.
+public struct PublicEventEnvelope: Hashable, Sendable {
+    public var id: EventID
+    /// Dotted contract name, e.g. `order.placed`.
+    public var type: String
+    public var version: Int
+    /// Publishing service, e.g. `orders`.
+    public var source: String
+    /// RFC 3339 (UTC, milliseconds) time the underlying internal event was committed.
+    public var occurredAt: String
+    public var correlationId: String?
+    public var causationId: String?
+    /// The payload JSON object, verbatim.
+    public var data: [UInt8]
+    /// Position in the public log (the `after` cursor and SSE `id:`).
+    public var position: LogPosition
+    /// Internal position it came from in `source`'s store.
+    public var sourcePosition: LogPosition
+
+    public init(id: EventID, type: String, version: Int, source: String, occurredAt: String, correlationId: String?,
+                causationId: String?, data: [UInt8], position: LogPosition, sourcePosition: LogPosition) {
+        self.id = id; self.type = type; self.version = version; self.source = source; self.occurredAt = occurredAt
+        self.correlationId = correlationId; self.causationId = causationId; self.data = data
+        self.position = position; self.sourcePosition = sourcePosition
+    }
+
+    /// Reads the envelope of a public-log event; nil if it lacks the publisher's metadata.
+    public init?(_ recorded: RecordedEvent) {
+        let p = recorded.metadata.properties
+        guard let source = p[PublicMetadata.source] else { return nil }
+        self.init(id: recorded.id, type: recorded.type, version: recorded.schemaVersion, source: source,
+                  occurredAt: p[PublicMetadata.occurredAt] ?? RFC3339.format(recorded.timestamp),
+                  correlationId: recorded.metadata.correlationId, causationId: recorded.metadata.causationId,
+                  data: recorded.data, position: recorded.position,
+                  sourcePosition: LogPosition(p[PublicMetadata.sourcePosition].flatMap(UInt64.init) ?? 0))
+    }
+
+    /// The envelope as JSON: `{"id","type","version","source","occurredAt","correlationId",
+    /// "causationId","data"}` (ids as lowercase UUID strings, null when absent, data verbatim).
+    public func jsonBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(data.count + 256)
+        func str(_ s: String?) { if let s { JSONText.appendString(s, to: &out) } else { out += Array("null".utf8) } }
+        out += Array("{\"id\":".utf8); str(id.description.lowercased())
+        out += Array(",\"type\":".utf8); str(type)
+        out += Array(",\"version\":\(version),\"source\":".utf8); str(source)
+        out += Array(",\"occurredAt\":".utf8); str(occurredAt)
+        out += Array(",\"correlationId\":".utf8); str(correlationId)
+        out += Array(",\"causationId\":".utf8); str(causationId)
+        out += Array(",\"data\":".utf8); out += data.isEmpty ? Array("{}".utf8) : data
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}
+
+/// Minimal JSON text helpers.
+enum JSONText {
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
+            case 0x09: out += [0x5C, UInt8(ascii: "t")]
+            case 0..<0x20: out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]]
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
+    }
+}
+
+/// RFC 3339 timestamps in UTC with millisecond precision, without Foundation formatters.
+public enum RFC3339 {
+    /// e.g. `2026-11-26T16:25:47.123Z`.
+    public static func format(_ date: Date) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let msOfDay = ms - days * 86_400_000
+        // Civil-from-days (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        var y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        if m <= 2 { y += 1 }
+        func p(_ v: Int64, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        let h = msOfDay / 3_600_000, mi = msOfDay / 60_000 % 60, s = msOfDay / 1000 % 60, f = msOfDay % 1000
+        return "\(p(y, 4))-\(p(m, 2))-\(p(d, 2))T\(p(h, 2)):\(p(mi, 2)):\(p(s, 2)).\(p(f, 3))Z"
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import CQRS
+import EventStore
+
+/// One customer as the directory read model keeps it: the folded state plus stream metadata.
+public struct CustomerRecord: Codable, Hashable, Sendable {
+    public var state: CustomerState
+    public var version: Int64
+    public var updatedAt: String
+}
+
+/// Read model of the customers store: every registered customer, folded from its internal
+/// events (same `evolve` as the aggregate), plus an id index for stable, paginated listing.
+public final class CustomerDirectoryProjection: Projection {
+    public let name: String
+    public var filter: EventFilter? { .categories(CustomerID.category) }
+    public var snapshotSchemaVersion: Int { 1 }
+
+    /// Registered customers by id.
+    public private(set) var records: [String: CustomerRecord] = [:]
+    /// Folded state of streams not registered (yet): saga rejections for unknown ids.
+    private var unregistered: [String: CustomerRecord] = [:]
+    private var index = SortedIDIndex()
+    private let decider = CustomerDecider()
+
+    public init(name: String = "customers-directory") { self.name = name }
+
+    public func apply(_ event: RecordedEvent) throws {
+        guard let id = CustomerID.id(of: event.stream) else { return }
+        let decoded = try decider.decode(EncodedEvent(type: event.type, schemaVersion: event.schemaVersion, data: event.data))
+        var record = records[id] ?? unregistered[id]
+            ?? CustomerRecord(state: decider.initialState, version: -1, updatedAt: "")
+        record.state = decider.evolve(record.state, decoded)
+        record.version = event.streamVersion.value
+        record.updatedAt = RFC3339.format(event.timestamp)
+        if record.state.registered {
+            if records[id] == nil { index.insert(id); unregistered[id] = nil }
+            records[id] = record
+        } else {
+            unregistered[id] = record
+        }
+    }
+
+    /// Registered customer ids in ascending order, starting after `cursor`.
+    func ids(after cursor: String?) -> ArraySlice<String> { index.ids(after: cursor) }
+
+    private struct SnapshotBody: Codable {
+        var records: [String: CustomerRecord]
+        var unregistered: [String: CustomerRecord]
+    }
+
+    public func snapshot() throws -> [UInt8]? {
+        try JSONCoding.encode(SnapshotBody(records: records, unregistered: unregistered))
+    }
+
+    public func restore(from bytes: [UInt8]) throws {
+        let body = try JSONCoding.decode(SnapshotBody.self, from: bytes)
+        records = body.records
+        unregistered = body.unregistered
+        index = SortedIDIndex()
+        for id in records.keys { index.insert(id) }
+    }
+
+    /// Same content (for the consistency check): records and pending unregistered streams.
+    func sameContent(as other: CustomerDirectoryProjection) -> Bool {
+        records == other.records && unregistered == other.unregistered
+    }
+}
+
+/// Ids in ascending order: a sorted array plus a small unsorted buffer merged on read, so a
+/// replay of many registrations costs one sort instead of one array insertion each.
+struct SortedIDIndex {
+    private var sorted: [String] = []
+    private var pending: [String] = []
+
+    mutating func insert(_ id: String) { pending.append(id) }
+
+    var count: Int { sorted.count + pending.count }
+
+    /// Ids after `cursor` (all when nil), ascending.
+    mutating func ids(after cursor: String?) -> ArraySlice<String> {
+        if !pending.isEmpty {
+            pending.sort()
+            if sorted.isEmpty { sorted = pending } else if pending.count > sorted.count / 8 {
+                sorted += pending
+                sorted.sort()
+            } else {
+                var merged: [String] = []
+                merged.reserveCapacity(sorted.count + pending.count)
+                var i = 0, j = 0
+                while i < sorted.count || j < pending.count {
+                    if j == pending.count || (i < sorted.count && sorted[i] < pending[j]) { merged.append(sorted[i]); i += 1 }
+                    else { merged.append(pending[j]); j += 1 }
+                }
+                sorted = merged
+            }
+            pending = []
+        }
+        guard let cursor else { return sorted[...] }
+        var lo = 0, hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sorted[mid] <= cursor { lo = mid + 1 } else { hi = mid }
+        }
+        return sorted[lo...]
+    }
+}

@@ -1,0 +1,43 @@
+import CQRS
+import EventStore
+import PublicEvents
+
+/// What the public log says about a customer's orders.
+public struct CustomerOrderActivity: Codable, Hashable, Sendable {
+    /// `order.placed` events for the customer.
+    public var orderCount = 0
+    /// Sum of `order.shipped` totals, minor units.
+    public var lifetimeValue: Int64 = 0
+    public init() {}
+}
+
+/// Read model of the public log: order activity per customer id (`order.placed`,
+/// `order.shipped`). Kept for any customer id, registered here or not (an order may name a
+/// customer this service does not know); the view joins it with the directory.
+public final class CustomerOrderActivityProjection: Projection {
+    public let name: String
+    public var filter: EventFilter? { .eventTypes(OrderPlacedV1.eventType.name, OrderShippedV1.eventType.name) }
+
+    public private(set) var activity: [String: CustomerOrderActivity] = [:]
+
+    public init(name: String = "customers-order-activity") { self.name = name }
+
+    public func apply(_ event: RecordedEvent) throws {
+        switch event.type {
+        case OrderPlacedV1.eventType.name:
+            let e = try JSONCoding.decode(OrderPlacedV1.self, from: event.data)
+            activity[e.customerId, default: CustomerOrderActivity()].orderCount += 1
+        case OrderShippedV1.eventType.name:
+            let e = try JSONCoding.decode(OrderShippedV1.self, from: event.data)
+            activity[e.customerId, default: CustomerOrderActivity()].lifetimeValue += e.total
+        default:
+            break
+        }
+    }
+
+    public func snapshot() throws -> [UInt8]? { try JSONCoding.encode(activity) }
+
+    public func restore(from bytes: [UInt8]) throws {
+        activity = try JSONCoding.decode([String: CustomerOrderActivity].self, from: bytes)
+    }
+}

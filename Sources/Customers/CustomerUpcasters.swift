@@ -1,0 +1,41 @@
+import Foundation
+import CQRS
+
+/// Schema history of the customer events.
+///
+/// v1 of `CustomerRegistered` and `CustomerRenamed` had a single `name`; v2 has `givenName`
+/// and `familyName`. Stored v1 bytes are never rewritten: they are upcast on every read.
+public enum CustomerUpcasters {
+    public static var chain: UpcasterChain {
+        var chain = UpcasterChain()
+        for type in [CustomerEvent.TypeName.registered, CustomerEvent.TypeName.renamed] {
+            chain.registerObject(type: type, from: 1) { object in
+                guard let name = object.removeValue(forKey: "name") as? String else {
+                    throw UpcastError(type: type, version: 1, reason: "missing string field 'name'")
+                }
+                let parts = PersonName.split(name)
+                object["givenName"] = parts.given
+                object["familyName"] = parts.family
+            }
+        }
+        return chain
+    }
+}
+
+/// Display names and their given/family parts.
+public enum PersonName {
+    /// Splits a display name at its last space (trimmed): "Ada King Lovelace" → ("Ada King",
+    /// "Lovelace"); a single word is a given name with an empty family name.
+    public static func split(_ name: String) -> (given: String, family: String) {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let space = trimmed.lastIndex(of: " ") else { return (trimmed, "") }
+        let given = trimmed[..<space].trimmingCharacters(in: .whitespaces)
+        let family = trimmed[trimmed.index(after: space)...].trimmingCharacters(in: .whitespaces)
+        return (given, family)
+    }
+
+    /// `given + " " + family`, trimmed.
+    public static func display(given: String, family: String) -> String {
+        (given + " " + family).trimmingCharacters(in: .whitespaces)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// Completion handler of an append.
+public typealias AppendCompletion = (Result<AppendResult, EventStoreError>) -> Void
+
+/// An append-only event store: streams with optimistic concurrency, one gapless global log,
+/// catch-up subscriptions and snapshots. Engines: `FileEventStore`, `MemoryEventStore`; both
+/// pass the shared conformance suite.
+public protocol EventStore: AnyObject {
+    /// Appends `events` to `stream` atomically if `expected` holds, and calls `completion`
+    /// (through the store's executor) once they are committed per the durability mode.
+    ///
+    /// - All events of one call get consecutive stream versions and consecutive global positions.
+    /// - Fails with `.wrongExpectedVersion` naming the actual version when `expected` does not hold.
+    /// - Idempotent: if the ids are already stored in `stream`, consecutively, where this append
+    ///   targets, completes with the original result and writes nothing. If only some ids are
+    ///   stored, or they are stored elsewhere, fails with `.idempotencyConflict`.
+    /// - Fails fast with `.storeUnhealthy` after an I/O failure, `.closed` after `close()`.
+    /// - Completions of appends are delivered in commit order.
+    func append(to stream: StreamName, expected: ExpectedVersion, events: [NewEvent], completion: @escaping AppendCompletion)
+
+    /// Reads up to `maxCount` committed events of `stream` starting at version `from` (inclusive),
+    /// ascending for `.forward`, descending for `.backward` (use `.end` to start at the head).
+    /// A missing stream reads as empty.
+    func readStream(_ stream: StreamName, from: StreamVersion, direction: ReadDirection, maxCount: Int) throws -> [RecordedEvent]
+
+    /// Reads up to `maxCount` committed events of the global log with position *after* `from`
+    /// (`.start` reads from the first event), in position order, keeping only those that match
+    /// `filter` (nil: all). Events filtered out do not count towards `maxCount`.
+    func readAll(from: LogPosition, maxCount: Int, filter: EventFilter?) throws -> [RecordedEvent]
+
+    /// The version of the stream's newest committed event, nil if the stream has none.
+    func streamVersion(_ stream: StreamName) -> StreamVersion?
+
+    /// The position of the newest committed event, `.start` for an empty store.
+    var lastPosition: LogPosition { get }
+
+    /// Delivers every event after `from` matching `filter`, first the stored ones (catch-up),
+    /// then new ones as they are committed (live), in global order, with no gap and no duplicate
+    /// at the seam. Events are delivered in batches through `executor` (which must be serial).
+    /// An event is delivered only once it is committed per the durability mode.
+    /// The subscription runs until cancelled or the store closes.
+    func subscribe(from: LogPosition, filter: EventFilter?, executor: CompletionExecutor,
+                   handler: @escaping ([RecordedEvent]) -> Void) -> Subscription
+
+    /// Stores `data` as the latest snapshot of `stream` at `version`, replacing any previous one.
+    /// The file engine writes it atomically (temp file, fsync, rename).
+    func saveSnapshot(_ stream: StreamName, version: StreamVersion, data: [UInt8]) throws
+
+    /// The latest snapshot saved for `stream`, nil if none.
+    func loadSnapshot(_ stream: StreamName) throws -> Snapshot?
+
+    /// `.healthy`, or `.unhealthy(reason)` after a write/fsync failure: appends then fail fast.
+    var health: StoreHealth { get }
+
+    /// Counters for metrics (appends, batches, fsyncs, bytes written).
+    var stats: StoreStats { get }
+
+    /// Completes queued appends, stops subscriptions, persists what is needed for a fast restart
+    /// and releases files. Later appends fail with `.closed`. Idempotent.
+    func close()
+}
+
+extension EventStore {
+    /// `async` form of `append(to:expected:events:completion:)`, for tests and tools.
+    public func append(to stream: StreamName, expected: ExpectedVersion, events: [NewEvent]) async throws -> AppendResult {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<AppendResult, Error>) in
+            append(to: stream, expected: expected, events: events) { result in
+                continuation.resume(with: result.mapError { $0 as Error })
+            }
+        }
+    }
+
+    /// Blocking form of append: waits on the calling thread. Never call it on the executor's thread.
+    public func appendAndWait(to stream: StreamName, expected: ExpectedVersion, events: [NewEvent]) -> Result<AppendResult, EventStoreError> {
+        let done = DispatchSemaphore(value: 0)
+        var outcome: Result<AppendResult, EventStoreError> = .failure(.closed)
+        append(to: stream, expected: expected, events: events) { result in
+            outcome = result
+            done.signal()
+        }
+        done.wait()
+        return outcome
+    }
+
+    /// Reads a whole stream forward.
+    public func readStream(_ stream: StreamName) throws -> [RecordedEvent] {
+        try readStream(stream, from: .first, direction: .forward, maxCount: Int.max)
+    }
+}

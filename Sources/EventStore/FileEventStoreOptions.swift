@@ -1,0 +1,53 @@
+import Foundation
+
+/// Configuration of a `FileEventStore`.
+public struct FileEventStoreOptions {
+    /// When an append is acknowledged relative to the disk.
+    public enum Durability: Hashable, Sendable, CustomStringConvertible {
+        /// Default: each group-commit batch is written then `fdatasync`ed before its appends
+        /// complete. Acknowledged means on disk.
+        case fsync
+        /// Appends complete (and subscribers see them) once written to the OS; the log is
+        /// `fdatasync`ed at most every `maxDelayMillis` ms. Window: a power loss or kernel
+        /// crash can lose up to that long of acknowledged events (a process crash loses none).
+        case batch(maxDelayMillis: Int)
+        /// Never fsync (tests, benchmarks): acknowledged events live in the OS page cache.
+        case none
+
+        public var description: String {
+            switch self {
+            case .fsync: return "fsync"
+            case .batch(let ms): return "batch(\(ms)ms)"
+            case .none: return "none"
+            }
+        }
+    }
+
+    public var durability: Durability = .fsync
+    /// A new segment file is started when a batch would grow the current one past this size.
+    public var segmentSize: Int64 = 256 << 20
+    /// With `.fsync`: how many written batches may wait for their fdatasync at once. Each sync
+    /// runs on its own descriptor; the device can merge concurrent flushes, which raises
+    /// throughput and cuts latency. Batches still complete strictly in order. 1 = classic
+    /// one-at-a-time group commit.
+    public var syncPipelineDepth = 4
+    /// Upper bound on the bytes of one group-commit write (further appends wait for the next).
+    public var maxBatchBytes: Int = 8 << 20
+    /// Save the index checkpoint after at least this many new events (and at least a quarter
+    /// of the log, so checkpoint cost stays proportional), and on close.
+    public var checkpointEvery: UInt64 = 100_000
+    /// Load the index checkpoint on open (false forces a full scan).
+    public var useCheckpoint = true
+    /// File system access; swap in `FaultInjectingFileIO` in tests.
+    public var fileIO: FileIO = SystemFileIO()
+    /// Where append completions run, in commit order (the app passes its loop adapter).
+    public var executor: CompletionExecutor = DispatchQueueExecutor()
+    /// Clock for event timestamps.
+    public var clock: () -> Date = Date.init
+    /// Receives recovery and health messages (default: standard error).
+    public var logger: (String) -> Void = { message in
+        FileHandle.standardError.write(Data(("eventstore: " + message + "\n").utf8))
+    }
+
+    public init(durability: Durability = .fsync) { self.durability = durability }
+}

@@ -1,2 +1,0 @@
-// EventStore module: see the issue for the contract.
-public enum EventStoreModule {}

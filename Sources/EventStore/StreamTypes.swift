@@ -1,0 +1,266 @@
+import Foundation
+
+/// The name of an event stream, e.g. `order-42`.
+///
+/// The *category* is the part before the first `-` (`order`); a name without a dash
+/// is its own category. Categories drive `EventFilter` and read-model subscriptions.
+public struct StreamName: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// The full stream name as given.
+    public let value: String
+
+    public init(_ value: String) { self.value = value }
+    public init(stringLiteral value: String) { self.value = value }
+
+    /// The prefix before the first `-`, or the whole name if it has no dash.
+    public var category: String {
+        if let dash = value.firstIndex(of: "-") { return String(value[..<dash]) }
+        return value
+    }
+
+    public var description: String { value }
+    public static func < (lhs: StreamName, rhs: StreamName) -> Bool { lhs.value < rhs.value }
+}
+
+/// The version of an event within its stream: the first event of a stream is version 0.
+public struct StreamVersion: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var value: Int64
+    public init(_ value: Int64) { self.value = value }
+    /// Version of the first event in every stream.
+    public static let first = StreamVersion(0)
+    /// A sentinel meaning "the newest event", useful to read a stream backward from its head.
+    public static let end = StreamVersion(Int64.max)
+    public var description: String { String(value) }
+    public static func < (lhs: StreamVersion, rhs: StreamVersion) -> Bool { lhs.value < rhs.value }
+}
+
+/// A position in the store's single global log.
+///
+/// Positions are gapless and equal to commit order: the first event ever appended is 1,
+/// the next 2, and so on. `0` (`.start`) means "before everything"; APIs that take a
+/// position to resume from (`readAll(from:)`, `subscribe(from:)`) treat it as a checkpoint
+/// — the last position already seen — and return only events *after* it.
+public struct LogPosition: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var value: UInt64
+    public init(_ value: UInt64) { self.value = value }
+    /// "Before everything": resuming from here yields the whole log.
+    public static let start = LogPosition(0)
+    public var description: String { String(value) }
+    public static func < (lhs: LogPosition, rhs: LogPosition) -> Bool { lhs.value < rhs.value }
+}
+
+/// The optimistic-concurrency condition an append is checked against, atomically, by the store.
+public enum ExpectedVersion: Hashable, Sendable, CustomStringConvertible {
+    /// No check: append wherever the stream currently ends.
+    case any
+    /// The stream must not exist yet (it has no events).
+    case noStream
+    /// The stream must already have at least one event.
+    case streamExists
+    /// The stream's newest event must have exactly this version.
+    case exact(StreamVersion)
+
+    public var description: String {
+        switch self {
+        case .any: return "any"
+        case .noStream: return "no-stream"
+        case .streamExists: return "stream-exists"
+        case .exact(let v): return String(v.value)
+        }
+    }
+}
+
+/// The unique identity of an event (a UUID), chosen by the writer so retries are idempotent.
+///
+/// Stored as two 64-bit halves: hashing and comparing them is cheap, which matters for the
+/// per-store id index that makes appends idempotent.
+public struct EventID: Hashable, Sendable, CustomStringConvertible {
+    public let high: UInt64
+    public let low: UInt64
+
+    public init(high: UInt64, low: UInt64) { self.high = high; self.low = low }
+
+    /// A new random (version 4) id, from the system's secure generator (`getrandom`).
+    public init() {
+        var rng = SystemRandomNumberGenerator()
+        high = (rng.next() & ~0xF000) | 0x4000                          // version 4
+        low = (rng.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // RFC 4122 variant
+    }
+
+    public init(_ uuid: UUID) {
+        let u = uuid.uuid
+        high = UInt64(u.0) << 56 | UInt64(u.1) << 48 | UInt64(u.2) << 40 | UInt64(u.3) << 32
+            | UInt64(u.4) << 24 | UInt64(u.5) << 16 | UInt64(u.6) << 8 | UInt64(u.7)
+        low = UInt64(u.8) << 56 | UInt64(u.9) << 48 | UInt64(u.10) << 40 | UInt64(u.11) << 32
+            | UInt64(u.12) << 24 | UInt64(u.13) << 16 | UInt64(u.14) << 8 | UInt64(u.15)
+    }
+
+    /// Parses the canonical textual UUID form; nil if malformed.
+    public init?(uuidString: String) {
+        guard let uuid = UUID(uuidString: uuidString) else { return nil }
+        self.init(uuid)
+    }
+
+    public var uuid: UUID {
+        let h = high, l = low
+        return UUID(uuid: (UInt8(truncatingIfNeeded: h >> 56), UInt8(truncatingIfNeeded: h >> 48),
+                           UInt8(truncatingIfNeeded: h >> 40), UInt8(truncatingIfNeeded: h >> 32),
+                           UInt8(truncatingIfNeeded: h >> 24), UInt8(truncatingIfNeeded: h >> 16),
+                           UInt8(truncatingIfNeeded: h >> 8), UInt8(truncatingIfNeeded: h),
+                           UInt8(truncatingIfNeeded: l >> 56), UInt8(truncatingIfNeeded: l >> 48),
+                           UInt8(truncatingIfNeeded: l >> 40), UInt8(truncatingIfNeeded: l >> 32),
+                           UInt8(truncatingIfNeeded: l >> 24), UInt8(truncatingIfNeeded: l >> 16),
+                           UInt8(truncatingIfNeeded: l >> 8), UInt8(truncatingIfNeeded: l)))
+    }
+
+    public var description: String { uuid.uuidString }
+}
+
+/// Metadata carried alongside an event's data; stored verbatim.
+public struct EventMetadata: Hashable, Sendable {
+    /// The id shared by every message caused, directly or not, by one original request.
+    public var correlationId: String?
+    /// The id of the message (command or event) that directly caused this event.
+    public var causationId: String?
+    /// Free-form string pairs (e.g. user id, tenant). Stored sorted by key.
+    public var properties: [String: String]
+
+    public init(correlationId: String? = nil, causationId: String? = nil, properties: [String: String] = [:]) {
+        self.correlationId = correlationId
+        self.causationId = causationId
+        self.properties = properties
+    }
+}
+
+/// An event to append: the store assigns its stream version, global position and timestamp.
+public struct NewEvent: Hashable, Sendable {
+    /// Unique id; re-appending the same id at the same place is a no-op (idempotency).
+    public var id: EventID
+    /// The event type name, past tense (e.g. `OrderPlaced`).
+    public var type: String
+    /// Version of the event's data schema, for upcasting (starts at 1).
+    public var schemaVersion: Int
+    /// The event's data, normally UTF-8 JSON; the store keeps the bytes exactly as given.
+    public var data: [UInt8]
+    public var metadata: EventMetadata
+
+    public init(id: EventID = EventID(), type: String, schemaVersion: Int = 1, data: [UInt8], metadata: EventMetadata = EventMetadata()) {
+        self.id = id
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.data = data
+        self.metadata = metadata
+    }
+}
+
+/// An event as stored: the appended event plus where and when it was committed.
+public struct RecordedEvent: Hashable, Sendable {
+    public var id: EventID
+    public var stream: StreamName
+    /// Version within `stream` (0 for the stream's first event).
+    public var streamVersion: StreamVersion
+    /// Global, gapless, commit-ordered position (1 for the store's first event).
+    public var position: LogPosition
+    public var type: String
+    public var schemaVersion: Int
+    public var data: [UInt8]
+    public var metadata: EventMetadata
+    /// Commit time, from the store's injected clock (microsecond precision).
+    public var timestamp: Date
+
+    public init(id: EventID, stream: StreamName, streamVersion: StreamVersion, position: LogPosition,
+                type: String, schemaVersion: Int, data: [UInt8], metadata: EventMetadata, timestamp: Date) {
+        self.id = id; self.stream = stream; self.streamVersion = streamVersion; self.position = position
+        self.type = type; self.schemaVersion = schemaVersion; self.data = data; self.metadata = metadata
+        self.timestamp = timestamp
+    }
+}
+
+/// The outcome of a successful (or idempotently repeated) append.
+public struct AppendResult: Hashable, Sendable {
+    /// The stream's version after the append: the version of the last event written.
+    /// Pass it as `.exact(nextExpectedVersion)` to append again.
+    public var nextExpectedVersion: StreamVersion
+    /// Global position of the first event of this append.
+    public var firstPosition: LogPosition
+    /// Global position of the last event of this append (the one to wait for in read models).
+    public var lastPosition: LogPosition
+
+    public init(nextExpectedVersion: StreamVersion, firstPosition: LogPosition, lastPosition: LogPosition) {
+        self.nextExpectedVersion = nextExpectedVersion
+        self.firstPosition = firstPosition
+        self.lastPosition = lastPosition
+    }
+}
+
+/// Direction of a stream read.
+public enum ReadDirection: Sendable, Hashable {
+    case forward
+    case backward
+}
+
+/// A filter for `readAll` and subscriptions. Empty lists mean "no restriction".
+///
+/// An event matches when its stream matches (no stream restriction, or its name starts with
+/// one of `streamPrefixes`, or its category is in `categories`) and its type matches
+/// (`eventTypes` empty or containing it).
+public struct EventFilter: Hashable, Sendable {
+    public var streamPrefixes: [String]
+    public var categories: Set<String>
+    public var eventTypes: Set<String>
+
+    public init(streamPrefixes: [String] = [], categories: Set<String> = [], eventTypes: Set<String> = []) {
+        self.streamPrefixes = streamPrefixes
+        self.categories = categories
+        self.eventTypes = eventTypes
+    }
+
+    public static func categories(_ names: String...) -> EventFilter { EventFilter(categories: Set(names)) }
+    public static func eventTypes(_ names: String...) -> EventFilter { EventFilter(eventTypes: Set(names)) }
+    public static func streamPrefixes(_ prefixes: String...) -> EventFilter { EventFilter(streamPrefixes: prefixes) }
+
+    /// Whether an event of `type` in `stream` passes this filter.
+    public func matches(stream: String, type: String) -> Bool {
+        if !eventTypes.isEmpty && !eventTypes.contains(type) { return false }
+        if streamPrefixes.isEmpty && categories.isEmpty { return true }
+        for p in streamPrefixes where stream.hasPrefix(p) { return true }
+        if !categories.isEmpty {
+            let cat: Substring
+            if let dash = stream.firstIndex(of: "-") { cat = stream[..<dash] } else { cat = Substring(stream) }
+            if categories.contains(String(cat)) { return true }
+        }
+        return false
+    }
+}
+
+/// The latest snapshot saved for a stream (an aggregate's or projection's state at a version).
+public struct Snapshot: Hashable, Sendable {
+    /// The stream version the state reflects (events after it must still be applied).
+    public var version: StreamVersion
+    /// Opaque state bytes, normally JSON.
+    public var data: [UInt8]
+    public init(version: StreamVersion, data: [UInt8]) { self.version = version; self.data = data }
+}
+
+/// Whether the store accepts appends. An unhealthy store fails appends fast; reads still work.
+public enum StoreHealth: Hashable, Sendable {
+    case healthy
+    /// A write or fsync failed (or the store was closed); the reason says which and why.
+    case unhealthy(reason: String)
+
+    public var isHealthy: Bool { if case .healthy = self { return true } else { return false } }
+}
+
+/// Counters for metrics. Monotonic since the store was opened.
+public struct StoreStats: Hashable, Sendable {
+    /// Append calls completed successfully (idempotent repeats included).
+    public var appends: UInt64 = 0
+    /// Events written to the log.
+    public var eventsWritten: UInt64 = 0
+    /// Group-commit batches written (one write call each).
+    public var batches: UInt64 = 0
+    /// fdatasync calls on the log.
+    public var fsyncs: UInt64 = 0
+    /// Bytes written to the log.
+    public var bytesWritten: UInt64 = 0
+    public init() {}
+}

@@ -1,0 +1,154 @@
+import Foundation
+
+/// A running catch-up-then-live subscription. Cancel it to stop deliveries.
+public final class Subscription: @unchecked Sendable {
+    typealias Scanner = (_ after: UInt64, _ maxCount: Int, _ filter: EventFilter?) throws -> (events: [RecordedEvent], scannedTo: UInt64)
+
+    // Recursive: an inline executor may run the handler (which may cancel) while we hold it.
+    private let lock = NSRecursiveLock()
+    private let filter: EventFilter?
+    private let executor: CompletionExecutor
+    private let handler: ([RecordedEvent]) -> Void
+    private weak var hub: SubscriptionHub?
+    /// Last position delivered or skipped by the filter.
+    private var cursor: UInt64
+    private var live = false
+    private var buffer: [RecordedEvent] = []
+    private var cancelled = false
+    private var failure: EventStoreError?
+
+    init(from: LogPosition, filter: EventFilter?, executor: CompletionExecutor, handler: @escaping ([RecordedEvent]) -> Void, hub: SubscriptionHub) {
+        self.cursor = from.value
+        self.filter = filter
+        self.executor = executor
+        self.handler = handler
+        self.hub = hub
+    }
+
+    /// Stops deliveries: no handler call starts after `cancel()` returns (on the executor's thread).
+    public func cancel() {
+        lock.lock()
+        cancelled = true
+        buffer = []
+        lock.unlock()
+        hub?.remove(self)
+    }
+
+    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+
+    /// Whether catch-up has finished and events now arrive as they are committed.
+    public var isLive: Bool { lock.lock(); defer { lock.unlock() }; return live }
+
+    /// Set if catch-up failed (e.g. a corrupt record); the subscription is then stopped.
+    public var error: EventStoreError? { lock.lock(); defer { lock.unlock() }; return failure }
+
+    /// Catch-up loop, run on a background queue: reads stored events until it reaches the
+    /// committed end, then (under the lock) flushes what arrived live meanwhile and goes live.
+    /// Events published after registration land in `buffer`; those at or before the cursor were
+    /// already read, so the seam has no gap and no duplicate.
+    func runCatchUp(scan: Scanner, chunk: Int = 4096) {
+        while true {
+            lock.lock()
+            let after = cursor
+            let stop = cancelled
+            lock.unlock()
+            if stop { return }
+            let result: (events: [RecordedEvent], scannedTo: UInt64)
+            do {
+                result = try scan(after, chunk, filter)
+            } catch {
+                lock.lock()
+                failure = (error as? EventStoreError) ?? .invalidArgument("\(error)")
+                cancelled = true
+                lock.unlock()
+                hub?.remove(self)
+                return
+            }
+            lock.lock()
+            if cancelled { lock.unlock(); return }
+            if result.scannedTo <= cursor {
+                let pending = buffer.filter { $0.position.value > cursor }
+                buffer = []
+                live = true
+                if let last = pending.last { cursor = last.position.value; deliver(pending) }
+                lock.unlock()
+                return
+            }
+            cursor = result.scannedTo
+            if !result.events.isEmpty { deliver(result.events) }
+            lock.unlock()
+        }
+    }
+
+    /// Called by the store after events are committed, in commit order.
+    func offer(_ events: [RecordedEvent]) {
+        lock.lock()
+        defer { lock.unlock() }
+        if cancelled { return }
+        let matching = events.filter { $0.position.value > cursor && (filter?.matches(stream: $0.stream.value, type: $0.type) ?? true) }
+        if !live {
+            buffer.append(contentsOf: matching)
+            return
+        }
+        if let last = events.last, last.position.value > cursor { cursor = last.position.value }
+        if !matching.isEmpty { deliver(matching) }
+    }
+
+    /// Must be called with the lock held so submissions to the executor keep global order.
+    private func deliver(_ events: [RecordedEvent]) {
+        executor.execute { [self] in
+            if self.isCancelled { return }
+            self.handler(events)
+        }
+    }
+
+    func stopForClose() {
+        lock.lock()
+        cancelled = true
+        buffer = []
+        lock.unlock()
+    }
+}
+
+/// The set of live subscriptions of one store.
+final class SubscriptionHub: @unchecked Sendable {
+    private let lock = NSLock()
+    private var subscriptions: [ObjectIdentifier: Subscription] = [:]
+    private let catchUpQueue = DispatchQueue(label: "tributary.eventstore.catchup", attributes: .concurrent)
+
+    /// Cheap check so the writer only builds `RecordedEvent`s when someone listens.
+    var hasSubscribers: Bool { lock.lock(); defer { lock.unlock() }; return !subscriptions.isEmpty }
+
+    /// Registers first (so live events are buffered), then starts catch-up in the background.
+    func subscribe(from: LogPosition, filter: EventFilter?, executor: CompletionExecutor,
+                   handler: @escaping ([RecordedEvent]) -> Void, scan: @escaping Subscription.Scanner) -> Subscription {
+        let sub = Subscription(from: from, filter: filter, executor: executor, handler: handler, hub: self)
+        lock.lock()
+        subscriptions[ObjectIdentifier(sub)] = sub
+        lock.unlock()
+        catchUpQueue.async { sub.runCatchUp(scan: scan) }
+        return sub
+    }
+
+    func remove(_ sub: Subscription) {
+        lock.lock()
+        subscriptions[ObjectIdentifier(sub)] = nil
+        lock.unlock()
+    }
+
+    func publish(_ events: [RecordedEvent]) {
+        guard !events.isEmpty else { return }
+        lock.lock()
+        let subs = Array(subscriptions.values)
+        lock.unlock()
+        for s in subs { s.offer(events) }
+    }
+
+    func closeAll() {
+        lock.lock()
+        let subs = Array(subscriptions.values)
+        subscriptions = [:]
+        lock.unlock()
+        for s in subs { s.stopForClose() }
+    }
+}

@@ -1,0 +1,153 @@
+import UV
+
+/// What a handler gets to read: the request, its path parameters and the route.
+public struct RequestContext {
+    public let request: HTTPRequest
+    /// Percent-decoded `{name}` captures.
+    public let parameters: PathParameters
+    /// The matched route's stable name (the pattern), e.g. for metrics and logs.
+    public let routeName: String
+    /// The loop the request is served on (for timers, `execute`, etc.).
+    public let loop: EventLoop
+
+    public init(request: HTTPRequest, parameters: PathParameters, routeName: String, loop: EventLoop) {
+        self.request = request
+        self.parameters = parameters
+        self.routeName = routeName
+        self.loop = loop
+    }
+
+    public var head: HTTPRequestHead { request.head }
+    /// The query string parsed with percent-decoding and `+` as space.
+    public var query: QueryParameters { QueryParameters(parsing: request.head.query) }
+}
+
+/// The connection side of an exchange, as seen by `Responder` and `ResponseStream`.
+protocol ExchangeSink: AnyObject {
+    func complete(sequence: Int, response: HTTPResponse)
+    func startStream(sequence: Int, head: HTTPResponse, stream: ResponseStream) -> Bool
+    func streamWrite(sequence: Int, bytes: [UInt8])
+    func streamFinish(sequence: Int)
+    var pendingWriteBytes: Int { get }
+    /// Closes the connection at once, reporting `reason` to the stream.
+    func abortStream(reason: ResponseStream.CloseReason)
+}
+
+/// Answers one request, exactly once, synchronously or later — always on the loop.
+///
+/// Responses go out strictly in request order: answering request 2 before request 1
+/// holds 2 back until 1 is answered. Calls after the first answer are ignored (and
+/// assert in debug builds); calls after the connection closed are ignored.
+public final class Responder {
+    weak var sink: ExchangeSink?
+    let sequence: Int
+    let method: String
+    /// The matched route's stable name.
+    public let routeName: String
+    let startNanos: UInt64
+    let metrics: HTTPMetrics?
+    public private(set) var hasResponded = false
+
+    init(sink: ExchangeSink?, sequence: Int, method: String, routeName: String,
+         startNanos: UInt64 = EventLoop.hrtime, metrics: HTTPMetrics? = nil) {
+        self.sink = sink
+        self.sequence = sequence
+        self.method = method
+        self.routeName = routeName
+        self.startNanos = startNanos
+        self.metrics = metrics
+    }
+
+    private func record(_ status: Int) {
+        metrics?.record(route: routeName, method: method, status: status,
+                        seconds: Double(EventLoop.hrtime &- startNanos) / 1e9)
+    }
+
+    /// Whether the client is still connected (a response could still be delivered).
+    public var isConnectionOpen: Bool { sink != nil }
+
+    /// Sends `response` (in request order). `Content-Length`, `Date`, `Server` and
+    /// `Connection` are set by the connection.
+    public func respond(_ response: HTTPResponse) {
+        guard !hasResponded else { assertionFailure("respond called twice"); return }
+        hasResponded = true
+        record(response.status)
+        sink?.complete(sequence: sequence, response: response)
+    }
+
+    /// Answers with the problem+json form of `error` (see `Problem.from(_:)`).
+    public func respond(error: Error) {
+        respond(Problem.from(error).response)
+    }
+
+    /// Turns this exchange into a long-lived stream: `head` is sent without
+    /// `Content-Length` (the body ends when the connection closes) and every
+    /// `ResponseStream.write` goes out as it comes. The connection then serves no
+    /// further requests. `onClose` runs once when the stream ends for any reason
+    /// (client gone, server shutdown, `finish()`). Returns nil if the connection is gone.
+    public func startStream(_ head: HTTPResponse, onClose: ((ResponseStream.CloseReason) -> Void)? = nil) -> ResponseStream? {
+        guard !hasResponded else { assertionFailure("startStream after respond"); return nil }
+        hasResponded = true
+        record(head.status)
+        guard let sink else { return nil }
+        let stream = ResponseStream(sink: sink, sequence: sequence, onClose: onClose)
+        guard sink.startStream(sequence: sequence, head: head, stream: stream) else { return nil }
+        return stream
+    }
+}
+
+/// The body side of a streaming response (e.g. SSE). Loop-confined.
+public final class ResponseStream {
+    /// Why a stream ended.
+    public enum CloseReason: Sendable, Equatable {
+        /// `finish()` was called.
+        case finished
+        /// The client closed the connection or it failed.
+        case clientGone
+        /// The server is shutting down.
+        case serverShutdown
+        /// The client read too slowly: more than `maxPendingBytes` piled up unsent.
+        case tooSlow
+    }
+
+    weak var sink: ExchangeSink?
+    let sequence: Int
+    private var onClose: ((CloseReason) -> Void)?
+    public private(set) var isOpen = true
+
+    init(sink: ExchangeSink, sequence: Int, onClose: ((CloseReason) -> Void)?) {
+        self.sink = sink
+        self.sequence = sequence
+        self.onClose = onClose
+    }
+
+    /// Queues `bytes` on the connection (ignored once closed).
+    public func write(_ bytes: [UInt8]) {
+        guard isOpen else { return }
+        sink?.streamWrite(sequence: sequence, bytes: bytes)
+        if isOpen, let sink, sink.pendingWriteBytes > maxPendingBytes { sink.abortStream(reason: .tooSlow) }
+    }
+
+    /// A stream whose unsent bytes exceed this is closed with `.tooSlow` (a client that
+    /// stops reading must not make the server buffer without bound). Default 4 MiB.
+    public var maxPendingBytes = 4 << 20
+
+    /// Bytes written but not yet accepted by the kernel: a slow consumer shows here.
+    public var pendingBytes: Int { sink?.pendingWriteBytes ?? 0 }
+
+    /// Ends the stream and closes the connection after the queued bytes.
+    public func finish() {
+        guard isOpen else { return }
+        sink?.streamFinish(sequence: sequence)
+        closed(.finished)
+    }
+
+    /// Called by the connection (or `finish`) exactly once.
+    func closed(_ reason: CloseReason) {
+        guard isOpen else { return }
+        isOpen = false
+        let callback = onClose
+        onClose = nil
+        callback?(reason)
+    }
+}

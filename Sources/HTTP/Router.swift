@@ -1,0 +1,137 @@
+/// Why routing did not find a handler; mapped to 404/405/400 by `Problem.from(_:)`.
+public enum RoutingError: Error, Sendable, Equatable {
+    case notFound(path: String)
+    /// The path exists for other methods; `allow` lists them (for the `Allow` header).
+    case methodNotAllowed(method: String, allow: [String])
+    /// A path segment has a malformed escape or is not UTF-8 once decoded.
+    case badPath(String)
+}
+
+/// A request handler: answer through `responder` exactly once, now or later (on the loop).
+public typealias HTTPHandler = (RequestContext, Responder) -> Void
+
+/// One registered route.
+public struct Route: @unchecked Sendable {
+    public let method: String
+    /// The pattern as registered, e.g. "/orders/{id}"; also the metrics label.
+    public let pattern: String
+    /// A stable name for metrics and logs (the pattern unless given).
+    public let name: String
+    /// Runs on the loop thread only.
+    let handler: HTTPHandler
+}
+
+/// Path parameters captured from `{name}` segments, percent-decoded.
+public struct PathParameters: Sendable, Equatable {
+    public private(set) var values: [String: String] = [:]
+    public init(_ values: [String: String] = [:]) { self.values = values }
+    public subscript(name: String) -> String? { values[name] }
+}
+
+/// Method + path-pattern routing.
+///
+/// Patterns are "/"-separated; a `{name}` segment matches any one non-empty segment.
+/// Paths are split on "/" first and each segment is percent-decoded afterwards, so
+/// `%2F` inside a segment never splits it. Literal segments win over parameters.
+/// A `HEAD` request falls back to the `GET` route (the connection drops the body).
+public final class Router: @unchecked Sendable {
+    private final class Node {
+        var literals: [String: Node] = [:]
+        var parameter: (name: String, node: Node)?
+        var routes: [String: Route] = [:]
+    }
+
+    private let root = Node()
+    /// Patterns without parameters, by their exact path: one hash lookup for the common case.
+    private var staticNodes: [String: Node] = [:]
+    public private(set) var routes: [Route] = []
+
+    public init() {}
+
+    /// Registers `handler` for `method` and `pattern`. Traps on a conflicting
+    /// registration (same method and shape) — a programming error.
+    public func add(_ method: String, _ pattern: String, name: String? = nil,
+                    _ handler: @escaping HTTPHandler) {
+        var node = root
+        for segment in Router.segments(of: Substring(pattern)) {
+            if segment.hasPrefix("{") && segment.hasSuffix("}") && segment.count > 2 {
+                let param = String(segment.dropFirst().dropLast())
+                if let existing = node.parameter {
+                    precondition(existing.name == param, "conflicting parameter names in \(pattern)")
+                    node = existing.node
+                } else {
+                    let child = Node()
+                    node.parameter = (param, child)
+                    node = child
+                }
+            } else {
+                let literal = String(segment)
+                if let child = node.literals[literal] { node = child } else {
+                    let child = Node()
+                    node.literals[literal] = child
+                    node = child
+                }
+            }
+        }
+        precondition(node.routes[method] == nil, "duplicate route \(method) \(pattern)")
+        if !pattern.contains("{") { staticNodes[pattern] = node }
+        let route = Route(method: method, pattern: pattern, name: name ?? pattern, handler: handler)
+        node.routes[method] = route
+        routes.append(route)
+    }
+
+    public func get(_ pattern: String, name: String? = nil, _ handler: @escaping HTTPHandler) { add("GET", pattern, name: name, handler) }
+    public func post(_ pattern: String, name: String? = nil, _ handler: @escaping HTTPHandler) { add("POST", pattern, name: name, handler) }
+    public func put(_ pattern: String, name: String? = nil, _ handler: @escaping HTTPHandler) { add("PUT", pattern, name: name, handler) }
+    public func patch(_ pattern: String, name: String? = nil, _ handler: @escaping HTTPHandler) { add("PATCH", pattern, name: name, handler) }
+    public func delete(_ pattern: String, name: String? = nil, _ handler: @escaping HTTPHandler) { add("DELETE", pattern, name: name, handler) }
+
+    /// Finds the route for `method` and the raw (still percent-encoded) `path`.
+    public func match(method: String, path: Substring) -> Result<(Route, PathParameters), RoutingError> {
+        // Fast path: an exact static route and nothing to decode.
+        if !staticNodes.isEmpty, !path.utf8.contains(UInt8(ascii: "%")), let node = staticNodes[String(path)],
+           let route = node.routes[method] ?? (method == "HEAD" ? node.routes["GET"] : nil) {
+            return .success((route, PathParameters()))
+        }
+        var decoded: [String] = []
+        for raw in Router.segments(of: path) {
+            guard let segment = PercentDecoding.decode(raw) else {
+                return .failure(.badPath("Malformed percent-encoding in the path."))
+            }
+            decoded.append(segment)
+        }
+        var captures: [(String, String)] = []
+        guard let node = Router.find(root, decoded[...], &captures) else {
+            return .failure(.notFound(path: String(path)))
+        }
+        let route = node.routes[method] ?? (method == "HEAD" ? node.routes["GET"] : nil)
+        guard let route else {
+            var allow = Set(node.routes.keys)
+            if allow.contains("GET") { allow.insert("HEAD") }
+            return .failure(.methodNotAllowed(method: method, allow: allow.sorted()))
+        }
+        var params: [String: String] = [:]
+        for (k, v) in captures { params[k] = v }
+        return .success((route, PathParameters(params)))
+    }
+
+    /// Depth-first match preferring literals; only nodes with routes count as matches.
+    private static func find(_ node: Node, _ rest: ArraySlice<String>, _ captures: inout [(String, String)]) -> Node? {
+        guard let first = rest.first else { return node.routes.isEmpty ? nil : node }
+        if let child = node.literals[first], let hit = find(child, rest.dropFirst(), &captures) { return hit }
+        if let (name, child) = node.parameter, !first.isEmpty {
+            captures.append((name, first))
+            if let hit = find(child, rest.dropFirst(), &captures) { return hit }
+            captures.removeLast()
+        }
+        return nil
+    }
+
+    /// "/a/b/" → ["a", "b", ""]; "/" → [] (the root). Empty inner segments are kept.
+    static func segments(of path: Substring) -> [Substring] {
+        var p = path
+        if p.first == "/" { p = p.dropFirst() }
+        if p.isEmpty { return [] }
+        return p.split(separator: "/", omittingEmptySubsequences: false)
+    }
+}

@@ -1,0 +1,59 @@
+import EventStore
+import CQRS
+import PublicEvents
+
+/// What Orders knows about a customer, copied from customer public events.
+public struct ReplicaCustomer: Codable, Hashable, Sendable {
+    public var customerId: String
+    public var name: String
+    public var active: Bool
+    public var currency: String
+    public var creditLimit: Int64
+}
+
+/// Orders' own copy of the customer data it needs, built from customer public events in the
+/// public log — never an HTTP call or a read of the customers store.
+///
+/// Loop-confined projection on the public log. `onNameChanged` tells the order views to update
+/// the denormalized customer name (on registration and rename).
+public final class CustomerReplica: Projection {
+    public let name = "orders.customer-replica"
+    public private(set) var customers: [String: ReplicaCustomer] = [:]
+    var onNameChanged: ((_ customerId: String, _ name: String) -> Void)?
+
+    /// Public event types the replica reads.
+    static let eventTypes: Set<String> = [
+        CustomerRegisteredV1.eventType.name, CustomerRenamedV1.eventType.name,
+        CustomerCreditLimitChangedV1.eventType.name, CustomerDeactivatedV1.eventType.name,
+    ]
+
+    public var filter: EventFilter? { EventFilter(eventTypes: CustomerReplica.eventTypes) }
+
+    public init() {}
+
+    public func customer(_ id: String) -> ReplicaCustomer? { customers[id] }
+
+    public func apply(_ event: RecordedEvent) throws {
+        // Versions this service does not understand are ignored, not fatal: a newer version is
+        // published next to the old one (PublicEventType rules), so v1 keeps flowing.
+        switch (event.type, event.schemaVersion) {
+        case (CustomerRegisteredV1.eventType.name, 1):
+            let p = try JSONCoding.decode(CustomerRegisteredV1.self, from: event.data)
+            customers[p.customerId] = ReplicaCustomer(customerId: p.customerId, name: p.name, active: true,
+                                                      currency: p.currency, creditLimit: p.creditLimit)
+            onNameChanged?(p.customerId, p.name)
+        case (CustomerRenamedV1.eventType.name, 1):
+            let p = try JSONCoding.decode(CustomerRenamedV1.self, from: event.data)
+            customers[p.customerId]?.name = p.name
+            if customers[p.customerId] != nil { onNameChanged?(p.customerId, p.name) }
+        case (CustomerCreditLimitChangedV1.eventType.name, 1):
+            let p = try JSONCoding.decode(CustomerCreditLimitChangedV1.self, from: event.data)
+            customers[p.customerId]?.creditLimit = p.creditLimit
+        case (CustomerDeactivatedV1.eventType.name, 1):
+            let p = try JSONCoding.decode(CustomerDeactivatedV1.self, from: event.data)
+            customers[p.customerId]?.active = false
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import EventStore
+import CQRS
+import PublicEvents
+
+/// Pure mapping of internal order events to the public contract (the publisher's `map`).
+public enum OrderPublicMapping {
+    /// The public events for one internal event (one each; unknown types map to nothing).
+    public static func map(_ event: OrderEvent) throws -> [PublicEventDraft] {
+        switch event {
+        case .placed(let e):
+            return [try draft(OrderPlacedV1(orderId: e.orderId, customerId: e.customerId, currency: e.currency,
+                                            lines: e.lines.map(\.publicLine), total: e.total))]
+        case .lineAdded(let e):
+            return [try draft(OrderLinesChangedV1(orderId: e.orderId, customerId: e.customerId, currency: e.currency,
+                                                  lines: e.lines.map(\.publicLine), total: e.total))]
+        case .lineRemoved(let e):
+            return [try draft(OrderLinesChangedV1(orderId: e.orderId, customerId: e.customerId, currency: e.currency,
+                                                  lines: e.lines.map(\.publicLine), total: e.total))]
+        case .approved(let e):
+            return [try draft(OrderApprovedV1(orderId: e.orderId, customerId: e.customerId, total: e.total, currency: e.currency))]
+        case .rejected(let e):
+            return [try draft(OrderRejectedV1(orderId: e.orderId, customerId: e.customerId, reason: e.reason))]
+        case .cancelled(let e):
+            return [try draft(OrderCancelledV1(orderId: e.orderId, customerId: e.customerId, reason: e.reason,
+                                               total: e.total, currency: e.currency))]
+        case .shipped(let e):
+            return [try draft(OrderShippedV1(orderId: e.orderId, customerId: e.customerId, total: e.total, currency: e.currency))]
+        }
+    }
+
+    /// The publisher's mapper: decodes a stored order event and maps it. Events of streams
+    /// outside the `order` category map to nothing.
+    public static func map(recorded: RecordedEvent) throws -> [PublicEventDraft] {
+        guard recorded.stream.category == OrdersService.category else { return [] }
+        return try map(OrderEventCodec.decode(type: recorded.type, data: recorded.data))
+    }
+
+    static func draft<P: PublicEventPayload>(_ payload: P) throws -> PublicEventDraft {
+        try .json(P.eventType.name, version: P.eventType.version, payload)
+    }
+}
+
+/// The saga's half in Orders: customer credit answers become approve/reject commands.
+public enum OrderSagaMapping {
+    /// Public event types the consumer subscribes to.
+    static let eventTypes: Set<String> = [CustomerCreditReservedV1.eventType.name, CustomerCreditRejectedV1.eventType.name]
+
+    /// Pure and deterministic (the consumer's exactly-once argument relies on it).
+    static func commands(for e: PublicEventEnvelope) throws -> [ConsumerCommand<OrderDecision>] {
+        switch (e.type, e.version) {
+        case (CustomerCreditReservedV1.eventType.name, 1):
+            let p = try JSONCoding.decode(CustomerCreditReservedV1.self, from: e.data)
+            guard OrderValidation.isValidOrderId(p.orderId) else { return [] }
+            return [ConsumerCommand(stream: OrdersService.stream(p.orderId), command: OrderDecision(orderId: p.orderId, .approve(amount: p.amount)))]
+        case (CustomerCreditRejectedV1.eventType.name, 1):
+            let p = try JSONCoding.decode(CustomerCreditRejectedV1.self, from: e.data)
+            guard OrderValidation.isValidOrderId(p.orderId) else { return [] }
+            return [ConsumerCommand(stream: OrdersService.stream(p.orderId),
+                                    command: OrderDecision(orderId: p.orderId, .reject(reason: p.reason, amount: p.amount)))]
+        default:
+            return []
+        }
+    }
+}

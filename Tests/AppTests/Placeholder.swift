@@ -1,3 +1,0 @@
-import Testing
-@testable import App
-@Test func placeholderApp() { #expect(Bool(true)) }

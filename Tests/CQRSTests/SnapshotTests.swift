@@ -1,0 +1,65 @@
+import Testing
+import EventStore
+@testable import CQRS
+
+/// Aggregate snapshots every N events; replay starts from the snapshot; old formats are ignored.
+@Suite struct SnapshotTests {
+    func handler(_ store: EventStore, every: Int?, decider: AccountDecider = account) throws -> CommandHandler<AccountDecider> {
+        var o = CommandHandler<AccountDecider>.Options()
+        o.snapshotEvery = every
+        return try CommandHandler(decider: decider, store: store, options: o)
+    }
+
+    func fill(_ loop: TestLoop, _ store: EventStore, deposits: Int) async throws {
+        let h = try handler(store, every: 10)
+        _ = try await h.send(.open(given: "A", family: "B"), on: "account-1", loop: loop).get()
+        for _ in 0..<deposits { _ = try await h.send(.deposit(1), on: "account-1", loop: loop).get() }
+        #expect(try await loop.run { h.stats.snapshotsSaved } == (deposits + 1) / 10)
+    }
+
+    @Test func replayStartsFromTheLatestSnapshot() async throws {
+        let loop = TestLoop()
+        let inner = loop.makeStore()
+        try await fill(loop, inner, deposits: 24)   // versions 0...24; snapshots at 9 and 19
+        #expect(try inner.loadSnapshot("account-1")?.version == StreamVersion(19))
+        let counting = InstrumentedStore(inner)
+        let h = try handler(counting, every: 10)
+        let r = try await h.send(.deposit(1), on: "account-1", loop: loop).get()
+        #expect(r.version == StreamVersion(25))
+        #expect(counting.eventsRead == 5)                 // versions 20...24 only
+        #expect(try h.state(of: "account-1").state.balance == 25)
+    }
+
+    @Test func snapshotOfAnotherStateSchemaIsIgnored() async throws {
+        let loop = TestLoop()
+        let inner = loop.makeStore()
+        try await fill(loop, inner, deposits: 24)
+        let counting = InstrumentedStore(inner)
+        var v2 = account
+        v2.stateSchemaVersion = 2
+        let h = try handler(counting, every: 10, decider: v2)
+        let r = try await h.send(.deposit(1), on: "account-1", loop: loop).get()
+        #expect(r.version == StreamVersion(25))
+        #expect(counting.eventsRead == 25)                // full replay
+        // It then writes a snapshot in its own format.
+        #expect(try inner.loadSnapshot("account-1")?.version == StreamVersion(24))   // re-snapshotted on load, in its own format
+    }
+
+    @Test func snapshotsDisabledMeansFullReplay() async throws {
+        let loop = TestLoop()
+        let inner = loop.makeStore()
+        try await fill(loop, inner, deposits: 24)
+        let counting = InstrumentedStore(inner)
+        let h = try handler(counting, every: nil)
+        _ = try await h.send(.deposit(1), on: "account-1", loop: loop).get()
+        #expect(counting.eventsRead == 25)
+    }
+
+    @Test func snapshotEnvelopeRoundTripsAndRejectsOtherVersions() {
+        let bytes = SnapshotFormat.encode(schemaVersion: 3, position: LogPosition(42), state: json("{}"))
+        #expect(SnapshotFormat.decode(bytes, schemaVersion: 3)?.position == LogPosition(42))
+        #expect(SnapshotFormat.decode(bytes, schemaVersion: 3)?.state == json("{}"))
+        #expect(SnapshotFormat.decode(bytes, schemaVersion: 2) == nil)
+        #expect(SnapshotFormat.decode(json("{\"legacy\":true}"), schemaVersion: 3) == nil)
+    }
+}

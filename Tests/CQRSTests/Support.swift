@@ -1,0 +1,205 @@
+import Foundation
+import EventStore
+@testable import CQRS
+
+// MARK: - A tiny bank-account decider
+
+/// Test-only aggregate. `AccountOpened` is at schema v2 (given/family name); v1 had `owner`.
+struct AccountDecider: Decider {
+    enum Command { case open(given: String, family: String), deposit(Int), withdraw(Int), touch }
+    enum Event: Equatable { case opened(given: String, family: String), deposited(Int), withdrawn(Int) }
+    struct State: Codable, Equatable { var isOpen = false; var given = ""; var family = ""; var balance = 0; var deposits = 0 }
+
+    var stateSchemaVersion = 1
+    var initialState: State { State() }
+
+    func decide(_ command: Command, _ state: State) throws -> [Event] {
+        switch command {
+        case let .open(given, family):
+            if state.isOpen { throw DomainError.conflict("already-open", "account is already open") }
+            if given.isEmpty { throw DomainError.validation("invalid", "bad name", fields: [FieldError(field: "given", code: "required", message: "required")]) }
+            return [.opened(given: given, family: family)]
+        case .deposit(let n):
+            guard state.isOpen else { throw DomainError.notFound("no-account", "no such account") }
+            guard n > 0 else { throw DomainError.validation("invalid", "amount must be positive", fields: [FieldError(field: "amount", code: "positive", message: "> 0")]) }
+            return [.deposited(n)]
+        case .withdraw(let n):
+            guard state.isOpen else { throw DomainError.notFound("no-account", "no such account") }
+            guard state.balance >= n else { throw DomainError.conflict("insufficient-funds", "balance \(state.balance) < \(n)") }
+            return [.withdrawn(n)]
+        case .touch:
+            return []
+        }
+    }
+
+    func evolve(_ s: State, _ e: Event) -> State {
+        var s = s
+        switch e {
+        case let .opened(g, f): s.isOpen = true; s.given = g; s.family = f
+        case .deposited(let n): s.balance += n; s.deposits += 1
+        case .withdrawn(let n): s.balance -= n
+        }
+        return s
+    }
+
+    struct OpenedV2: Codable { var givenName: String; var familyName: String }
+    struct Amount: Codable { var amount: Int }
+
+    func encode(_ e: Event) throws -> EncodedEvent {
+        switch e {
+        case let .opened(g, f): return try .json("AccountOpened", version: 2, OpenedV2(givenName: g, familyName: f))
+        case .deposited(let n): return try .json("Deposited", Amount(amount: n))
+        case .withdrawn(let n): return try .json("Withdrawn", Amount(amount: n))
+        }
+    }
+
+    struct UnknownEvent: Error {}
+    func decode(_ e: EncodedEvent) throws -> Event {
+        switch e.type {
+        case "AccountOpened":
+            let v = try e.decodeJSON(OpenedV2.self)
+            return .opened(given: v.givenName, family: v.familyName)
+        case "Deposited": return .deposited(try e.decodeJSON(Amount.self).amount)
+        case "Withdrawn": return .withdrawn(try e.decodeJSON(Amount.self).amount)
+        default: throw UnknownEvent()
+        }
+    }
+
+    var upcasters: UpcasterChain {
+        var chain = UpcasterChain()
+        chain.registerObject(type: "AccountOpened", from: 1) { object in
+            let owner = object.removeValue(forKey: "owner") as? String ?? ""
+            let parts = owner.split(separator: " ", maxSplits: 1).map(String.init)
+            object["givenName"] = parts.first ?? ""
+            object["familyName"] = parts.count > 1 ? parts[1] : ""
+        }
+        return chain
+    }
+}
+
+// MARK: - The loop stand-in
+
+/// A serial queue standing in for the libuv loop: everything CQRS runs on it.
+final class TestLoop: @unchecked Sendable {
+    let queue = DispatchQueue(label: "cqrs.test.loop")
+    let executor: DispatchQueueExecutor
+
+    init() { executor = DispatchQueueExecutor(queue: queue) }
+
+    /// Runs `body` on the loop and returns its value.
+    func run<T>(_ body: @escaping () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in queue.async { c.resume(with: Result { try body() }) } }
+    }
+
+    /// Polls `condition` on the loop until true or `seconds` pass.
+    func eventually(_ seconds: Double = 5, _ condition: @escaping () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if (try? await run(condition)) == true { return true }
+            try? await Task.sleep(nanoseconds: 2_000_000)
+        }
+        return (try? await run(condition)) == true
+    }
+
+    func makeStore(clock: @escaping () -> Date = Date.init) -> MemoryEventStore {
+        MemoryEventStore(executor: executor, clock: clock)
+    }
+}
+
+extension CommandHandler {
+    /// Sends one command through the loop and awaits its completion.
+    func send(_ command: D.Command, on stream: StreamName, _ mode: ConcurrencyMode = .retrying,
+              context: CommandContext = CommandContext(), loop: TestLoop) async -> Result<CommandOutcome<D.Event>, CommandError> {
+        await withCheckedContinuation { c in
+            loop.queue.async { self.handle(command, on: stream, concurrency: mode, context: context) { c.resume(returning: $0) } }
+        }
+    }
+}
+
+/// A mutable clock for idempotency expiry.
+final class TestClock: @unchecked Sendable {
+    var now = Date(timeIntervalSince1970: 1_800_000_000)
+    func advance(_ seconds: TimeInterval) { now = now.addingTimeInterval(seconds) }
+    var function: () -> Date { { [unowned self] in self.now } }
+}
+
+/// Timers fired by hand (on the loop): `advance(by:)` runs what is due.
+final class ManualScheduler: Scheduler, @unchecked Sendable {
+    final class Item: Cancellable {
+        let due: Duration
+        let work: () -> Void
+        var cancelled = false
+        init(due: Duration, work: @escaping () -> Void) { self.due = due; self.work = work }
+        func cancel() { cancelled = true }
+    }
+    private(set) var now: Duration = .zero
+    private var items: [Item] = []
+
+    func schedule(after delay: Duration, _ work: @escaping () -> Void) -> Cancellable {
+        let item = Item(due: now + delay, work: work)
+        items.append(item)
+        return item
+    }
+
+    var pending: Int { items.filter { !$0.cancelled }.count }
+
+    func advance(by d: Duration) {
+        now += d
+        while let i = items.firstIndex(where: { !$0.cancelled && $0.due <= now }) {
+            let item = items.remove(at: i)
+            item.work()
+        }
+        items.removeAll { $0.cancelled }
+    }
+}
+
+/// Wraps a store to count reads and optionally interfere with appends.
+final class InstrumentedStore: EventStore, @unchecked Sendable {
+    let inner: EventStore
+    var eventsRead = 0
+    /// Called before each append is forwarded (e.g. to simulate a concurrent writer).
+    var beforeAppend: ((StreamName) -> Void)?
+
+    init(_ inner: EventStore) { self.inner = inner }
+
+    /// Appends to fail with `.storeUnhealthy` before forwarding resumes.
+    var failingAppends = 0
+    var executorForFailures: CompletionExecutor = InlineExecutor()
+
+    func append(to stream: StreamName, expected: ExpectedVersion, events: [NewEvent], completion: @escaping AppendCompletion) {
+        if failingAppends > 0 {
+            failingAppends -= 1
+            executorForFailures.execute { completion(.failure(.storeUnhealthy(reason: "injected"))) }
+            return
+        }
+        beforeAppend?(stream)
+        inner.append(to: stream, expected: expected, events: events, completion: completion)
+    }
+    func readStream(_ stream: StreamName, from: StreamVersion, direction: ReadDirection, maxCount: Int) throws -> [RecordedEvent] {
+        let r = try inner.readStream(stream, from: from, direction: direction, maxCount: maxCount)
+        eventsRead += r.count
+        return r
+    }
+    func readAll(from: LogPosition, maxCount: Int, filter: EventFilter?) throws -> [RecordedEvent] {
+        try inner.readAll(from: from, maxCount: maxCount, filter: filter)
+    }
+    func streamVersion(_ stream: StreamName) -> StreamVersion? { inner.streamVersion(stream) }
+    var lastPosition: LogPosition { inner.lastPosition }
+    func subscribe(from: LogPosition, filter: EventFilter?, executor: CompletionExecutor, handler: @escaping ([RecordedEvent]) -> Void) -> Subscription {
+        inner.subscribe(from: from, filter: filter, executor: executor, handler: handler)
+    }
+    func saveSnapshot(_ stream: StreamName, version: StreamVersion, data: [UInt8]) throws { try inner.saveSnapshot(stream, version: version, data: data) }
+    func loadSnapshot(_ stream: StreamName) throws -> Snapshot? { try inner.loadSnapshot(stream) }
+    var health: StoreHealth { inner.health }
+    var stats: StoreStats { inner.stats }
+    func close() { inner.close() }
+}
+
+/// Appends raw events synchronously from a test (off the loop).
+func rawAppend(_ store: EventStore, _ stream: StreamName, _ events: [NewEvent], expected: ExpectedVersion = .any) throws -> AppendResult {
+    try store.appendAndWait(to: stream, expected: expected, events: events).get()
+}
+
+func json(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+let account = AccountDecider()

@@ -1,0 +1,68 @@
+import Testing
+@testable import EventStore
+
+@Suite struct ChecksumTests {
+    @Test func crc32cOfStandardCheckString() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+    }
+
+    @Test func crc32cSlicedMatchesBytewiseOnAllLengthsAndOffsets() {
+        let data = (0..<100).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        for lo in 0..<9 {
+            for hi in lo...data.count {
+                var c: UInt32 = 0xFFFF_FFFF
+                for b in data[lo..<hi] {
+                    c ^= UInt32(b)
+                    for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
+                }
+                #expect(CRC32C.checksum(data, range: lo..<hi) == ~c)
+            }
+        }
+    }
+
+    @Test func crc32cChainsAcrossCalls() {
+        let data = Array("hello, tributary".utf8)
+        let split = CRC32C.checksum(data, range: 5..<data.count, continuing: CRC32C.checksum(data, range: 0..<5))
+        #expect(split == CRC32C.checksum(data))
+    }
+
+    @Test func sha256NISTVectors() {
+        #expect(SHA256.hash(Array("abc".utf8)).hexString == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hash([]).hexString == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)).hexString
+            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
+    @Test func sha256OfAMillionAs() {
+        var h = SHA256()
+        let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
+        for _ in 0..<1000 { h.update(chunk) }
+        #expect(h.finalize().hexString == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test func sha256StreamingEqualsOneShotAcrossBlockBoundaries() {
+        let data = (0..<300).map { UInt8(truncatingIfNeeded: $0) }
+        for split in [0, 1, 55, 56, 63, 64, 65, 128, 299, 300] {
+            var h = SHA256()
+            h.update(data, range: 0..<split)
+            h.update(data, range: split..<data.count)
+            #expect(h.finalize() == SHA256.hash(data))
+        }
+    }
+}
+
+@Suite struct EventIDTests {
+    @Test func randomIDsAreVersion4AndRoundTripThroughUUID() {
+        var seen = Set<EventID>()
+        for _ in 0..<1000 {
+            let id = EventID()
+            #expect(seen.insert(id).inserted)
+            let text = id.uuid.uuidString
+            #expect(Array(text)[14] == "4")
+            #expect("89AB".contains(Array(text)[19]))
+            #expect(EventID(uuidString: text) == id)
+            #expect(EventID(id.uuid) == id)
+        }
+        #expect(EventID(uuidString: "not a uuid") == nil)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import EventStore
+
+enum InjectedFault: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case writeENOSPC, partialWriteENOSPC, writeEIO, syncEIO, syncENOSPC
+    var testDescription: String { rawValue }
+    var code: Int32 {
+        switch self {
+        case .writeENOSPC, .partialWriteENOSPC, .syncENOSPC: return ENOSPC
+        case .writeEIO, .syncEIO: return EIO
+        }
+    }
+    func inject(_ io: FaultInjectingFileIO) {
+        switch self {
+        case .writeENOSPC, .writeEIO: io.failNextWrite(errno: code)
+        case .partialWriteENOSPC: io.failNextWrite(errno: code, afterBytes: 100)
+        case .syncEIO, .syncENOSPC: io.failNextSync(errno: code)
+        }
+    }
+}
+
+@Suite struct FileEventStoreFaultTests {
+    @Test(arguments: InjectedFault.allCases)
+    func anIOFailureFailsTheAppendMarksTheStoreUnhealthyAndLosesNoAcknowledgedEvent(fault: InjectedFault) async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let io = FaultInjectingFileIO()
+        let logs = LogCapture()
+        let store = try FileEventStore(directory: dir.path, options: fileOptions(io: io, logs: logs))
+        _ = try await store.append(to: "f-1", expected: .any, events: events(3))
+        let acknowledged = try store.readAll(from: .start, maxCount: 100, filter: nil)
+        let goodSize = segmentBytes(dir.path).count
+
+        fault.inject(io)
+        let failed = await appendError(store, "f-1", .any, events(2))
+        guard case .io(let code, _)? = failed else { Issue.record("expected an I/O error, got \(String(describing: failed))"); return }
+        #expect(code == fault.code)
+        #expect(segmentBytes(dir.path).count == goodSize, "no half record is left behind")
+        guard case .unhealthy(let reason) = store.health else { Issue.record("store should be unhealthy"); return }
+        #expect(reason.contains(String(cString: strerror(fault.code))))
+        #expect(logs.all.contains { $0.contains("unhealthy") })
+        // Fails fast from now on; reads still serve committed data.
+        let refused = await appendError(store, "f-2", .any, events(1))
+        if case .storeUnhealthy? = refused {} else { Issue.record("expected storeUnhealthy, got \(String(describing: refused))") }
+        #expect(try store.readAll(from: .start, maxCount: 100, filter: nil) == acknowledged)
+        #expect(store.lastPosition == LogPosition(3))
+        store.close()
+
+        try await withFileStore(dir.path, fileOptions(useCheckpoint: false)) { reopened async throws in
+            #expect(try reopened.readAll(from: .start, maxCount: 100, filter: nil) == acknowledged)
+            #expect(reopened.health == .healthy)
+            let next = try await reopened.append(to: "f-1", expected: .exact(StreamVersion(2)), events: events(1))
+            #expect(next.firstPosition == LogPosition(4))
+        }
+        #expect(try EventStoreVerifier.verify(directory: dir.path).isIntact)
+    }
+
+    @Test func everyAppendOfAFailingBatchFailsAndNoneSurvivesARestart() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let io = FaultInjectingFileIO()
+        let store = try FileEventStore(directory: dir.path, options: fileOptions(io: io))
+        _ = try await store.append(to: "g-1", expected: .any, events: events(1))
+        io.failNextSync(errno: EIO)
+        let outcomes = await withTaskGroup(of: EventStoreError?.self, returning: [EventStoreError?].self) { group in
+            for i in 0..<40 { group.addTask { await appendError(store, StreamName("g-\(i)"), .any, events(1)) } }
+            var all: [EventStoreError?] = []
+            for await o in group { all.append(o) }
+            return all
+        }
+        #expect(outcomes.allSatisfy { $0 != nil }, "nothing is acknowledged after or in the failing batch")
+        store.close()
+        try await withFileStore(dir.path, fileOptions(useCheckpoint: false)) { reopened async throws in
+            #expect(reopened.lastPosition == LogPosition(1))
+        }
+    }
+}

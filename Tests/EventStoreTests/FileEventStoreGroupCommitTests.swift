@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+@testable import EventStore
+
+@Suite struct FileEventStoreGroupCommitTests {
+    private func waitArrived(_ io: GatedFileIO) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { io.arrived.wait(); c.resume() }
+        }
+    }
+
+    private func queued(_ store: FileEventStore) -> Int {
+        store.queueCond.lock(); defer { store.queueCond.unlock() }
+        return store.queue.count
+    }
+
+    private func oneSyncAtATime(_ io: FileIO) -> FileEventStoreOptions {
+        var o = fileOptions(io: io)
+        o.syncPipelineDepth = 1
+        return o
+    }
+
+    @Test func appendsQueuedDuringAnFsyncShareTheNextWriteAndFsync() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let io = GatedFileIO()
+        let store = try FileEventStore(directory: dir.path, options: oneSyncAtATime(io))
+        defer { store.close() }
+        let got = Collected()
+        let sub = store.subscribe(from: .start, filter: nil, executor: DispatchQueueExecutor()) { got.add($0) }
+        #expect(await eventually { sub.isLive })
+        io.hold()
+        let first = Task { try await store.append(to: "gc-0", expected: .any, events: events(1)) }
+        await waitArrived(io)
+        let rest = Task {
+            try await withThrowingTaskGroup(of: AppendResult.self, returning: [AppendResult].self) { group in
+                for i in 1..<100 { group.addTask { try await store.append(to: StreamName("gc-\(i % 10)"), expected: .any, events: events(1)) } }
+                var all: [AppendResult] = []
+                for try await r in group { all.append(r) }
+                return all
+            }
+        }
+        #expect(await eventually { queued(store) == 99 })
+        // Written but not yet synced: invisible to readers and subscribers.
+        #expect(store.lastPosition == .start)
+        #expect(try store.readAll(from: .start, maxCount: 10, filter: nil).isEmpty)
+        #expect(got.count == 0)
+        io.release()
+        _ = try await first.value
+        let results = try await rest.value
+        #expect(results.count == 99)
+        let stats = store.stats
+        #expect(stats.appends == 100)
+        #expect(stats.fsyncs == 2, "one fsync for the first append, one for the 99 queued behind it")
+        #expect(stats.batches == 2)
+        #expect(stats.fsyncs < stats.appends)
+        #expect(stats.bytesWritten == UInt64(segmentBytes(dir.path).count))
+        #expect(await eventually { got.count == 100 })
+        #expect(got.all.map(\.position.value) == Array(1...100))
+        sub.cancel()
+    }
+
+    @Test func pipelinedSyncsPublishNothingBeforeItIsDurableAndKeepOrder() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let io = GatedFileIO()
+        var options = fileOptions(io: io)
+        options.syncPipelineDepth = 4
+        let store = try FileEventStore(directory: dir.path, options: options)
+        defer { store.close() }
+        let got = Collected()
+        let sub = store.subscribe(from: .start, filter: nil, executor: DispatchQueueExecutor()) { got.add($0) }
+        #expect(await eventually { sub.isLive })
+        io.hold()
+        let all = Task {
+            try await withThrowingTaskGroup(of: AppendResult.self, returning: [AppendResult].self) { group in
+                for i in 0..<100 { group.addTask { try await store.append(to: StreamName("p-\(i % 10)"), expected: .any, events: events(1)) } }
+                var all: [AppendResult] = []
+                for try await r in group { all.append(r) }
+                return all
+            }
+        }
+        // Up to 4 batches are written and wait at the gate: nothing may be visible yet.
+        await waitArrived(io)
+        #expect(store.lastPosition == .start)
+        #expect(got.count == 0)
+        io.release()
+        let results = try await all.value
+        #expect(Set(results.map(\.firstPosition.value)) == Set(1...100))
+        let stats = store.stats
+        #expect(stats.appends == 100)
+        #expect(stats.fsyncs < stats.appends)
+        #expect(await eventually { got.count == 100 })
+        #expect(got.all.map(\.position.value) == Array(1...100))
+        sub.cancel()
+    }
+
+    @Test func manyConcurrentAppendersNeedFewerFsyncsThanAppends() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let store = try FileEventStore(directory: dir.path, options: fileOptions())
+        defer { store.close() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<64 {
+                group.addTask { for _ in 0..<10 { _ = try await store.append(to: StreamName("m-\(w)"), expected: .any, events: events(1)) } }
+            }
+            try await group.waitForAll()
+        }
+        let s = store.stats
+        #expect(s.appends == 640)
+        #expect(s.fsyncs == s.batches)
+        #expect(s.fsyncs < s.appends, "64 concurrent appenders share fsyncs")
+        #expect(store.lastPosition == LogPosition(640))
+    }
+}
+
+extension FileEventStoreGroupCommitTests {
+    /// Appends queued in one batch are validated against each other, not just the committed index.
+    @Test func appendsInOneBatchSeeEarlierAppendsOfTheSameBatch() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let io = GatedFileIO()
+        let store = try FileEventStore(directory: dir.path, options: oneSyncAtATime(io))
+        defer { store.close() }
+        io.hold()
+        let warm = Task { try await store.append(to: "warm-1", expected: .any, events: events(1)) }
+        await waitArrived(io)
+        let batch = events(2)
+        let results = ResultBox()
+        store.append(to: "z-1", expected: .noStream, events: batch) { results.set(0, $0) }
+        store.append(to: "z-1", expected: .noStream, events: events(1)) { results.set(1, $0) }
+        store.append(to: "z-1", expected: .noStream, events: batch) { results.set(2, $0) }
+        store.append(to: "z-1", expected: .exact(StreamVersion(1)), events: events(1)) { results.set(3, $0) }
+        store.append(to: "z-1", expected: .any, events: [batch[1], event()]) { results.set(4, $0) }
+        #expect(await eventually { queued(store) == 5 })
+        io.release()
+        _ = try await warm.value
+        #expect(await eventually { results.count == 5 })
+        let first = try #require(results.get(0)?.success)
+        #expect(first == AppendResult(nextExpectedVersion: StreamVersion(1), firstPosition: LogPosition(2), lastPosition: LogPosition(3)))
+        #expect(results.get(1)?.failure == .wrongExpectedVersion(stream: "z-1", expected: .noStream, actual: StreamVersion(1)))
+        #expect(results.get(2)?.success == first, "an idempotent repeat inside the same batch answers with the original result")
+        #expect(results.get(3)?.success?.nextExpectedVersion == StreamVersion(2))
+        if case .idempotencyConflict? = results.get(4)?.failure {} else { Issue.record("partial overlap in batch: \(String(describing: results.get(4)))") }
+        #expect(store.stats.batches == 2)
+        #expect(try store.readStream("z-1").count == 3)
+    }
+}
+
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Int: Result<AppendResult, EventStoreError>] = [:]
+    func set(_ i: Int, _ r: Result<AppendResult, EventStoreError>) { lock.lock(); results[i] = r; lock.unlock() }
+    func get(_ i: Int) -> Result<AppendResult, EventStoreError>? { lock.lock(); defer { lock.unlock() }; return results[i] }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return results.count }
+}

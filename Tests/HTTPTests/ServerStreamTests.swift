@@ -1,0 +1,101 @@
+import Testing
+import Glibc
+@testable import HTTP
+@testable import UV
+
+@Suite(.serialized) struct ServerStreamTests {
+    final class Box: @unchecked Sendable { var writer: SSEWriter?; var reasons: [ResponseStream.CloseReason] = [] }
+
+    @Test func sseStreamSendsHeadersInitialCommentAndFrames() throws {
+        let box = Box()
+        let h = try ServerHarness { r in
+            r.get("/events") { ctx, res in
+                box.writer = SSEWriter(responder: res, loop: ctx.loop, heartbeatMilliseconds: 50) { box.reasons.append($0) }
+                box.writer?.send(SSEEvent(id: "1", event: "greeting", data: "hello\nworld"))
+            }
+        }
+        let c = try TestClient(port: h.port)
+        c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        let text = try #require(c.readUntil("data: world\n\n"))
+        #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(text.contains("Content-Type: text/event-stream; charset=utf-8\r\n"))
+        #expect(text.contains("Cache-Control: no-cache, no-store\r\n"))
+        #expect(text.contains("X-Accel-Buffering: no\r\n"))
+        #expect(!text.contains("Content-Length"))
+        #expect(text.contains("\r\n\r\n:ok\n\nid: 1\nevent: greeting\ndata: hello\ndata: world\n\n"))
+        // Heartbeat comments follow.
+        #expect(c.readUntil("data: world\n\n:\n\n") != nil)
+        h.onLoop { box.writer?.send(SSEEvent(data: "later")) }
+        #expect(c.readUntil("data: later\n\n") != nil)
+        // Shutdown ends the stream cleanly and reports it.
+        #expect(h.stop() == 0)
+        #expect(c.readUntilClosed())
+        #expect(box.reasons == [.serverShutdown])
+    }
+
+    @Test func sseReportsWhenTheClientGoesAway() throws {
+        let box = Box()
+        let h = try ServerHarness { r in
+            r.get("/events") { ctx, res in
+                box.writer = SSEWriter(responder: res, loop: ctx.loop, heartbeatMilliseconds: 0) { box.reasons.append($0) }
+            }
+        }
+        do {
+            let c = try TestClient(port: h.port)
+            c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(c.readUntil(":ok\n\n") != nil)
+        } // client closes here
+        var reasons: [ResponseStream.CloseReason] = []
+        for _ in 0..<500 {
+            reasons = h.onLoop { box.reasons }
+            if !reasons.isEmpty { break }
+            usleep(10_000)
+        }
+        #expect(reasons == [.clientGone])
+        #expect(eventually { h.onLoop { h.server.openConnections } == 0 })
+        #expect(h.stop() == 0)
+    }
+
+    @Test func finishingAStreamClosesTheConnection() throws {
+        let h = try ServerHarness { r in
+            r.get("/once") { ctx, res in
+                let w = SSEWriter(responder: res, loop: ctx.loop, heartbeatMilliseconds: 0)
+                w?.send(SSEEvent(data: "only"))
+                w?.finish()
+            }
+        }
+        let c = try TestClient(port: h.port)
+        c.send("GET /once HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(c.readUntilClosed())
+        #expect(String(decoding: c.buffer, as: UTF8.self).hasSuffix(":ok\n\ndata: only\n\n"))
+        #expect(h.stop() == 0)
+    }
+}
+
+@Suite(.serialized) struct SlowStreamConsumerTests {
+    final class Box: @unchecked Sendable { var stream: ResponseStream?; var reasons: [ResponseStream.CloseReason] = [] }
+
+    @Test func aStreamClientThatStopsReadingIsCutOffAsTooSlow() throws {
+        let box = Box()
+        let h = try ServerHarness { r in
+            r.get("/firehose") { _, res in
+                box.stream = res.startStream(SSE.responseHead()) { box.reasons.append($0) }
+                box.stream?.maxPendingBytes = 1 << 20
+            }
+        }
+        let c = try TestClient(port: h.port)
+        var small: Int32 = 16 << 10
+        setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(4))
+        c.send("GET /firehose HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(eventually { h.onLoop { box.stream != nil } })
+        let frame = SSEEvent(data: String(repeating: "x", count: 64 << 10)).encoded
+        // Write up to 64 MiB without the client reading.
+        let reasons = h.onLoop { () -> [ResponseStream.CloseReason] in
+            for _ in 0..<1024 where box.stream?.isOpen == true { box.stream?.write(frame) }
+            return box.reasons
+        }
+        #expect(reasons == [.tooSlow])
+        #expect(eventually { h.onLoop { h.server.openConnections } == 0 })
+        #expect(h.stop() == 0)
+    }
+}

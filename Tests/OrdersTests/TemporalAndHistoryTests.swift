@@ -1,0 +1,63 @@
+import Testing
+import Foundation
+import CQRS
+import EventStore
+import PublicEvents
+@testable import Orders
+
+/// `?version=` / `?asOf=` views and the audit history, computed from the stream.
+@Suite struct TemporalAndHistoryTests {
+    func setUp() async throws -> Harness {
+        let h = Harness()
+        try await h.start()
+        try h.register()
+        #expect(await h.waitForViews())
+        _ = try await h.send(place1, context: CommandContext(correlationId: "req-1", causationId: "cmd-1")).get()
+        _ = try await h.send(.addLine(lineB)).get()
+        _ = try await h.send(.removeLine(sku: "A-1")).get()
+        return h
+    }
+
+    @Test func viewAtEachVersion() async throws {
+        let h = try await setUp()
+        let v0 = try #require(try await h.run { try h.service.order("o1", atVersion: 0, asOf: nil) })
+        #expect(v0.total == 1000 && v0.lines == [lineA] && v0.version == 0 && v0.customerName == "Ada Lovelace")
+        let v1 = try #require(try await h.run { try h.service.order("o1", atVersion: 1, asOf: nil) })
+        #expect(v1.total == 1250 && v1.version == 1)
+        let latest = try #require(try await h.run { try h.service.order("o1", atVersion: nil, asOf: nil) })
+        #expect(latest.lines == [lineB] && latest.version == 2)
+        #expect(await h.waitForViews())
+        #expect(try await h.run { h.service.order("o1") } == latest)
+        #expect(try await h.run { try h.service.order("nope", atVersion: 0, asOf: nil) } == nil)
+    }
+
+    @Test func viewAsOfATime() async throws {
+        let h = try await setUp()
+        let history = try #require(try await h.run { try h.service.history("o1") })
+        let times = history.events.map(\.time)
+        #expect(times == times.sorted() && Set(times).count == 3)
+        let second = try h.store.readStream("order-o1")[1].timestamp
+        let v = try #require(try await h.run { try h.service.order("o1", atVersion: nil, asOf: second) })
+        #expect(v.version == 1)
+        let before = second.addingTimeInterval(-0.5)
+        #expect(try await h.run { try h.service.order("o1", atVersion: nil, asOf: before)?.version } == 0)
+        #expect(try await h.run { try h.service.order("o1", atVersion: nil, asOf: Date(timeIntervalSince1970: 0)) } == nil)
+    }
+
+    @Test func historyListsTheStreamsEventsWithMetadata() async throws {
+        let h = try await setUp()
+        let history = try #require(try await h.run { try h.service.history("o1") })
+        #expect(history.events.map(\.type) == ["OrderPlaced", "LineAdded", "LineRemoved"])
+        #expect(history.events.map(\.version) == [0, 1, 2])
+        #expect(history.events[0].correlationId == "req-1")
+        #expect(history.events[0].causationId == "cmd-1")
+        #expect(history.events.map(\.position) == history.events.map(\.position).sorted())
+        guard case .object(let data) = history.events[0].data else { Issue.record("data is not an object"); return }
+        #expect(data["total"] == .int(1000))
+        #expect(data["customerId"] == .string("c1"))
+        // Codable round trip (what the HTTP layer serializes).
+        let bytes = try JSONCoding.encode(history)
+        #expect(try JSONCoding.decode(OrderHistory.self, from: bytes) == history)
+        #expect(try await h.run { try h.service.history("unknown") } == nil)
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-@testable import UV
-@Test func placeholderUV() { #expect(Bool(true)) }
