@@ -40,8 +40,10 @@ enum CommandEndpoint {
         dispatch(commandContext, mode) { result in
             switch result {
             case .success(let outcome):
+                // The id comes from the outcome's stream: a replayed creation whose id the server
+                // generated must answer the first request's id, not this request's fresh one.
                 let body: JSONValue = [
-                    "id": .string(id),
+                    "id": .string(entityID(of: outcome.stream) ?? id),
                     "version": outcome.version.map { .int(Int($0.value)) } ?? .null,
                     "position": .string(ConsistencyToken(store: storeName, position: outcome.position).description),
                 ]
@@ -59,6 +61,12 @@ enum CommandEndpoint {
         }
     }
 
+    /// `customer-42` → `42`: stream names are `<category>-<id>`.
+    static func entityID(of stream: StreamName) -> String? {
+        guard let dash = stream.value.firstIndex(of: "-") else { return nil }
+        return String(stream.value[stream.value.index(after: dash)...])
+    }
+
     /// Decodes a command body: 415 unless JSON, 400 for malformed JSON, 422 naming the field
     /// for a missing field or a field of the wrong type.
     static func decode<T: Decodable>(_ type: T.Type, from request: HTTPRequest) throws -> T {
@@ -69,10 +77,39 @@ enum CommandEndpoint {
         do {
             return try JSONDecoder().decode(T.self, from: Data(request.body))
         } catch let error as DecodingError {
+            // Foundation reports a number that does not fit the field (10.5, 1e30 for an
+            // integer) as corrupt data without a path; tell it apart from broken JSON.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+               (try? JSONSerialization.jsonObject(with: Data(request.body), options: [.fragmentsAllowed])) != nil {
+                throw Problem(status: 422, type: ProblemType.uri("invalid-command"), title: "Unprocessable Content",
+                              detail: "The command has invalid fields: \(context.debugDescription)",
+                              extensions: ["errors": [["field": .string(numberField(in: request.body) ?? "(body)"), "code": "invalid-type",
+                                                       "message": "must be an integer within range"]]])
+            }
             throw problem(for: error)
         } catch {
             throw Problem(status: 400, type: ProblemType.uri("malformed-json"), title: "Malformed JSON", detail: "The body is not valid JSON.")
         }
+    }
+
+    /// The first member (dotted path, `[i]` for array elements) whose value is a number that is
+    /// not an integer within Int64: what the decoder could not name.
+    static func numberField(in body: [UInt8]) -> String? {
+        guard let root = try? JSONSerialization.jsonObject(with: Data(body)) else { return nil }
+        func search(_ value: Any, _ path: String) -> String? {
+            if let dict = value as? [String: Any] {
+                for key in dict.keys.sorted() {
+                    if let hit = search(dict[key]!, path.isEmpty ? key : path + "." + key) { return hit }
+                }
+            } else if let array = value as? [Any] {
+                for (i, v) in array.enumerated() { if let hit = search(v, path + "[\(i)]") { return hit } }
+            } else if let number = value as? NSNumber, !(value is Bool) {
+                let d = number.doubleValue
+                if d != d.rounded() || abs(d) >= 9.2e18 || "\(number)".contains("e") { return path }
+            }
+            return nil
+        }
+        return search(root, "")
     }
 
     private static func problem(for error: DecodingError) -> Problem {

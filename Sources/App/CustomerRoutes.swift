@@ -13,6 +13,7 @@ enum CustomerRoutes {
     private struct EmptyBody: Decodable {}
 
     static func install(on router: Router, service: CustomersService) {
+        let details = DocumentCache<CustomerView>()
         router.post("/commands/customers/register") { context, responder in
             command(context, responder, service: service, id: nil) { body -> (String, CustomerCommand) in
                 let b = try CommandEndpoint.decode(RegisterBody.self, from: body)
@@ -73,7 +74,7 @@ enum CustomerRoutes {
                         throw badParameter(e.parameter, e.message)
                     }
                 }
-                return try service.customer(id).map { try .json($0, version: $0.version) }
+                return try service.customer(id).map { try details.document(for: id, view: $0, version: $0.version) }
             }
         }
         router.get("/queries/customers/{id}/history") { context, responder in

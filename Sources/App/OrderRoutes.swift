@@ -12,6 +12,7 @@ enum OrderRoutes {
     private struct EmptyBody: Decodable {}
 
     static func install(on router: Router, service: OrdersService) {
+        let details = DocumentCache<OrderView>()
         router.post("/commands/orders/place") { context, responder in
             command(context, responder, service: service, id: nil) { request -> (String, OrderCommand) in
                 let b = try CommandEndpoint.decode(PlaceBody.self, from: request)
@@ -65,8 +66,10 @@ enum OrderRoutes {
                 let q = context.query
                 let version = try q.integer("version"), asOf = try q.timestamp("asOf")
                 if let version, version < 0 { throw badParameter("version", "must be ≥ 0") }
-                let view = (version != nil || asOf != nil) ? try service.order(id, atVersion: version, asOf: asOf) : service.order(id)
-                return try view.map { try .json($0, version: $0.version) }
+                if version != nil || asOf != nil {
+                    return try service.order(id, atVersion: version, asOf: asOf).map { try .json($0, version: $0.version) }
+                }
+                return try service.order(id).map { try details.document(for: id, view: $0, version: $0.version) }
             }
         }
         router.get("/queries/orders/{id}/history") { context, responder in

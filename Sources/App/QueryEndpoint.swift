@@ -19,10 +19,15 @@ enum QueryEndpoint {
         var wait: (LogPosition, Duration, @escaping (PositionWaitResult) -> Void) -> Void
     }
 
-    /// A rendered document; `version` is the stream version for `ETag` (nil for lists).
+    /// A rendered document with its entity tag (`version` is the stream version, nil for lists).
     struct Document {
         var body: [UInt8]
-        var version: Int64?
+        var tag: String
+
+        init(body: [UInt8], version: Int64?) {
+            self.body = body
+            tag = EntityTag.forDocument(version: version, body: body)
+        }
 
         static func json<T: Encodable>(_ value: T, version: Int64? = nil) throws -> Document {
             Document(body: try JSONCoding.encode(value), version: version)
@@ -56,7 +61,7 @@ enum QueryEndpoint {
                            instance: String(context.head.path)).response
         }
         var headers = HTTPHeaders()
-        let tag = EntityTag.forDocument(version: document.version, body: document.body)
+        let tag = document.tag
         headers.add(name: "ETag", value: tag)
         headers.add(name: "Cache-Control", value: "no-cache")
         headers.add(name: positionHeader, value: sources.map { "\($0.name)=\($0.position())" }.joined(separator: ", "))

@@ -9,13 +9,16 @@ extension QueryParameters {
         return value
     }
 
-    /// An RFC 3339 timestamp (`2026-11-26T16:00:00Z`, fractional seconds allowed).
+    /// An RFC 3339 timestamp (`2026-11-26T16:00:00Z`, fractional seconds allowed), as an
+    /// inclusive upper bound: event times are shown with millisecond precision, so the bound is
+    /// the end of the given millisecond — `asOf` set to an event's displayed time includes it.
     func timestamp(_ name: String) throws -> Date? {
         guard let text = first(name) else { return nil }
         guard let date = RFC3339Parsing.parse(text) else {
             throw badParameter(name, "must be an RFC 3339 timestamp, e.g. 2026-11-26T16:00:00Z")
         }
-        return date
+        let millis = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        return Date(timeIntervalSince1970: (millis + 0.999_999) / 1000)
     }
 }
 

@@ -123,14 +123,15 @@ struct HTTPConnectionCore {
     var wantsRead: Bool {
         guard phase == .open, !backpressured else { return false }
         if isStreaming { return true } // only to notice the client going away
-        return !stopParsing && (slots.count < settings.maxPipelined || lastAwaitsBody)
+        // A body already under way is always read to its end (even while draining).
+        return (!stopParsing && slots.count < settings.maxPipelined) || lastAwaitsBody
     }
 
     // MARK: Input
 
     /// Buffers received bytes (ignored once no more requests are read).
     mutating func receive<C: Collection<UInt8>>(_ bytes: C, now: UInt64) {
-        guard phase == .open, !stopParsing else { return }
+        guard phase == .open, !stopParsing || lastAwaitsBody else { return }
         parser.append(bytes)
         if !bytes.isEmpty { pendingInput = true }
         if deadlineKind == .body { deadline = now &+ settings.idleTimeout }
@@ -139,7 +140,7 @@ struct HTTPConnectionCore {
     /// The next complete request to dispatch, with its sequence number, or nil.
     mutating func nextRequest(now: UInt64) -> (sequence: Int, request: HTTPRequest)? {
         defer { refreshDeadline(now: now) }
-        while phase == .open && !stopParsing && (mayStartRequest || lastAwaitsBody) {
+        while phase == .open && ((!stopParsing && mayStartRequest) || lastAwaitsBody) {
             guard let event = parser.next() else { return nil }
             switch event {
             case .head(let head):
@@ -217,6 +218,11 @@ struct HTTPConnectionCore {
     mutating func peerFinished() {
         peerClosed = true
         stopParsing = true
+        // A request whose body was cut off can never be answered.
+        if lastAwaitsBody {
+            slots.removeLast()
+            nextSequence -= 1
+        }
     }
 
     /// Server shutdown: stop taking requests; answered in-flight ones close the connection.

@@ -236,3 +236,31 @@ import Testing
         #expect(c.phase == .closing)
     }
 }
+
+@Suite struct ConnectionCoreDrainTests {
+    @Test func drainStillReadsTheBodyOfTheRequestUnderWay() {
+        var c = HTTPConnectionCore(settings: HTTPConnectionSettings(), now: 0)
+        c.receive(Array("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab".utf8), now: 0)
+        #expect(c.nextRequest(now: 0) == nil)
+        c.beginDrain()
+        #expect(c.wantsRead)
+        c.receive(Array("cdGET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8), now: 0)
+        let r = c.nextRequest(now: 0)
+        #expect(r?.request.body == Array("abcd".utf8))
+        #expect(c.nextRequest(now: 0) == nil) // the pipelined GET is not started
+        c.respond(sequence: 0, response: .text("ok"))
+        c.flush(dateLine: [], now: 0)
+        #expect(String(decoding: c.output, as: UTF8.self).contains("Connection: close\r\n"))
+        #expect(c.phase == .closing)
+    }
+
+    @Test func peerEOFMidBodyDropsTheIncompleteRequestAndCloses() {
+        var c = HTTPConnectionCore(settings: HTTPConnectionSettings(), now: 0)
+        c.receive(Array("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab".utf8), now: 0)
+        #expect(c.nextRequest(now: 0) == nil)
+        c.peerFinished()
+        c.flush(dateLine: [], now: 0)
+        #expect(c.phase == .closing)
+        #expect(c.output.isEmpty)
+    }
+}

@@ -315,3 +315,193 @@ def server_factory(tmp_path):
     factory.data_dir.mkdir()
     yield factory
     factory.close()
+
+
+@pytest.fixture(scope="module")
+def cqrs_api(server):
+    """A `cqrs_client.Api` on this module's server."""
+    from cqrs_client import Api
+    api = Api(server)
+    yield api
+    api.close()
+
+
+# --- SSE e2e (test_sse_*.py): servers with extra options, and a raw-socket SSE reader. ---
+
+def start_server_with_args(data_dir: Path, extra_args: list[str]) -> RunningServer:
+    """Like `start_server` (`--durability none`), plus `extra_args` (e.g. SSE limits)."""
+    binary = server_binary()
+    if not binary.exists():
+        pytest.fail(f"server binary {binary} not found: build it first (swift build) or set TRIBUTARY_BIN")
+    process = subprocess.Popen(
+        [str(binary), "serve", "--listen", "127.0.0.1:0", "--data", str(data_dir), "--durability", "none", *extra_args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=REPO_ROOT,
+    )
+    output: list[str] = []
+    found = threading.Event()
+    port_box: list[int] = []
+    threading.Thread(target=_drain, args=(process.stdout, output, found, port_box), daemon=True).start()
+    deadline = time.monotonic() + START_TIMEOUT
+    while not found.wait(0.05):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            pytest.fail("server did not report 'listening on http://127.0.0.1:PORT':\n" + "\n".join(output))
+    server = RunningServer(process, port_box[0])
+    server.output = output
+    _wait_for_port(server.host, server.port, deadline)
+    return server
+
+
+SSE_TEST_ARGS = ["--sse-heartbeat", "0.3", "--cors-origin", "https://app.example", "--sse-max-buffered-events", "64",
+                 "--sse-max-buffered-bytes", "65536", "--sse-flush-interval", "2"]
+
+
+@pytest.fixture(scope="module")
+def sse_server(tmp_path_factory):
+    """A server for SSE tests: 0.3 s heartbeat, CORS for https://app.example, small per-subscriber buffers."""
+    server = start_server_with_args(tmp_path_factory.mktemp("sse-data"), SSE_TEST_ARGS)
+    yield server
+    stop_server(server)
+
+
+class SSEEventMessage:
+    def __init__(self, id, event, data):
+        self.id = id
+        self.event = event
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"SSE(id={self.id!r}, event={self.event!r}, data={self.data[:60]!r})"
+
+
+class SSEConnection:
+    """A raw-socket EventSource: sends the GET, parses the head, then WHATWG event-stream framing
+    (CRLF/CR/LF line ends, comments, id/event/data/retry fields, multi-line data)."""
+
+    def __init__(self, address, path: str, headers: dict | None = None, rcvbuf: int | None = None, timeout: float = 10.0):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect(address)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n{extra}\r\n".encode())
+        self.buf = b""
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.body_prefix = b""
+        self.comments: list[str] = []
+        self.retry = None
+        self.last_id = None
+        self.closed = False
+        self._data: list[str] = []
+        self._event = None
+        self._id_set = False
+        self._read_head()
+
+    def _read_head(self) -> None:
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError(f"connection closed before the response head: {self.buf!r}")
+            self.buf += chunk
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        self.status = int(lines[0].split(" ")[1])
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            self.headers[k.strip().lower()] = v.strip()
+        self.buf = rest
+
+    def body(self, timeout: float = 2.0) -> bytes:
+        """For a non-stream answer (e.g. 503): the Content-Length body."""
+        n = int(self.headers.get("content-length", "0"))
+        self.sock.settimeout(timeout)
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            self.buf += chunk
+        return self.buf[:n]
+
+    def _lines(self):
+        while True:
+            idx = -1
+            for i, b in enumerate(self.buf):
+                if b in (10, 13):
+                    idx = i
+                    break
+            if idx < 0:
+                return
+            if self.buf[idx] == 13:
+                if idx + 1 >= len(self.buf):
+                    return  # a CR at the end: wait to see whether LF follows
+                end = idx + 2 if self.buf[idx + 1] == 10 else idx + 1
+            else:
+                end = idx + 1
+            line = self.buf[:idx].decode("utf-8")
+            self.buf = self.buf[end:]
+            yield line
+
+    def next_event(self, timeout: float = 5.0):
+        """The next dispatched event, or None on timeout / connection end."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self._lines():
+                if line == "":
+                    if self._data:
+                        msg = SSEEventMessage(self.last_id, self._event or "message", "\n".join(self._data))
+                        self._data, self._event = [], None
+                        return msg
+                    self._event = None
+                    continue
+                if line.startswith(":"):
+                    self.comments.append(line[1:])
+                    continue
+                name, sep, value = line.partition(":")
+                if sep and value.startswith(" "):
+                    value = value[1:]
+                if name == "data":
+                    self._data.append(value)
+                elif name == "event":
+                    self._event = value
+                elif name == "id" and "\0" not in value:
+                    self.last_id = value
+                elif name == "retry" and value.isdigit():
+                    self.retry = int(value)
+            if self.closed:
+                return None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return None
+            except ConnectionResetError:
+                self.closed = True
+                continue
+            if not chunk:
+                self.closed = True
+                continue
+            self.buf += chunk
+
+    def events(self, count: int, timeout: float = 10.0) -> list:
+        out = []
+        deadline = time.monotonic() + timeout
+        while len(out) < count:
+            e = self.next_event(max(0.01, deadline - time.monotonic()))
+            if e is None:
+                break
+            out.append(e)
+        return out
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
