@@ -34,6 +34,8 @@ public struct AppConfiguration {
     public var headerTimeout = 10.0
     public var idleTimeout = 60.0
     public var shutdownGrace = 10.0
+    /// Server-sent-event streams: heartbeat, limits, per-subscriber buffers, CORS origins.
+    public var streams = StreamSettings()
 
     /// Runtime log lines (projection failures, publisher retries...). Default: standard error.
     public var logger: CQRSLogger = { level, message in

@@ -82,7 +82,7 @@ enum CommandEndpoint {
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
                (try? JSONSerialization.jsonObject(with: Data(request.body), options: [.fragmentsAllowed])) != nil {
                 throw Problem(status: 422, type: ProblemType.uri("invalid-command"), title: "Unprocessable Content",
-                              detail: "The command has invalid fields: \(context.debugDescription)",
+                              detail: "The command has invalid fields.",
                               extensions: ["errors": [["field": .string(numberField(in: request.body) ?? "(body)"), "code": "invalid-type",
                                                        "message": "must be an integer within range"]]])
             }

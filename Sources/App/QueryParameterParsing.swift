@@ -22,9 +22,12 @@ extension QueryParameters {
     }
 }
 
+/// A 400 naming the parameter; `message` may already start with the name (service messages do).
 func badParameter(_ name: String, _ message: String) -> Problem {
-    Problem(status: 400, type: ProblemType.uri("bad-query-parameter"), title: "Bad query parameter",
-            detail: "\(name) \(message).", extensions: ["errors": [["field": .string(name), "message": .string(message)]]])
+    let sentence = message.hasPrefix(name) ? message : "\(name) \(message)"
+    return Problem(status: 400, type: ProblemType.uri("bad-query-parameter"), title: "Bad query parameter",
+                   detail: sentence.hasSuffix(".") ? sentence : sentence + ".",
+                   extensions: ["errors": [["field": .string(name), "message": .string(message)]]])
 }
 
 enum RFC3339Parsing {

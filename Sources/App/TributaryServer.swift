@@ -15,6 +15,7 @@ public final class TributaryServer {
     private var stores: StoreSet?
     private(set) var services: Services?
     private var http: HTTPServer?
+    private var streams: StreamRoutes?
     private var shuttingDown = false
 
     public init(configuration: AppConfiguration, loop: EventLoop) {
@@ -26,7 +27,18 @@ public final class TributaryServer {
     /// On error nothing stays open.
     @discardableResult
     public func start() throws -> [SocketAddress] {
-        let httpConfig = try configuration.httpConfiguration()
+        var httpConfig = try configuration.httpConfiguration()
+        try configuration.streams.validate()
+        let cors = CORSPolicy(origins: configuration.streams.corsOrigins)
+        if cors.isEnabled {
+            // Browsers may read every response (JSON API and streams) from the allowed origins.
+            httpConfig.responseDecorator = { head, response in
+                guard response.headers["Access-Control-Allow-Origin"] == nil else { return }
+                for field in cors.headers(origin: head.headers["Origin"]) { response.headers.add(name: field.name, value: field.value) }
+                response.headers.add(name: "Access-Control-Expose-Headers",
+                                     value: "ETag, Retry-After, \(QueryEndpoint.positionHeader), X-Correlation-ID")
+            }
+        }
         let executor = LoopExecutor(loop: loop)
         let stores = try StoreSet(dataDirectory: configuration.dataDirectory, durability: configuration.durability,
                                   executor: executor)
@@ -46,6 +58,11 @@ public final class TributaryServer {
         OrderRoutes.install(on: router, service: services.orders)
         PublicLogRoutes.install(on: router, publicLog: stores["public"]!)
         AdminRoutes.install(on: router, services: { [weak self] in self?.services })
+        SpecRoutes.install(on: router)
+        let streams = StreamRoutes(settings: configuration.streams, loop: loop, executor: executor,
+                                   publicLog: stores["public"]!, metrics: registry)
+        streams.install(on: router, services: services)
+        streams.installPreflight(on: router)
         let server = HTTPServer(loop: loop, configuration: httpConfig, router: router,
                                 metrics: HTTPMetrics(registry: registry))
         do {
@@ -53,10 +70,14 @@ public final class TributaryServer {
             let bound = try server.start()
             self.stores = stores
             self.http = server
+            self.streams = streams
+            streams.start()
             try services.start()
             self.services = services
             return bound
         } catch {
+            streams.close()
+            self.streams = nil
             services.stop()
             server.shutdown()
             stores.close()
@@ -78,6 +99,9 @@ public final class TributaryServer {
             stores = nil
             completion?()
         }
+        // Streams first: they end cleanly (queued events flushed) while the server drains.
+        streams?.close()
+        streams = nil
         if let http { http.shutdown(completion: finish) } else { finish() }
     }
 

@@ -22,6 +22,9 @@ public final class CustomerDirectoryProjection: Projection {
     private var unregistered: [String: CustomerRecord] = [:]
     private var index = SortedIDIndex()
     private let decider = CustomerDecider()
+    /// Change notification: called after each applied event with the id of the customer whose
+    /// record changed (loop thread; e.g. for SSE). Must not apply events itself.
+    public var onChange: ((_ customerId: String) -> Void)?
 
     public init(name: String = "customers-directory") { self.name = name }
 
@@ -39,6 +42,7 @@ public final class CustomerDirectoryProjection: Projection {
         } else {
             unregistered[id] = record
         }
+        onChange?(id)
     }
 
     /// Registered customer ids in ascending order, starting after `cursor`.

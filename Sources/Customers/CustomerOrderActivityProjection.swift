@@ -19,6 +19,8 @@ public final class CustomerOrderActivityProjection: Projection {
     public var filter: EventFilter? { .eventTypes(OrderPlacedV1.eventType.name, OrderShippedV1.eventType.name) }
 
     public private(set) var activity: [String: CustomerOrderActivity] = [:]
+    /// Change notification: called after an event changed a customer's activity (loop thread).
+    public var onChange: ((_ customerId: String) -> Void)?
 
     public init(name: String = "customers-order-activity") { self.name = name }
 
@@ -27,9 +29,11 @@ public final class CustomerOrderActivityProjection: Projection {
         case OrderPlacedV1.eventType.name:
             let e = try JSONCoding.decode(OrderPlacedV1.self, from: event.data)
             activity[e.customerId, default: CustomerOrderActivity()].orderCount += 1
+            onChange?(e.customerId)
         case OrderShippedV1.eventType.name:
             let e = try JSONCoding.decode(OrderShippedV1.self, from: event.data)
             activity[e.customerId, default: CustomerOrderActivity()].lifetimeValue += e.total
+            onChange?(e.customerId)
         default:
             break
         }

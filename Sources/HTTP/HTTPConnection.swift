@@ -71,7 +71,9 @@ final class HTTPConnection: ExchangeSink {
             if core.output.isEmpty { break }
             // One write per batch of pipelined responses.
             tcp.write(core.output, completion: afterWrite)
-            core.output.removeAll(keepingCapacity: true)
+            // Keep a small buffer for the next batch, but never a large one: an event-stream
+            // subscriber would otherwise hold its largest burst for its whole life.
+            if core.output.capacity > 16 << 10 { core.output = [] } else { core.output.removeAll(keepingCapacity: true) }
             core.writeQueueChanged(tcp.writeQueueSize)
             // More buffered requests may now be dispatchable (the batch was capped).
             if core.phase != .open || core.backpressured || isClosed { break }

@@ -22,6 +22,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var backlog: Int32 = 1024
     /// `Retry-After` seconds on the over-capacity 503.
     public var retryAfterSeconds = 1
+    /// Called with each request's head and its response (or stream head) just before it is
+    /// sent, routing errors included: the one place for cross-cutting headers such as CORS.
+    public var responseDecorator: (@Sendable (HTTPRequestHead, inout HTTPResponse) -> Void)?
 
     public init(listen: [SocketAddress] = [SocketAddress(host: "127.0.0.1", port: 8080)]) {
         self.listen = listen
@@ -162,11 +165,19 @@ public final class HTTPServer {
         case .success(let (route, parameters)):
             let responder = Responder(sink: connection, sequence: sequence, method: method, routeName: route.name,
                                       metrics: metrics)
+            if let decorator = configuration.responseDecorator {
+                let head = request.head
+                responder.decorate = { decorator(head, &$0) }
+            }
             let context = RequestContext(request: request, parameters: parameters, routeName: route.name, loop: loop)
             route.handler(context, responder)
         case .failure(let error):
             let responder = Responder(sink: connection, sequence: sequence, method: method, routeName: "unmatched",
                                       metrics: metrics)
+            if let decorator = configuration.responseDecorator {
+                let head = request.head
+                responder.decorate = { decorator(head, &$0) }
+            }
             var problem = Problem.from(error)
             if case .notFound = error { problem.instance = String(request.head.path) }
             responder.respond(problem.response)

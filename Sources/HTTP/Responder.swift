@@ -47,6 +47,9 @@ public final class Responder {
     let startNanos: UInt64
     let metrics: HTTPMetrics?
     public private(set) var hasResponded = false
+    /// Applied to every response and stream head of this exchange just before it is sent
+    /// (the server's `responseDecorator`, e.g. CORS headers).
+    var decorate: ((inout HTTPResponse) -> Void)?
 
     init(sink: ExchangeSink?, sequence: Int, method: String, routeName: String,
          startNanos: UInt64 = EventLoop.hrtime, metrics: HTTPMetrics? = nil) {
@@ -71,6 +74,8 @@ public final class Responder {
     public func respond(_ response: HTTPResponse) {
         guard !hasResponded else { assertionFailure("respond called twice"); return }
         hasResponded = true
+        var response = response
+        decorate?(&response)
         record(response.status)
         sink?.complete(sequence: sequence, response: response)
     }
@@ -88,6 +93,8 @@ public final class Responder {
     public func startStream(_ head: HTTPResponse, onClose: ((ResponseStream.CloseReason) -> Void)? = nil) -> ResponseStream? {
         guard !hasResponded else { assertionFailure("startStream after respond"); return nil }
         hasResponded = true
+        var head = head
+        decorate?(&head)
         record(head.status)
         guard let sink else { return nil }
         let stream = ResponseStream(sink: sink, sequence: sequence, onClose: onClose)
@@ -133,6 +140,13 @@ public final class ResponseStream {
     public var maxPendingBytes = 4 << 20
 
     /// Bytes written but not yet accepted by the kernel: a slow consumer shows here.
+    /// Closes the stream at once with `reason` (e.g. `.tooSlow` for a subscriber over its
+    /// own limits); queued bytes are dropped. `onClose` runs as for any other end.
+    public func abort(reason: CloseReason) {
+        guard isOpen else { return }
+        sink?.abortStream(reason: reason)
+    }
+
     public var pendingBytes: Int { sink?.pendingWriteBytes ?? 0 }
 
     /// Ends the stream and closes the connection after the queued bytes.

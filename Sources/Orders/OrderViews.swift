@@ -88,6 +88,8 @@ public final class OrderViewsProjection: Projection {
 
     private(set) var state = State()
     var lookupName: (String) -> String? = { _ in nil }
+    /// Change notification: called after each change of an order view (loop thread).
+    var onChange: ((OrderViewChange) -> Void)?
 
     public init() {}
 
@@ -123,6 +125,7 @@ public final class OrderViewsProjection: Projection {
             state.stats.revenueByCurrency[after.currency] = overflow ? Int64.max : sum
         }
         state.orders[id] = after
+        onChange?(OrderViewChange(orderId: id, previousStatus: before?.status))
     }
 
     private func customerId(_ e: OrderEvent) -> String {
@@ -143,7 +146,11 @@ public final class OrderViewsProjection: Projection {
     /// The replica saw a registration or rename: refresh the denormalized name.
     func customerNameChanged(_ customerId: String, _ name: String) {
         for i in state.byCustomer[customerId] ?? [] {
-            state.orders[state.created[i].orderId]?.customerName = name
+            let orderId = state.created[i].orderId
+            state.orders[orderId]?.customerName = name
+            if let onChange, let status = state.orders[orderId]?.status {
+                onChange(OrderViewChange(orderId: orderId, previousStatus: status))
+            }
         }
     }
 

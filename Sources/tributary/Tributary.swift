@@ -39,6 +39,33 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds in-flight requests get to finish on SIGINT/SIGTERM.")
     var shutdownGrace: Double = 10
 
+    @Option(help: "Seconds between SSE heartbeat comments on a quiet stream (0: none).")
+    var sseHeartbeat: Double = 15
+
+    @Option(help: "SSE reconnection delay sent to clients as retry:, in milliseconds.")
+    var sseRetry: Int = 2_000
+
+    @Option(help: "Maximum open SSE subscribers; more get 503 with Retry-After.")
+    var sseMaxSubscribers: Int = 10_000
+
+    @Option(help: "Seconds after which an SSE stream is closed (minus up to --sse-lifetime-jitter of it); 0: unlimited.")
+    var sseMaxLifetime: Double = 3_600
+
+    @Option(help: "Fraction (0…1) of the SSE lifetime taken off at random per stream, against reconnect storms.")
+    var sseLifetimeJitter: Double = 0.2
+
+    @Option(help: "Per-subscriber SSE bound on unsent bytes; over it the subscriber is disconnected as too slow.")
+    var sseMaxBufferedBytes: Int = 64 << 10
+
+    @Option(help: "Per-subscriber SSE bound on unsent events; over it the subscriber is disconnected as too slow.")
+    var sseMaxBufferedEvents: Int = 1_024
+
+    @Option(help: "Most milliseconds live public events wait to be batched (the delay grows with subscribers up to this; 0: per loop wake-up).")
+    var sseFlushInterval: Double = 200
+
+    @Option(help: "Origin allowed to call the API and streams from a browser (CORS); repeat for several; * for any.")
+    var corsOrigin: [String] = []
+
     func validate() throws {
         guard Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be one of: fsync, batch, none")
@@ -58,6 +85,16 @@ struct Serve: ParsableCommand {
         config.headerTimeout = headerTimeout
         config.idleTimeout = idleTimeout
         config.shutdownGrace = shutdownGrace
+        config.streams.heartbeatSeconds = sseHeartbeat
+        config.streams.retryMilliseconds = sseRetry
+        config.streams.maxSubscribers = sseMaxSubscribers
+        config.streams.maxLifetimeSeconds = sseMaxLifetime
+        config.streams.lifetimeJitter = sseLifetimeJitter
+        config.streams.maxBufferedBytes = sseMaxBufferedBytes
+        config.streams.maxBufferedEvents = sseMaxBufferedEvents
+        config.streams.flushIntervalMilliseconds = sseFlushInterval
+        config.streams.corsOrigins = corsOrigin
+        do { try config.streams.validate() } catch { throw ValidationError("\(error)") }
         let code = try TributaryServer.run(configuration: config)
         if code != 0 { throw ExitCode(code) }
     }

@@ -1,0 +1,192 @@
+import Foundation
+import HTTP
+import UV
+
+/// One SSE subscriber: a `ResponseStream` plus the bookkeeping every stream kind shares
+/// (buffer bounds, heartbeat, lifetime). Loop-confined. Kept small: 10,000 of them must fit
+/// in a few MiB.
+final class StreamSubscriber {
+    let stream: ResponseStream
+    let kind: StreamKind
+    unowned let registry: StreamRegistry
+    /// Position in the registry's list (O(1) removal).
+    fileprivate var index = -1
+    /// Loop time of the last write (heartbeats go to quiet subscribers only).
+    fileprivate var lastWriteAt: UInt64
+    fileprivate let expiresAt: UInt64
+    /// Events written since the outbound buffer was last seen empty: an upper bound on the
+    /// events not yet taken by the kernel.
+    private var unsentEvents = 0
+    /// Detaches the subscriber from its feed; called once when the stream ends.
+    var onEnd: (() -> Void)?
+
+    fileprivate init(stream: ResponseStream, kind: StreamKind, registry: StreamRegistry, now: UInt64, expiresAt: UInt64) {
+        self.stream = stream
+        self.kind = kind
+        self.registry = registry
+        self.lastWriteAt = now
+        self.expiresAt = expiresAt
+    }
+
+    var isOpen: Bool { stream.isOpen }
+    /// Bytes written but not yet accepted by the kernel.
+    var pendingBytes: Int { stream.pendingBytes }
+
+    /// Writes `bytes` holding `events` events. Over the subscriber's event or byte bound the
+    /// connection is closed at once as too slow (the client resumes from its last id).
+    /// Returns whether the stream is still open.
+    @discardableResult
+    func send(_ bytes: [UInt8], events: Int = 0) -> Bool {
+        guard stream.isOpen, !bytes.isEmpty else { return stream.isOpen }
+        if events > 0 {
+            if stream.pendingBytes == 0 { unsentEvents = 0 }
+            unsentEvents += events
+            if unsentEvents > registry.settings.maxBufferedEvents && stream.pendingBytes > 0 {
+                stream.abort(reason: .tooSlow)
+                return false
+            }
+        }
+        stream.write(bytes) // closes with `.tooSlow` beyond `maxPendingBytes`
+        lastWriteAt = registry.loop.now
+        if events > 0 { registry.eventsSent.increment(by: Double(events)) }
+        return stream.isOpen
+    }
+
+    /// Ends the stream after the queued bytes.
+    func finish() { stream.finish() }
+}
+
+/// The kinds of stream, for the subscriber gauge.
+enum StreamKind: String, CaseIterable {
+    case publicLog = "public"
+    case document
+    case list
+    case stats
+}
+
+/// Every open SSE subscriber: the subscriber cap, heartbeats and lifetimes (one shared timer,
+/// not one per subscriber), metrics, and closing everything on shutdown. Loop-confined.
+final class StreamRegistry {
+    let settings: StreamSettings
+    let loop: EventLoop
+    let cors: CORSPolicy
+    private var subscribers: [StreamSubscriber] = []
+    private var timer: LoopTimer?
+    private var closed = false
+    private let gauge: Gauge
+    let slowDisconnects: Counter.Child
+    let rejected: Counter.Child
+    let lifetimeEnds: Counter.Child
+    let eventsSent: Counter.Child
+    /// Randomness for lifetime jitter (injectable for tests).
+    var random: () -> Double = { Double.random(in: 0..<1) }
+
+    init(settings: StreamSettings, loop: EventLoop, metrics: MetricsRegistry) {
+        self.settings = settings
+        self.loop = loop
+        self.cors = CORSPolicy(origins: settings.corsOrigins)
+        gauge = metrics.gauge("tributary_sse_subscribers", help: "Open server-sent-event subscribers, by stream kind.",
+                              labelNames: ["kind"])
+        for k in StreamKind.allCases { gauge.set(0, [k.rawValue]) }
+        slowDisconnects = metrics.counter("tributary_sse_slow_consumer_disconnects_total",
+                                          help: "SSE subscribers disconnected because their outbound buffer overflowed.").child()
+        rejected = metrics.counter("tributary_sse_rejected_total",
+                                   help: "SSE requests refused with 503 at the subscriber cap.").child()
+        lifetimeEnds = metrics.counter("tributary_sse_lifetime_disconnects_total",
+                                       help: "SSE streams closed at their maximum lifetime.").child()
+        eventsSent = metrics.counter("tributary_sse_events_sent_total", help: "SSE events written to subscribers.").child()
+    }
+
+    var count: Int { subscribers.count }
+
+    /// Starts an SSE response for `responder`: checks the cap (503 + `Retry-After` over it),
+    /// sends the head (CORS headers included), `:ok` and `retry:`. Returns nil if refused or
+    /// the client is gone. `onEnd` of the result runs once when the stream ends.
+    func open(_ context: RequestContext, _ responder: Responder, kind: StreamKind) -> StreamSubscriber? {
+        let corsHeaders = cors.headers(origin: context.head.headers["Origin"])
+        guard !closed, subscribers.count < settings.maxSubscribers else {
+            rejected.increment()
+            var problem = Problem(status: 503, type: ProblemType.uri("too-many-subscribers"), title: "Too many subscribers",
+                                  detail: "The server is at its limit of \(settings.maxSubscribers) event-stream subscribers; retry shortly.")
+            problem.headers.add(name: "Retry-After", value: String(1 + Int(random() * 5)))
+            var response = problem.response
+            for f in corsHeaders.fields { response.headers.add(name: f.name, value: f.value) }
+            responder.respond(response)
+            return nil
+        }
+        var subscriber: StreamSubscriber?
+        let head = SSE.responseHead(extraHeaders: corsHeaders)
+        guard let stream = responder.startStream(head, onClose: { [weak self] reason in
+            guard let self, let s = subscriber else { return }
+            subscriber = nil // breaks the stream → closure → subscriber cycle
+            self.ended(s, reason: reason)
+        }) else { return nil }
+        stream.maxPendingBytes = settings.maxBufferedBytes
+        let now = loop.now
+        let lifetime = settings.lifetimeMillis
+        let expires = lifetime == 0 ? UInt64.max : now &+ lifetime &- UInt64(Double(lifetime) * settings.lifetimeJitter * random())
+        let s = StreamSubscriber(stream: stream, kind: kind, registry: self, now: now, expiresAt: expires)
+        subscriber = s
+        s.index = subscribers.count
+        subscribers.append(s)
+        gauge.add(1, [kind.rawValue])
+        startTimerIfNeeded()
+        var hello = SSE.initialComment
+        hello += Array("retry: \(settings.retryMilliseconds)\n\n".utf8)
+        s.send(hello)
+        return s.isOpen ? s : nil
+    }
+
+    private func ended(_ s: StreamSubscriber, reason: ResponseStream.CloseReason) {
+        if reason == .tooSlow { slowDisconnects.increment() }
+        let i = s.index
+        if i >= 0, i < subscribers.count, subscribers[i] === s {
+            let last = subscribers.removeLast()
+            if i < subscribers.count { subscribers[i] = last; last.index = i }
+            s.index = -1
+            gauge.add(-1, [s.kind.rawValue])
+        }
+        let end = s.onEnd
+        s.onEnd = nil
+        end?()
+    }
+
+    private var tickMillis: UInt64 {
+        let hb = settings.heartbeatMillis
+        return max(10, min(1_000, hb == 0 ? 1_000 : hb))
+    }
+
+    private func startTimerIfNeeded() {
+        guard timer == nil, !closed else { return }
+        let t = LoopTimer(loop: loop)
+        let tick = tickMillis
+        t.start(timeout: tick, repeat: tick) { [weak self] in self?.tick() }
+        t.unref() // subscribers keep the loop alive through their connections, not this timer
+        timer = t
+    }
+
+    /// Heartbeats for quiet subscribers, lifetime ends for expired ones.
+    private func tick() {
+        let now = loop.now
+        let heartbeat = settings.heartbeatMillis
+        let slack = tickMillis / 2
+        let comment: [UInt8] = Array(":\n\n".utf8)
+        for s in subscribers { // a copy: closing removes from the list
+            if now >= s.expiresAt {
+                lifetimeEnds.increment()
+                s.finish()
+            } else if heartbeat > 0 && now &- s.lastWriteAt + slack >= heartbeat {
+                s.send(comment)
+            }
+        }
+    }
+
+    /// Shutdown: ends every stream (after its queued bytes) and closes the timer. Idempotent.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        timer?.close()
+        timer = nil
+        for s in subscribers { s.finish() }
+    }
+}
