@@ -34,7 +34,7 @@ enum CommandEndpoint {
         } catch {
             return responder.respond(Problem.from(error).response)
         }
-        let correlation = head.headers["X-Correlation-ID"].flatMap { $0.utf8.count <= 128 ? $0 : nil } ?? UUID().uuidString.lowercased()
+        let correlation = head.headers["X-Correlation-ID"].flatMap { $0.utf8.count <= 128 ? $0 : nil } ?? RequestID.make()
         commandContext.correlationId = correlation
         commandContext.causationId = correlation
         dispatch(commandContext, mode) { result in

@@ -17,7 +17,7 @@ enum CustomerRoutes {
         router.post("/commands/customers/register") { context, responder in
             command(context, responder, service: service, id: nil) { body -> (String, CustomerCommand) in
                 let b = try CommandEndpoint.decode(RegisterBody.self, from: body)
-                let id = b.customerId ?? UUID().uuidString.lowercased()
+                let id = b.customerId ?? RequestID.make()
                 return (id, .register(RegisterCustomer(customerId: id, name: b.name, email: b.email,
                                                        creditLimit: b.creditLimit, currency: b.currency)))
             }

@@ -16,7 +16,7 @@ enum OrderRoutes {
         router.post("/commands/orders/place") { context, responder in
             command(context, responder, service: service, id: nil) { request -> (String, OrderCommand) in
                 let b = try CommandEndpoint.decode(PlaceBody.self, from: request)
-                return (b.orderId ?? UUID().uuidString.lowercased(),
+                return (b.orderId ?? RequestID.make(),
                         .place(PlaceOrder(customerId: b.customerId, currency: b.currency, lines: b.lines)))
             }
         }

@@ -163,6 +163,13 @@ final class PublicStreamFeed {
 
     private func received(_ events: [RecordedEvent]) {
         guard !closed else { return }
+        if live.isEmpty && pending.isEmpty, let last = events.last {
+            // Nobody to fan out to: `flush` would drop the frames, so do not build them.
+            // Catching-up subscribers replay from the store up to `flushedPosition`.
+            pendingThrough = max(pendingThrough, last.position.value)
+            flushedPosition = max(flushedPosition, pendingThrough)
+            return
+        }
         for e in events where e.position.value > pendingThrough {
             pendingThrough = e.position.value
             guard let frame = Self.frame(e) else { continue }
