@@ -36,6 +36,12 @@ public struct AppConfiguration {
     public var shutdownGrace = 10.0
     /// Server-sent-event streams: heartbeat, limits, per-subscriber buffers, CORS origins.
     public var streams = StreamSettings()
+    /// API tokens (hashed) that may call the API. Empty: development mode — no
+    /// authentication, and only loopback listen addresses are accepted.
+    public var tokens = APITokenSet()
+
+    /// No tokens configured: the API is open, so it may only listen on loopback.
+    public var isDevelopmentMode: Bool { tokens.isEmpty }
 
     /// Runtime log lines (projection failures, publisher retries...). Default: standard error.
     public var logger: CQRSLogger = { level, message in
@@ -62,7 +68,19 @@ public struct AppConfiguration {
             }
             addresses.append(address)
         }
+        if isDevelopmentMode {
+            let exposed = addresses.filter { !LoopbackAddress.isLoopback($0.host) }
+            if !exposed.isEmpty {
+                throw ConfigurationError("refusing to listen on \(exposed.map(\.description).joined(separator: ", ")) without authentication: "
+                    + "no API tokens are configured, and development mode is loopback only (127.0.0.0/8, ::1). "
+                    + "Configure tokens with --tokens-file or TRIBUTARY_TOKENS (see `tributary hash-token`), or listen on a loopback address.")
+            }
+        }
         var config = HTTPServerConfiguration(listen: addresses)
+        if !isDevelopmentMode {
+            let gate = AuthGate(tokens: tokens)
+            config.authorize = { head, route in gate.check(head, route: route) }
+        }
         config.maxConnections = maxConnections
         config.limits.maxBodyBytes = maxBodyBytes
         config.headerTimeout = Self.millis(headerTimeout)

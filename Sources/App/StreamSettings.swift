@@ -80,7 +80,7 @@ struct CORSPolicy {
         }
         headers.add(name: "Access-Control-Allow-Methods", value: (methods + ["OPTIONS"]).joined(separator: ", "))
         headers.add(name: "Access-Control-Allow-Headers",
-                    value: requestHeaders ?? "Content-Type, Idempotency-Key, If-Match, If-None-Match, Last-Event-ID")
+                    value: requestHeaders ?? "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, Last-Event-ID, X-Correlation-ID")
         headers.add(name: "Access-Control-Expose-Headers", value: "ETag, Location, Retry-After, \(QueryEndpoint.positionHeader)")
         headers.add(name: "Access-Control-Max-Age", value: "600")
         return HTTPResponse(status: 204, headers: headers)

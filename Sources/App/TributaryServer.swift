@@ -111,10 +111,7 @@ public final class TributaryServer {
         let loop = EventLoop()
         let server = TributaryServer(configuration: configuration, loop: loop)
         let bound = try server.start()
-        print("tributary: libuv \(libuvVersion), durability \(configuration.durability.rawValue), data \(configuration.dataDirectory)")
-        for address in bound { print("tributary: listening on http://\(address)") }
-        fflush(stdout)
-
+        // Signal watchers before the banner: a supervisor may send SIGTERM as soon as it sees "listening".
         var watchers: [SignalWatcher] = []
         let onSignal: (Int32) -> Void = { signal in
             print("tributary: signal \(signal), shutting down (grace \(configuration.shutdownGrace)s)")
@@ -125,6 +122,15 @@ public final class TributaryServer {
         }
         watchers = [try SignalWatcher(loop: loop, signal: SIGINT, handler: onSignal),
                     try SignalWatcher(loop: loop, signal: SIGTERM, handler: onSignal)]
+        print("tributary: libuv \(libuvVersion), durability \(configuration.durability.rawValue), data \(configuration.dataDirectory)")
+        if configuration.isDevelopmentMode {
+            print("tributary: development mode: no authentication, loopback only (configure --tokens-file or TRIBUTARY_TOKENS to require API tokens)")
+        } else {
+            print("tributary: authentication: bearer API tokens required (\(configuration.tokens.count) configured); /health, /ready, /metrics, /openapi/* are open")
+        }
+        for address in bound { print("tributary: listening on http://\(address)") }
+        fflush(stdout)
+
         _ = loop.run()
         let leftOpen = loop.close()
         if leftOpen != 0 {

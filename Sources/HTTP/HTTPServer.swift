@@ -25,6 +25,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// Called with each request's head and its response (or stream head) just before it is
     /// sent, routing errors included: the one place for cross-cutting headers such as CORS.
     public var responseDecorator: (@Sendable (HTTPRequestHead, inout HTTPResponse) -> Void)?
+    /// Access control, called on the loop for every routed request before its handler, with
+    /// the request head and the matched route: nil lets the request through, a response
+    /// (e.g. 401/403) is sent instead of running the handler (and still decorated). The
+    /// transport holds no policy: what is allowed is entirely the hook's business.
+    public var authorize: (@Sendable (HTTPRequestHead, Route) -> HTTPResponse?)?
 
     public init(listen: [SocketAddress] = [SocketAddress(host: "127.0.0.1", port: 8080)]) {
         self.listen = listen
@@ -168,6 +173,9 @@ public final class HTTPServer {
             if let decorator = configuration.responseDecorator {
                 let head = request.head
                 responder.decorate = { decorator(head, &$0) }
+            }
+            if let authorize = configuration.authorize, let denial = authorize(request.head, route) {
+                return responder.respond(denial)
             }
             let context = RequestContext(request: request, parameters: parameters, routeName: route.name, loop: loop)
             route.handler(context, responder)

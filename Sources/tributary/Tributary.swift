@@ -1,5 +1,6 @@
 import App
 import ArgumentParser
+import Foundation
 
 
 @main
@@ -7,7 +8,7 @@ struct Tributary: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary",
         abstract: "An event-sourcing + CQRS backend on a libuv HTTP/1.1 server.",
-        subcommands: [Serve.self, Verify.self],
+        subcommands: [Serve.self, Verify.self, HashToken.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -66,6 +67,10 @@ struct Serve: ParsableCommand {
     @Option(help: "Origin allowed to call the API and streams from a browser (CORS); repeat for several; * for any.")
     var corsOrigin: [String] = []
 
+    @Option(help: ArgumentHelp("File of API tokens, one 'NAME SHA256HEX SCOPE[,SCOPE...]' per line (scopes: commands:write, queries:read, streams:read, admin). Also read: TRIBUTARY_TOKENS (same format, ';' separates entries). Without tokens: development mode, loopback only.",
+                               valueName: "path"))
+    var tokensFile: String?
+
     func validate() throws {
         guard Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be one of: fsync, batch, none")
@@ -95,8 +100,59 @@ struct Serve: ParsableCommand {
         config.streams.flushIntervalMilliseconds = sseFlushInterval
         config.streams.corsOrigins = corsOrigin
         do { try config.streams.validate() } catch { throw ValidationError("\(error)") }
+        config.tokens = try loadTokens()
         let code = try TributaryServer.run(configuration: config)
         if code != 0 { throw ExitCode(code) }
+    }
+}
+
+extension Serve {
+    /// The tokens file's and the environment's tokens; a tokens file without any token is an
+    /// error (the operator asked for authentication and would silently get development mode).
+    func loadTokens() throws -> APITokenSet {
+        var tokens = APITokenSet()
+        do {
+            if let path = tokensFile {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw StartupError(description: "cannot read tokens file \(path)")
+                }
+                let fromFile = try APITokenSet.parse(text, source: "tokens file \(path)")
+                guard !fromFile.isEmpty else { throw StartupError(description: "tokens file \(path) defines no token") }
+                try tokens.merge(fromFile)
+            }
+            if let env = ProcessInfo.processInfo.environment["TRIBUTARY_TOKENS"],
+               !env.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
+                try tokens.merge(APITokenSet.parse(env, source: "TRIBUTARY_TOKENS"))
+            }
+        } catch let error as TokenConfigurationError {
+            throw StartupError(description: error.description)
+        }
+        return tokens
+    }
+}
+
+/// A configuration problem found at start: printed as "Error: …" (no usage text), exit 1.
+struct StartupError: Error, CustomStringConvertible {
+    var description: String
+}
+
+struct HashToken: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hash-token",
+        abstract: "Read an API token from standard input and print its SHA-256 (hex) for the tokens file.",
+        discussion: "Example: TOKEN=$(openssl rand -hex 32); printf %s \"$TOKEN\" | tributary hash-token")
+
+    func run() throws {
+        if isatty(STDIN_FILENO) != 0 {
+            FileHandle.standardError.write(Data("tributary: type the token, then Enter and Ctrl-D\n".utf8))
+        }
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        do {
+            print(try TokenHashing.hashHex(stdin: Array(input)))
+        } catch let error as TokenConfigurationError {
+            FileHandle.standardError.write(Data("tributary: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
     }
 }
 
