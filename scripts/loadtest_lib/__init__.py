@@ -1,0 +1,1 @@
+"""Helpers for scripts/loadtest and scripts/bench (load generators, server control, statistics)."""

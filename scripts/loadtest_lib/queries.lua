@@ -1,0 +1,34 @@
+-- wrk script for `scripts/loadtest queries --rate 0`: 60% detail reads over the paths in $PATHS
+-- (one per line), 25% list pages of /queries/orders?limit=50 following nextCursor from responses,
+-- 15% /queries/stats. done() prints "status CODE COUNT" lines.
+local paths = {}
+for line in io.lines(os.getenv("PATHS")) do paths[#paths + 1] = line end
+local threads = {}
+local cursors, n = {}, 0
+statuses = {}
+setup = function(thread) table.insert(threads, thread) end
+init = function(args) math.randomseed(os.time()) end
+request = function()
+   n = n + 1
+   local k = n % 20
+   if k < 12 then
+      return wrk.format("GET", paths[math.random(1, #paths)])
+   elseif k < 17 then
+      local c = table.remove(cursors)
+      if c then return wrk.format("GET", "/queries/orders?limit=50&cursor=" .. c) end
+      return wrk.format("GET", "/queries/orders?limit=50")
+   end
+   return wrk.format("GET", "/queries/stats")
+end
+response = function(status, headers, body)
+   statuses[status] = (statuses[status] or 0) + 1
+   local c = string.match(body, '"nextCursor":"([^"]+)"')
+   if c and #cursors < 256 then cursors[#cursors + 1] = c end
+end
+done = function()
+   local total = {}
+   for _, t in ipairs(threads) do
+      for k, v in pairs(t:get("statuses") or {}) do total[k] = (total[k] or 0) + v end
+   end
+   for k, v in pairs(total) do io.write("status " .. k .. " " .. v .. "\n") end
+end
