@@ -31,8 +31,11 @@ public struct AppConfiguration {
     public var durability = Durability.fsync
     public var maxConnections = 10_000
     public var maxBodyBytes = 1 << 20
+    /// Client commands accepted and not yet answered, server-wide; more get 503 + `Retry-After`.
+    public var maxQueuedCommands = 10_000
     public var headerTimeout = 10.0
     public var idleTimeout = 60.0
+    public var bodyTimeout = 30.0
     public var shutdownGrace = 10.0
     /// Server-sent-event streams: heartbeat, limits, per-subscriber buffers, CORS origins.
     public var streams = StreamSettings()
@@ -85,6 +88,7 @@ public struct AppConfiguration {
         config.limits.maxBodyBytes = maxBodyBytes
         config.headerTimeout = Self.millis(headerTimeout)
         config.idleTimeout = Self.millis(idleTimeout)
+        config.bodyTimeout = Self.millis(bodyTimeout)
         config.shutdownGrace = Self.millis(shutdownGrace)
         return config
     }

@@ -13,7 +13,7 @@ enum CommandEndpoint {
     typealias Dispatch<Event> = (CommandContext, ConcurrencyMode, @escaping CommandCompletion<Event>) -> Void
 
     static func run<Event>(_ context: RequestContext, _ responder: Responder, id: String, storeName: String,
-                           defaultMode: ConcurrencyMode = .retrying,
+                           admission: CommandAdmission, defaultMode: ConcurrencyMode = .retrying,
                            isCreation: @escaping (CommandOutcome<Event>) -> Bool,
                            dispatch: Dispatch<Event>) {
         let head = context.head
@@ -37,7 +37,9 @@ enum CommandEndpoint {
         let correlation = head.headers["X-Correlation-ID"].flatMap { $0.utf8.count <= 128 ? $0 : nil } ?? RequestID.make()
         commandContext.correlationId = correlation
         commandContext.causationId = correlation
+        if let overloaded = admission.admit() { return responder.respond(overloaded.response) }
         dispatch(commandContext, mode) { result in
+            admission.release()
             switch result {
             case .success(let outcome):
                 // The id comes from the outcome's stream: a replayed creation whose id the server

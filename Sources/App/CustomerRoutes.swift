@@ -12,10 +12,10 @@ enum CustomerRoutes {
     private struct CreditLimitBody: Decodable { var creditLimit: Int64 }
     private struct EmptyBody: Decodable {}
 
-    static func install(on router: Router, service: CustomersService) {
+    static func install(on router: Router, service: CustomersService, admission: CommandAdmission) {
         let details = DocumentCache<CustomerView>()
         router.post("/commands/customers/register") { context, responder in
-            command(context, responder, service: service, id: nil) { body -> (String, CustomerCommand) in
+            command(context, responder, service: service, admission: admission, id: nil) { body -> (String, CustomerCommand) in
                 let b = try CommandEndpoint.decode(RegisterBody.self, from: body)
                 let id = b.customerId ?? RequestID.make()
                 return (id, .register(RegisterCustomer(customerId: id, name: b.name, email: b.email,
@@ -23,22 +23,22 @@ enum CustomerRoutes {
             }
         }
         router.post("/commands/customers/{id}/rename") { context, responder in
-            command(context, responder, service: service, id: context.parameters["id"]) {
+            command(context, responder, service: service, admission: admission, id: context.parameters["id"]) {
                 ("", .rename(name: try CommandEndpoint.decode(RenameBody.self, from: $0).name))
             }
         }
         router.post("/commands/customers/{id}/change-email") { context, responder in
-            command(context, responder, service: service, id: context.parameters["id"]) {
+            command(context, responder, service: service, admission: admission, id: context.parameters["id"]) {
                 ("", .changeEmail(email: try CommandEndpoint.decode(EmailBody.self, from: $0).email))
             }
         }
         router.post("/commands/customers/{id}/change-credit-limit") { context, responder in
-            command(context, responder, service: service, id: context.parameters["id"]) {
+            command(context, responder, service: service, admission: admission, id: context.parameters["id"]) {
                 ("", .changeCreditLimit(creditLimit: try CommandEndpoint.decode(CreditLimitBody.self, from: $0).creditLimit))
             }
         }
         router.post("/commands/customers/{id}/deactivate") { context, responder in
-            command(context, responder, service: service, id: context.parameters["id"]) {
+            command(context, responder, service: service, admission: admission, id: context.parameters["id"]) {
                 if !$0.body.isEmpty { _ = try CommandEndpoint.decode(EmptyBody.self, from: $0) }
                 return ("", .deactivate)
             }
@@ -95,12 +95,12 @@ enum CustomerRoutes {
     }
 
     /// Decodes the command (`id` nil: the body names or generates it) and runs it.
-    private static func command(_ context: RequestContext, _ responder: Responder, service: CustomersService, id: String?,
+    private static func command(_ context: RequestContext, _ responder: Responder, service: CustomersService, admission: CommandAdmission, id: String?,
                                 decode: (HTTPRequest) throws -> (String, CustomerCommand)) {
         let decoded: (String, CustomerCommand)
         do { decoded = try decode(context.request) } catch { return responder.respond(Problem.from(error).response) }
         let target = id ?? decoded.0
-        CommandEndpoint.run(context, responder, id: target, storeName: "customers",
+        CommandEndpoint.run(context, responder, id: target, storeName: "customers", admission: admission,
                             isCreation: CustomersService.isCreation) { commandContext, mode, completion in
             service.handle(decoded.1, customerId: target, context: commandContext, concurrency: mode, completion: completion)
         }

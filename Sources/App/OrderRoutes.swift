@@ -11,32 +11,32 @@ enum OrderRoutes {
     private struct CancelBody: Decodable { var reason: String }
     private struct EmptyBody: Decodable {}
 
-    static func install(on router: Router, service: OrdersService) {
+    static func install(on router: Router, service: OrdersService, admission: CommandAdmission) {
         let details = DocumentCache<OrderView>()
         router.post("/commands/orders/place") { context, responder in
-            command(context, responder, service: service, id: nil) { request -> (String, OrderCommand) in
+            command(context, responder, service: service, admission: admission, id: nil) { request -> (String, OrderCommand) in
                 let b = try CommandEndpoint.decode(PlaceBody.self, from: request)
                 return (b.orderId ?? RequestID.make(),
                         .place(PlaceOrder(customerId: b.customerId, currency: b.currency, lines: b.lines)))
             }
         }
         router.post("/commands/orders/{id}/add-line") { context, responder in
-            command(context, responder, service: service, id: context.parameters["id"]) {
+            command(context, responder, service: service, admission: admission, id: context.parameters["id"]) {
                 ("", .addLine(try CommandEndpoint.decode(OrderLine.self, from: $0)))
             }
         }
         router.post("/commands/orders/{id}/remove-line") { context, responder in
-            command(context, responder, service: service, id: context.parameters["id"]) {
+            command(context, responder, service: service, admission: admission, id: context.parameters["id"]) {
                 ("", .removeLine(sku: try CommandEndpoint.decode(RemoveLineBody.self, from: $0).sku))
             }
         }
         router.post("/commands/orders/{id}/cancel") { context, responder in
-            command(context, responder, service: service, id: context.parameters["id"]) {
+            command(context, responder, service: service, admission: admission, id: context.parameters["id"]) {
                 ("", .cancel(reason: try CommandEndpoint.decode(CancelBody.self, from: $0).reason))
             }
         }
         router.post("/commands/orders/{id}/ship") { context, responder in
-            command(context, responder, service: service, id: context.parameters["id"]) {
+            command(context, responder, service: service, admission: admission, id: context.parameters["id"]) {
                 if !$0.body.isEmpty { _ = try CommandEndpoint.decode(EmptyBody.self, from: $0) }
                 return ("", .ship)
             }
@@ -94,12 +94,12 @@ enum OrderRoutes {
          }]
     }
 
-    private static func command(_ context: RequestContext, _ responder: Responder, service: OrdersService, id: String?,
+    private static func command(_ context: RequestContext, _ responder: Responder, service: OrdersService, admission: CommandAdmission, id: String?,
                                 decode: (HTTPRequest) throws -> (String, OrderCommand)) {
         let decoded: (String, OrderCommand)
         do { decoded = try decode(context.request) } catch { return responder.respond(Problem.from(error).response) }
         let target = id ?? decoded.0
-        CommandEndpoint.run(context, responder, id: target, storeName: "orders",
+        CommandEndpoint.run(context, responder, id: target, storeName: "orders", admission: admission,
                             isCreation: { $0.createdStream }) { commandContext, mode, completion in
             service.handle(decoded.1, orderId: target, context: commandContext, concurrency: mode, completion: completion)
         }

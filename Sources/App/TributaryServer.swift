@@ -54,8 +54,9 @@ public final class TributaryServer {
         let router = Router()
         OperationalRoutes.install(on: router, stores: stores, services: { [weak self] in self?.services },
                                   registry: registry, runtimeMetrics: RuntimeMetrics(registry: registry))
-        CustomerRoutes.install(on: router, service: services.customers)
-        OrderRoutes.install(on: router, service: services.orders)
+        let admission = CommandAdmission(limit: configuration.maxQueuedCommands, registry: registry)
+        CustomerRoutes.install(on: router, service: services.customers, admission: admission)
+        OrderRoutes.install(on: router, service: services.orders, admission: admission)
         PublicLogRoutes.install(on: router, publicLog: stores["public"]!)
         AdminRoutes.install(on: router, services: { [weak self] in self?.services })
         SpecRoutes.install(on: router)

@@ -42,10 +42,10 @@ extension Publisher {
 }
 
 extension Consumer {
-    /// Public events not yet fully handled.
+    /// Public-log positions not yet followed (events of other types in between count).
     public var lag: UInt64 {
-        let last = publicLog.lastPosition.value
-        return last > checkpoint.value ? last - checkpoint.value : 0
+        let last = publicLog.lastPosition.value, followed = followedTo.value
+        return last > followed ? last - followed : 0
     }
 
     /// Status, position (public log), lag and error for /health and /metrics.
@@ -54,6 +54,7 @@ extension Consumer {
         switch status {
         case .idle: (s, e) = ("idle", nil)
         case .running: (s, e) = ("running", nil)
+        case .retrying(let r): (s, e) = ("retrying", r)
         case let .failed(p, r): (s, e) = ("failed", "at public position \(p): \(r)")
         case .stopped: (s, e) = ("stopped", nil)
         }

@@ -24,9 +24,11 @@ public struct ConsumerCommand<Command> {
 /// or, if the index forgot it, refused by the store (`.alreadyApplied`): never applied twice.
 ///
 /// A command the domain rejects is fine (nothing to apply; a decider that wants the rejection
-/// recorded emits a rejection event instead of throwing). Infrastructure failures (store down,
-/// endless conflicts, a throwing mapping) stop the consumer with status `.failed`, logged with
-/// the public position; a restart resumes from the store.
+/// recorded emits a rejection event instead of throwing). A store that cannot take writes (full
+/// disk) is waited out: with a scheduler, the command is sent again after `retryDelay` (same
+/// idempotency key) and the status is `.retrying` meanwhile. Other infrastructure failures
+/// (endless conflicts, corrupt state, a throwing mapping) stop the consumer with status
+/// `.failed`, logged with the public position; a restart resumes from the store.
 ///
 /// Loop-confined; share the service's `CommandHandler`, so HTTP commands and consumer commands
 /// are serialized per stream together.
@@ -38,6 +40,8 @@ public final class Consumer<D: Decider> {
     public enum Status: Hashable, Sendable {
         case idle
         case running
+        /// A command could not be stored (e.g. disk full); it is sent again after `retryDelay`.
+        case retrying(reason: String)
         case failed(position: LogPosition, reason: String)
         case stopped
     }
@@ -59,6 +63,9 @@ public final class Consumer<D: Decider> {
     private let maxInFlight: Int
     private let logger: CQRSLogger
     private let map: Mapper
+    private let scheduler: Scheduler?
+    private let retryDelay: Duration
+    private var retryTimers: [ObjectIdentifier: Cancellable] = [:]
     private var subscription: Subscription?
     private var queue: [PublicEventEnvelope] = []
     private var queueHead = 0
@@ -70,9 +77,14 @@ public final class Consumer<D: Decider> {
     ///   - name: stable consumer name (part of stored metadata and idempotency keys).
     ///   - eventTypes: public event types to receive (empty: all).
     ///   - maxInFlight: public events whose commands may run concurrently (per-stream order holds).
+    ///   - scheduler, retryDelay: when given, a command the store could not take is sent again
+    ///     after `retryDelay` instead of stopping the consumer.
     public init(name: String, publicLog: EventStore, eventTypes: Set<String>, handler: CommandHandler<D>,
-                executor: CompletionExecutor, maxInFlight: Int = 32, logger: @escaping CQRSLogger = { _, _ in },
+                executor: CompletionExecutor, maxInFlight: Int = 32, scheduler: Scheduler? = nil,
+                retryDelay: Duration = .seconds(1), logger: @escaping CQRSLogger = { _, _ in },
                 map: @escaping Mapper) {
+        self.scheduler = scheduler
+        self.retryDelay = retryDelay
         self.name = name
         self.publicLog = publicLog
         self.eventTypes = eventTypes
@@ -120,14 +132,32 @@ public final class Consumer<D: Decider> {
     public func stop() {
         subscription?.cancel()
         subscription = nil
+        for t in retryTimers.values { t.cancel() }
+        retryTimers = [:]
         if case .failed = status {} else { status = .stopped }
     }
 
     /// Public events received but not yet completed.
     public var backlog: Int { queue.count - queueHead + inFlight.count }
 
+    /// How far the consumer has followed the public log: its checkpoint, or, with nothing left
+    /// to do, the subscription's scan position (events of other types after the last one it
+    /// received need no work; without this a filtered consumer would never show zero lag).
+    public var followedTo: LogPosition {
+        guard backlog == 0, isActive, let scanned = subscription?.scannedTo else { return checkpoint }
+        return max(checkpoint, scanned)
+    }
+
+    /// Running or waiting out a store failure.
+    private var isActive: Bool {
+        switch status {
+        case .running, .retrying: return true
+        case .idle, .failed, .stopped: return false
+        }
+    }
+
     private func receive(_ batch: [RecordedEvent]) {
-        guard case .running = status else { return }
+        guard isActive else { return }
         for r in batch where r.position > lastDelivered {
             lastDelivered = r.position
             if let envelope = PublicEventEnvelope(r) { queue.append(envelope) }
@@ -144,14 +174,14 @@ public final class Consumer<D: Decider> {
     }
 
     private func pump() {
-        while case .running = status, inFlight.count < maxInFlight, queueHead < queue.count {
+        while isActive, inFlight.count < maxInFlight, queueHead < queue.count {
             let envelope = queue[queueHead]
             let safe = watermark
             queueHead += 1
             if queueHead > 1024 && queueHead * 2 > queue.count { queue.removeFirst(queueHead); queueHead = 0 }
             issue(envelope, safe: safe)
         }
-        if case .running = status { checkpoint = watermark }
+        if isActive { checkpoint = watermark }
     }
 
     private func issue(_ envelope: PublicEventEnvelope, safe: LogPosition) {
@@ -169,13 +199,36 @@ public final class Consumer<D: Decider> {
                                          idempotencyKey: key, fingerprint: "consumer",
                                          properties: [Consumer.positionProperty(name): String(envelope.position.value),
                                                       Consumer.watermarkProperty(name): String(safe.value)])
-            handler.handle(c.command, on: c.stream, concurrency: c.concurrency, context: context) { [weak self] result in
-                self?.completed(envelope, result)
-            }
+            send(c, context: context, for: envelope)
         }
     }
 
+    private func send(_ c: ConsumerCommand<D.Command>, context: CommandContext, for envelope: PublicEventEnvelope) {
+        handler.handle(c.command, on: c.stream, concurrency: c.concurrency, context: context) { [weak self] result in
+            guard let self else { return }
+            if case .failure(.store(let e)) = result, e.isStoreUnavailable, let scheduler, isActive {
+                if case .running = status {
+                    logger(.warning, "consumer '\(name)': store refused \(envelope.type) at \(envelope.position) (retrying every \(retryDelay)): \(e)")
+                }
+                status = .retrying(reason: e.description)
+                let token = RetryToken()
+                retryTimers[ObjectIdentifier(token)] = scheduler.schedule(after: retryDelay) { [weak self] in
+                    guard let self, retryTimers.removeValue(forKey: ObjectIdentifier(token)) != nil, isActive else { return }
+                    send(c, context: context, for: envelope)
+                }
+                return
+            }
+            completed(envelope, result)
+        }
+    }
+
+    private final class RetryToken {}
+
     private func completed(_ envelope: PublicEventEnvelope, _ result: Result<CommandOutcome<D.Event>, CommandError>) {
+        if case .retrying = status, case .success = result {
+            status = .running
+            logger(.info, "consumer '\(name)': store accepts writes again, resuming")
+        }
         switch result {
         case .success(let o):
             if o.replayed { repeats += 1 } else { succeeded += 1 }

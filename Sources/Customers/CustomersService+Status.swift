@@ -60,6 +60,7 @@ extension CustomersService {
         switch consumer.status {
         case .idle: consumerState = "idle"
         case .running: consumerState = "running"
+        case .retrying(let reason): consumerState = "retrying"; consumerProblem = reason
         case let .failed(position, reason): consumerState = "failed"; consumerProblem = "at public position \(position): \(reason)"
         case .stopped: consumerState = "stopped"
         }

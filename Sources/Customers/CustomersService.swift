@@ -75,7 +75,8 @@ public final class CustomersService {
                               scheduler: scheduler, upcasters: CustomerUpcasters.chain, retryDelay: options.publisherRetryDelay,
                               logger: logger, map: CustomerPublicMapping.map)
         consumer = Consumer(name: CustomerSagaMapping.consumerName, publicLog: publicLog, eventTypes: CustomerSagaMapping.eventTypes,
-                            handler: handler, executor: executor, maxInFlight: options.consumerMaxInFlight, logger: logger,
+                            handler: handler, executor: executor, maxInFlight: options.consumerMaxInFlight,
+                            scheduler: scheduler, retryDelay: options.publisherRetryDelay, logger: logger,
                             map: CustomerSagaMapping.commands)
     }
 

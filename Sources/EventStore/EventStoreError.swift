@@ -39,3 +39,20 @@ public enum EventStoreError: Error, Hashable, Sendable, CustomStringConvertible 
         }
     }
 }
+
+extension EventStoreError {
+    /// The store could not take the write (I/O error, full disk, refusing appends since): the
+    /// request was fine and may succeed later; nothing of it was stored.
+    public var isStoreUnavailable: Bool {
+        switch self {
+        case .io, .storeUnhealthy: return true
+        default: return false
+        }
+    }
+
+    /// A full disk or exhausted quota: a condition that passes when space is freed.
+    var isOutOfSpace: Bool {
+        if case .io(let code, _) = self { return code == ENOSPC || code == EDQUOT }
+        return false
+    }
+}

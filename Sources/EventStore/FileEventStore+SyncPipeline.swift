@@ -96,12 +96,13 @@ extension FileEventStore {
         inFlight = []
         confirmedBatches.removeAll()
         // Truncation failing too is survivable: recovery drops a torn tail, and whole records
-        // left behind were simply never acknowledged.
-        try? io.ftruncate(activeFD, length: committedOffset)
+        // left behind were simply never acknowledged. But only a clean cut lets the store heal
+        // without a reopen.
+        let cut = (try? io.ftruncate(activeFD, length: committedOffset)) != nil
         activeOffset = committedOffset
         writtenHash = lastHash
         overlay = BatchOverlay(nextPosition: index.lastPosition + 1)
-        if failFastReasonSnapshot() == nil { markUnhealthy("\(failure)") }
+        if failFastReasonSnapshot() == nil { markUnhealthy("\(failure)", healsWhenSpaceReturns: cut && failure.isOutOfSpace) }
         for var batch in pending {
             failBatch(&batch.results, from: index.lastPosition + 1, with: failure)
             complete(batch.items, batch.results)

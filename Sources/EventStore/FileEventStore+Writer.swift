@@ -15,11 +15,15 @@ extension FileEventStore {
             queueCond.lock()
             var items: [PendingAppend] = []
             var exiting = false
+            var probe = false
             while true {
                 if syncNewsAvailable() { break }
                 if !queue.isEmpty && canStartBatch { items = takeBatch(); break }
                 if !accepting && queue.isEmpty && inFlight.isEmpty && syncsIdle { exiting = true; break }
-                if unsynced, case .batch(let ms) = options.durability {
+                if let due = spaceProbeDue, accepting {
+                    if Date() >= due && inFlight.isEmpty && syncsIdle { probe = true; break }
+                    _ = queueCond.wait(until: max(due, Date().addingTimeInterval(0.01)))
+                } else if unsynced, case .batch(let ms) = options.durability {
                     let deadline = lastSync.addingTimeInterval(Double(ms) / 1000)
                     if Date() >= deadline || !queueCond.wait(until: deadline) { break }
                 } else {
@@ -30,6 +34,7 @@ extension FileEventStore {
             queueCond.unlock()
             handleSyncNews(failure: failure)
             if !items.isEmpty { commit(items) }
+            if probe { probeSpace() }
             if unsynced, case .batch(let ms) = options.durability,
                exiting || Date().timeIntervalSince(lastSync) * 1000 >= Double(ms) {
                 deferredSync()
@@ -213,15 +218,45 @@ extension FileEventStore {
         return failFastReason
     }
 
-    /// After an I/O failure: appends fail fast from now on; `health` reports why.
-    func markUnhealthy(_ reason: String) {
-        log("store unhealthy, refusing appends: \(reason)")
+    /// After an I/O failure: appends fail fast from now on; `health` reports why. With
+    /// `healsWhenSpaceReturns` (a full disk, the log cut back cleanly) the writer probes for
+    /// space every `spaceProbeInterval` and turns the store healthy again when it is back.
+    func markUnhealthy(_ reason: String, healsWhenSpaceReturns: Bool = false) {
+        let healing = healsWhenSpaceReturns && options.spaceProbeInterval > 0
+        let shown = healing ? reason + " (appends resume when space returns)" : reason
+        log("store unhealthy, refusing appends: \(shown)")
         stateLock.lock()
-        healthState = .unhealthy(reason: reason)
+        healthState = .unhealthy(reason: shown)
         stateLock.unlock()
         queueCond.lock()
-        failFastReason = reason
+        failFastReason = shown
         queueCond.unlock()
+        if healing { spaceProbeDue = Date().addingTimeInterval(options.spaceProbeInterval) }
+    }
+
+    /// Writes and syncs a scratch file the size of a large batch in the store's directory; if
+    /// that works, space has returned: fresh sync descriptors (their error state is clean)
+    /// and appends are accepted again. Runs on the writer with nothing in flight.
+    private func probeSpace() {
+        let path = directory + "/space-probe.tmp"
+        do {
+            let fd = try io.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+            defer { io.close(fd); try? io.unlink(path) }
+            try io.pwrite(fd, [UInt8](repeating: 0, count: max(4096, options.spaceProbeBytes)), offset: 0)
+            try io.fdatasync(fd)
+            try openSyncDescriptors()
+        } catch {
+            spaceProbeDue = Date().addingTimeInterval(options.spaceProbeInterval)
+            return
+        }
+        spaceProbeDue = nil
+        stateLock.lock()
+        healthState = .healthy
+        stateLock.unlock()
+        queueCond.lock()
+        failFastReason = nil
+        queueCond.unlock()
+        log("store healthy again: space returned, accepting appends")
     }
 
     /// `.batch` durability: the periodic fdatasync of already acknowledged writes.

@@ -13,7 +13,8 @@ import Glibc
 ///   own fdatasync succeeded and all earlier batches were published.
 /// - Reads `pread` committed records from the calling thread; they never wait for the writer.
 /// - A failed write or fsync fails the whole batch, truncates the log back to the last good
-///   offset and marks the store unhealthy (later appends fail fast). Acknowledged events are
+///   offset and marks the store unhealthy (later appends fail fast). A full disk heals by
+///   itself: the writer probes for space and turns healthy again. Acknowledged events are
 ///   never lost. Recovery on open is described on `init`.
 /// - Call `close()` when done: the writer thread keeps the store alive until then.
 public final class FileEventStore: EventStore, @unchecked Sendable {
@@ -104,6 +105,8 @@ public final class FileEventStore: EventStore, @unchecked Sendable {
     /// Indexes into `syncFDs` with no fdatasync running: never two at once on one descriptor,
     /// or one of them could miss a writeback error the other consumed.
     var freeSyncSlots: [Int] = []
+    /// Writer-only: when a full disk was the failure, the time of the next space probe.
+    var spaceProbeDue: Date?
     var writerThread: Thread?
     let writerDone = DispatchSemaphore(value: 0)
 

@@ -36,10 +36,17 @@ public struct FileEventStoreOptions {
     /// Save the index checkpoint after at least this many new events (and at least a quarter
     /// of the log, so checkpoint cost stays proportional), and on close.
     public var checkpointEvery: UInt64 = 100_000
+    /// After a full disk (ENOSPC/EDQUOT) the store refuses appends and, this often (seconds),
+    /// probes whether space has returned by writing and syncing a scratch file; when it has,
+    /// the store is healthy again. (Other I/O errors keep it unhealthy until reopened.)
+    public var spaceProbeInterval: Double = 1.0
+    /// Bytes the space probe writes.
+    public var spaceProbeBytes = 256 << 10
     /// Load the index checkpoint on open (false forces a full scan).
     public var useCheckpoint = true
-    /// File system access; swap in `FaultInjectingFileIO` in tests.
-    public var fileIO: FileIO = SystemFileIO()
+    /// File system access; swap in `FaultInjectingFileIO` in tests. The default is
+    /// `SystemFileIO` unless the test hook `TRIBUTARY_FAULT_INJECT` is set (see `FaultInjectionHook`).
+    public var fileIO: FileIO = FaultInjectionHook.defaultFileIO()
     /// Where append completions run, in commit order (the app passes its loop adapter).
     public var executor: CompletionExecutor = DispatchQueueExecutor()
     /// Clock for event timestamps.

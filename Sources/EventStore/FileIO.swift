@@ -137,6 +137,7 @@ public final class FaultInjectingFileIO: FileIO, @unchecked Sendable {
     private var paths: [Int32: String] = [:]
     private var writeFaults: [(errno: Int32, afterBytes: Int)] = []
     private var syncFaults: [Int32] = []
+    private var diskFull = false
     public let pathFilter: String
 
     public init(wrapping base: FileIO = SystemFileIO(), pathFilter: String = ".seg") {
@@ -154,6 +155,12 @@ public final class FaultInjectingFileIO: FileIO, @unchecked Sendable {
         lock.lock(); syncFaults.append(code); lock.unlock()
     }
 
+    /// While set, every write to an affected file (and to the store's space probe) writes half
+    /// its buffer and fails with ENOSPC, like a full disk; clearing it is "space returns".
+    public func setDiskFull(_ full: Bool) {
+        lock.lock(); diskFull = full; lock.unlock()
+    }
+
     private func targeted(_ fd: Int32) -> Bool {
         lock.lock(); defer { lock.unlock() }
         return paths[fd]?.contains(pathFilter) ?? false
@@ -166,6 +173,13 @@ public final class FaultInjectingFileIO: FileIO, @unchecked Sendable {
     }
 
     public func pwrite(_ fd: Int32, _ bytes: [UInt8], offset: Int64) throws {
+        lock.lock()
+        let full = diskFull && (paths[fd].map { $0.contains(pathFilter) || $0.hasSuffix("space-probe.tmp") } ?? false)
+        lock.unlock()
+        if full {
+            if bytes.count > 1 { try base.pwrite(fd, Array(bytes[0..<bytes.count / 2]), offset: offset) }
+            throw EventStoreError.io(errno: ENOSPC, what: "write (injected: disk full)")
+        }
         if targeted(fd) {
             lock.lock()
             let fault = writeFaults.isEmpty ? nil : writeFaults.removeFirst()

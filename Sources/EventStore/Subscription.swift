@@ -39,6 +39,11 @@ public final class Subscription: @unchecked Sendable {
     /// Whether catch-up has finished and events now arrive as they are committed.
     public var isLive: Bool { lock.lock(); defer { lock.unlock() }; return live }
 
+    /// Every event up to here has been handed to the executor or skipped by the filter. With a
+    /// filter this runs ahead of the last delivered event: a follower whose own work is done
+    /// is caught up to here, not just to the last event it was given.
+    public var scannedTo: LogPosition { lock.lock(); defer { lock.unlock() }; return LogPosition(cursor) }
+
     /// Set if catch-up failed (e.g. a corrupt record); the subscription is then stopped.
     public var error: EventStoreError? { lock.lock(); defer { lock.unlock() }; return failure }
 

@@ -4,8 +4,11 @@ struct HTTPConnectionSettings {
     /// The whole request head must arrive within this many ms of its first byte
     /// (for the first request: of the accept). Slowloris defence.
     var headerTimeout: UInt64 = 10_000
-    /// An idle keep-alive connection (or one stalled mid-body) is closed after this.
+    /// An idle keep-alive connection is closed after this.
     var idleTimeout: UInt64 = 60_000
+    /// A request body must arrive completely within this many ms of the end of its head,
+    /// however steadily it trickles (slow-body defence); answered with 408.
+    var bodyTimeout: UInt64 = 30_000
     /// Stop reading while more than this many response bytes wait for the kernel…
     var writeHighWater = 1 << 20
     /// …and resume once at most this many are left.
@@ -134,7 +137,6 @@ struct HTTPConnectionCore {
         guard phase == .open, !stopParsing || lastAwaitsBody else { return }
         parser.append(bytes)
         if !bytes.isEmpty { pendingInput = true }
-        if deadlineKind == .body { deadline = now &+ settings.idleTimeout }
     }
 
     /// The next complete request to dispatch, with its sequence number, or nil.
@@ -148,7 +150,7 @@ struct HTTPConnectionCore {
                                   isHEAD: head.method == "HEAD", keepAlive: head.keepAlive, version: head.version))
                 nextSequence += 1
                 deadlineKind = .body
-                deadline = now &+ settings.idleTimeout
+                deadline = now &+ settings.bodyTimeout
             case .request(let request):
                 if let last = slots.indices.last, case .awaitingBody = slots[last].state {
                     slots[last].state = .waiting
@@ -304,7 +306,7 @@ struct HTTPConnectionCore {
                 idleSince = now
             }
         } else if let last = slots.last, case .awaitingBody = last.state {
-            if deadlineKind != .body { deadlineKind = .body; deadline = now &+ settings.idleTimeout }
+            if deadlineKind != .body { deadlineKind = .body; deadline = now &+ settings.bodyTimeout }
         } else {
             deadlineKind = .none
         }
@@ -314,13 +316,16 @@ struct HTTPConnectionCore {
     mutating func tick(now: UInt64, dateLine: [UInt8] = []) -> TickAction {
         guard phase == .open, deadlineKind != .none, now >= deadline else { return .none }
         switch deadlineKind {
-        case .header where pendingInput:
-            var problem = Problem(status: 408, detail: "The request head did not arrive in time.")
+        case .header where pendingInput, .body where slots.count == 1:
+            // Nothing earlier is waiting to be answered, so the 408 goes out in order.
+            let what = deadlineKind == .header ? "request head" : "request body"
+            var problem = Problem(status: 408, detail: "The \(what) did not arrive in time.")
             problem.headers = HTTPHeaders()
             HTTPResponseSerializer.serialize(problem.response, into: &output, dateLine: dateLine, close: true,
                                              keepAlive10: false, headRequest: false)
             phase = .closing
             stopParsing = true
+            slots.removeAll() // the body that never came will not be answered otherwise
             return .flushAndClose
         default:
             stopParsing = true

@@ -107,17 +107,17 @@ enum HTTPResponseSerializer {
         statusLines[status] ?? Array("HTTP/1.1 \(status) \(HTTPStatus.reasonPhrase(status))\r\n".utf8)
     }
 
-    /// Appends a decimal number without allocating a String.
+    /// Appends a decimal number without allocating a String (negative values are clamped to 0).
     @inline(__always)
     static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        if value < 10 { out.append(UInt8(truncatingIfNeeded: 0x30 + value)); return }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var v = value, n = 0
-        withUnsafeMutableBytes(of: &digits) { buf in
-            while v > 0 { buf[n] = UInt8(truncatingIfNeeded: 0x30 + v % 10); v /= 10; n += 1 }
-            while n > 0 { n -= 1; out.append(buf[n]) }
+        if value < 10 { out.append(UInt8(truncatingIfNeeded: 0x30 + max(0, value))); return }
+        var width = 1, scale = 1
+        while value / scale >= 10 { scale *= 10; width += 1 }
+        var v = value
+        for _ in 0..<width {
+            out.append(UInt8(truncatingIfNeeded: 0x30 + v / scale))
+            v %= scale
+            scale /= 10
         }
     }
 

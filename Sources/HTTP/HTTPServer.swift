@@ -9,8 +9,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var limits = HTTPParserLimits()
     /// The request head must arrive within this time of its first byte (slowloris).
     public var headerTimeout: UInt64 = 10_000
-    /// Idle keep-alive connections (and stalled bodies) are closed after this.
+    /// Idle keep-alive connections are closed after this.
     public var idleTimeout: UInt64 = 60_000
+    /// A request body must be complete within this time of its head (slow-body defence; 408).
+    public var bodyTimeout: UInt64 = 30_000
     /// How long `shutdown` lets in-flight requests finish before closing everything.
     public var shutdownGrace: UInt64 = 10_000
     /// Stop reading from a connection while more response bytes than this are queued…
@@ -36,7 +38,7 @@ public struct HTTPServerConfiguration: Sendable {
     }
 
     var connectionSettings: HTTPConnectionSettings {
-        HTTPConnectionSettings(limits: limits, headerTimeout: headerTimeout, idleTimeout: idleTimeout,
+        HTTPConnectionSettings(limits: limits, headerTimeout: headerTimeout, idleTimeout: idleTimeout, bodyTimeout: bodyTimeout,
                                writeHighWater: writeHighWater, writeLowWater: max(0, min(writeLowWater, writeHighWater)),
                                maxPipelined: max(1, maxPipelinedRequests))
     }
@@ -101,7 +103,7 @@ public final class HTTPServer {
             throw error
         }
         let sweep = LoopTimer(loop: loop)
-        let interval = max(50, min(1_000, min(configuration.headerTimeout, configuration.idleTimeout) / 4))
+        let interval = max(50, min(1_000, min(configuration.headerTimeout, configuration.idleTimeout, configuration.bodyTimeout) / 4))
         sweep.start(timeout: interval, repeat: interval) { self.sweep() }
         // The sweep alone must not keep the loop alive.
         sweep.unref()

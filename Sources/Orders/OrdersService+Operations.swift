@@ -72,6 +72,7 @@ extension OrdersService {
         switch consumer.status {
         case .idle: con.status = "idle"
         case .running: con.status = "running"
+        case .retrying(let reason): con.status = "retrying"; con.error = reason
         case .failed(let p, let reason): con.status = "failed"; con.healthy = false; con.error = "at \(p): \(reason)"
         case .stopped: con.status = "stopped"; con.healthy = false
         }

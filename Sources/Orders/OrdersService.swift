@@ -95,7 +95,8 @@ public final class OrdersService {
         publisher = Publisher(source: OrdersService.source, store: store, publicLog: publicLog, executor: executor,
                               scheduler: scheduler, logger: log, map: OrderPublicMapping.map(recorded:))
         consumer = Consumer(name: OrdersService.consumerName, publicLog: publicLog, eventTypes: OrderSagaMapping.eventTypes,
-                            handler: handler, executor: executor, logger: log, map: OrderSagaMapping.commands(for:))
+                            handler: handler, executor: executor, scheduler: scheduler, logger: log,
+                            map: OrderSagaMapping.commands(for:))
     }
 
     /// Starts the projections, the publisher and the consumer (each resumes from its checkpoint).

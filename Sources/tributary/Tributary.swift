@@ -28,6 +28,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Maximum open client connections; more get 503 and are closed.")
     var maxConnections: Int = 10_000
 
+    @Option(help: "Maximum client commands queued or running at once, server-wide; more get 503 with Retry-After.")
+    var maxQueuedCommands: Int = 10_000
+
     @Option(help: "Maximum request body in bytes (413 beyond).")
     var maxBodyBytes: Int = 1 << 20
 
@@ -36,6 +39,9 @@ struct Serve: ParsableCommand {
 
     @Option(help: "Seconds an idle keep-alive connection is kept open.")
     var idleTimeout: Double = 60
+
+    @Option(help: "Seconds a client has to send a complete request body once its head has arrived (slow-body guard).")
+    var bodyTimeout: Double = 30
 
     @Option(help: "Seconds in-flight requests get to finish on SIGINT/SIGTERM.")
     var shutdownGrace: Double = 10
@@ -75,7 +81,7 @@ struct Serve: ParsableCommand {
         guard Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be one of: fsync, batch, none")
         }
-        guard maxConnections > 0, maxBodyBytes >= 0, headerTimeout > 0, idleTimeout > 0, shutdownGrace >= 0 else {
+        guard maxConnections > 0, maxQueuedCommands > 0, maxBodyBytes >= 0, headerTimeout > 0, idleTimeout > 0, bodyTimeout > 0, shutdownGrace >= 0 else {
             throw ValidationError("limits and timeouts must be positive")
         }
     }
@@ -87,8 +93,10 @@ struct Serve: ParsableCommand {
         config.durability = Durability(rawValue: durability)!
         config.maxConnections = maxConnections
         config.maxBodyBytes = maxBodyBytes
+        config.maxQueuedCommands = maxQueuedCommands
         config.headerTimeout = headerTimeout
         config.idleTimeout = idleTimeout
+        config.bodyTimeout = bodyTimeout
         config.shutdownGrace = shutdownGrace
         config.streams.heartbeatSeconds = sseHeartbeat
         config.streams.retryMilliseconds = sseRetry

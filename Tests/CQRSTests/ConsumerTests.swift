@@ -110,6 +110,58 @@ import EventStore
         #expect(succeeded == 0 && repeats >= 8)
     }
 
+    @Test func lagReachesZeroWhenTheLogEndsWithEventsOfOtherTypes() async throws {
+        let loop = TestLoop()
+        let store = loop.makeStore(), log = loop.makeStore()
+        try publish(log, Array(firstBatch.prefix(2)) + [("shop.ignored", Payment(account: "a", amount: 1)),
+                                                         ("shop.ignored", Payment(account: "b", amount: 1))], from: 1)
+        let h = try CommandHandler(decider: account, store: store)
+        let c = consumer(loop, log, h)
+        try await loop.run { try c.start() }
+        #expect(await loop.eventually { c.backlog == 0 && c.lag == 0 })
+        // The stored checkpoint stays with the last event it acted on; only the lag looks past it.
+        #expect(try await loop.run { (c.checkpoint, c.followedTo) } == (LogPosition(2), LogPosition(4)))
+        try publish(log, [("shop.paid", Payment(account: "a", amount: 7))], from: 10)
+        #expect(await loop.eventually { c.lag == 0 && c.checkpoint == LogPosition(5) })
+        #expect(try h.state(of: StreamName("account-a")).state.balance == 7)
+    }
+
+    @Test func aStoreThatRefusesWritesIsWaitedOutThenEveryEffectIsAppliedOnce() async throws {
+        let loop = TestLoop()
+        let log = loop.makeStore()
+        let store = InstrumentedStore(loop.makeStore())
+        store.executorForFailures = loop.executor
+        store.failingAppends = 3   // e.g. a full disk for a while
+        try publish(log, Array(firstBatch.prefix(3)) + [("shop.paid", Payment(account: "a", amount: 4))], from: 1)
+        let h = try CommandHandler(decider: account, store: store)
+        let scheduler = ManualScheduler()
+        let c = Consumer(name: "payments", publicLog: log, eventTypes: ["shop.customer-joined", "shop.paid"], handler: h,
+                         executor: loop.executor, maxInFlight: 1, scheduler: scheduler, retryDelay: .seconds(1), map: ConsumerTests.map)
+        try await loop.run { try c.start() }
+        #expect(await loop.eventually { if case .retrying = c.status { return true } else { return false } })
+        #expect(try await loop.run { (c.checkpoint, c.health.isHealthy, c.health.status) } == (.start, true, "retrying"))
+        for _ in 0..<5 {
+            try await loop.run { scheduler.advance(by: .seconds(1)) }
+            _ = await loop.eventually(0.2) { c.checkpoint == log.lastPosition }
+        }
+        #expect(await loop.eventually { c.checkpoint == log.lastPosition && c.backlog == 0 })
+        #expect(try await loop.run { c.status } == .running)
+        #expect(try balances(h) == ["a": 4, "b": 0, "house": 0])
+        #expect(try await loop.run { c.succeeded } == 4)
+    }
+
+    @Test func withoutASchedulerAStoreFailureStopsTheConsumer() async throws {
+        let loop = TestLoop()
+        let log = loop.makeStore()
+        let store = InstrumentedStore(loop.makeStore())
+        store.executorForFailures = loop.executor
+        store.failingAppends = 1
+        try publish(log, Array(firstBatch.prefix(1)), from: 1)
+        let c = consumer(loop, log, try CommandHandler(decider: account, store: store))
+        try await loop.run { try c.start() }
+        #expect(await loop.eventually { if case .failed = c.status { return true } else { return false } })
+    }
+
     @Test func effectsCarryTheCheckpointAndCausation() async throws {
         let loop = TestLoop()
         let store = loop.makeStore(), log = loop.makeStore()

@@ -73,4 +73,52 @@ enum InjectedFault: String, CaseIterable, CustomTestStringConvertible, Sendable 
             #expect(reopened.lastPosition == LogPosition(1))
         }
     }
+
+    @Test func aFullDiskHealsWhenSpaceReturnsWithoutAReopen() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let io = FaultInjectingFileIO()
+        let logs = LogCapture()
+        var options = fileOptions(io: io, logs: logs)
+        options.spaceProbeInterval = 0.05
+        let store = try FileEventStore(directory: dir.path, options: options)
+        defer { store.close() }
+        _ = try await store.append(to: "h-1", expected: .any, events: events(2))
+        let goodSize = segmentBytes(dir.path).count
+
+        io.setDiskFull(true)
+        let failed = await appendError(store, "h-1", .any, events(1))
+        guard case .io(ENOSPC, _)? = failed else { Issue.record("expected ENOSPC, got \(String(describing: failed))"); return }
+        // Still full: probes keep failing, appends keep being refused, nothing torn stays behind.
+        try await Task.sleep(for: .milliseconds(300))
+        guard case .unhealthy(let reason) = store.health else { Issue.record("store should be unhealthy"); return }
+        #expect(reason.contains("resume when space returns"))
+        if case .storeUnhealthy? = await appendError(store, "h-2", .any, events(1)) {} else { Issue.record("expected a fast refusal") }
+        #expect(segmentBytes(dir.path).count == goodSize)
+
+        io.setDiskFull(false)
+        let deadline = Date().addingTimeInterval(5)
+        while !store.health.isHealthy && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(store.health == .healthy)
+        #expect(logs.all.contains { $0.contains("healthy again") })
+        let next = try await store.append(to: "h-1", expected: .exact(StreamVersion(1)), events: events(1))
+        #expect(next.firstPosition == LogPosition(3))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/space-probe.tmp"))
+        store.close()
+        #expect(try EventStoreVerifier.verify(directory: dir.path).isIntact)
+    }
+
+    @Test func anIOErrorDoesNotHealByItself() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let io = FaultInjectingFileIO()
+        var options = fileOptions(io: io)
+        options.spaceProbeInterval = 0.05
+        let store = try FileEventStore(directory: dir.path, options: options)
+        defer { store.close() }
+        _ = try await store.append(to: "e-1", expected: .any, events: events(1))
+        io.failNextSync(errno: EIO)
+        #expect(await appendError(store, "e-1", .any, events(1)) != nil)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!store.health.isHealthy)
+        if case .storeUnhealthy? = await appendError(store, "e-2", .any, events(1)) {} else { Issue.record("expected a fast refusal") }
+    }
 }

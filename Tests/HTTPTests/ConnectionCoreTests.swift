@@ -192,6 +192,31 @@ import Testing
         #expect(c.tick(now: 4_000) == .flushAndClose)
     }
 
+    @Test func aTricklingBodyIsCutByTheBodyDeadlineWith408() {
+        var c = core { $0.bodyTimeout = 2_000 }
+        c.receive(Array("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{".utf8), now: 0)
+        #expect(drain(&c).isEmpty)
+        // A byte every 100 ms does not move the deadline.
+        for t in stride(from: UInt64(100), to: 2_000, by: 100) {
+            c.receive(Array(" ".utf8), now: t)
+            #expect(drain(&c, now: t).isEmpty)
+            #expect(c.tick(now: t) == .none)
+        }
+        #expect(c.tick(now: 2_000) == .flushAndClose)
+        let out = String(decoding: c.output, as: UTF8.self)
+        #expect(out.hasPrefix("HTTP/1.1 408 "))
+        #expect(out.contains("request body did not arrive in time"))
+        #expect(c.phase == .closing)
+    }
+
+    @Test func aBodyBehindUnansweredRequestsTimesOutWithoutAnOutOfOrderAnswer() {
+        var c = core { $0.bodyTimeout = 1_000 }
+        c.receive(Array("GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab".utf8), now: 0)
+        #expect(drain(&c).map(\.0) == [0])
+        #expect(c.tick(now: 1_000) == .close)
+        #expect(c.output.isEmpty)
+    }
+
     @Test func idleConnectionClosesSilentlyAfterTheIdleTimeout() {
         var c = core()
         c.receive(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8), now: 0)

@@ -111,3 +111,12 @@ import Foundation
         #expect(registry.render().contains(#"x_total{v="a\"b\\c\nd"} 1"#))
     }
 }
+
+@Suite struct DecimalWritingTests {
+    @Test(arguments: [0, 7, 9, 10, 99, 100, 101, 1_000, 65_535, 1_048_576, 999_999_999_999, Int.max])
+    func writesTheSameDigitsAsDescription(_ value: Int) {
+        var out: [UInt8] = [0x41]
+        HTTPResponseSerializer.appendDecimal(value, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "A" + String(value))
+    }
+}

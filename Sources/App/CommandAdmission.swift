@@ -1,0 +1,39 @@
+import HTTP
+
+/// Admission control for client commands: at most `limit` accepted and not yet answered.
+/// One more is shed with 503 + `Retry-After` before anything is decoded into the runtime,
+/// so a flood of (pipelined) commands costs a bounded queue instead of unbounded memory and
+/// latency. Commands issued by consumers bypass it: their window is bounded by the consumer.
+/// Loop-confined.
+final class CommandAdmission {
+    let limit: Int
+    private(set) var inFlight = 0
+    private let inFlightGauge: Gauge
+    private let shed: Counter
+
+    init(limit: Int, registry: MetricsRegistry) {
+        self.limit = max(1, limit)
+        inFlightGauge = registry.gauge("tributary_commands_in_flight", help: "Client commands accepted and not yet answered")
+        shed = registry.counter("tributary_commands_shed_total", help: "Client commands refused with 503 because the command queue was full")
+    }
+
+    /// Takes a slot, or returns the 503 problem to answer instead.
+    func admit() -> Problem? {
+        guard inFlight < limit else {
+            shed.increment()
+            var problem = Problem(status: 503, type: ProblemType.uri("overloaded"), title: "Overloaded",
+                                  detail: "\(inFlight) commands are queued (the limit is \(limit)); retry later.")
+            problem.headers.add(name: "Retry-After", value: "1")
+            return problem
+        }
+        inFlight += 1
+        inFlightGauge.set(Double(inFlight))
+        return nil
+    }
+
+    /// Gives back a slot taken by `admit`.
+    func release() {
+        inFlight -= 1
+        inFlightGauge.set(Double(inFlight))
+    }
+}
