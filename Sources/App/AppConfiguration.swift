@@ -26,6 +26,10 @@ public enum Durability: String, Sendable, CaseIterable {
 public struct AppConfiguration {
     /// `HOST:PORT` or `[IPv6]:PORT`; port 0 picks a free port.
     public var listen: [String] = ["127.0.0.1:8080"]
+    /// Where the command API (`/commands/...`) is served; empty: on `listen`.
+    public var commandListen: [String] = []
+    /// Where the query API (queries, history, public log, streams, admin) is served; empty: on `listen`.
+    public var queryListen: [String] = []
     /// Root of the embedded stores: one subdirectory per store.
     public var dataDirectory = "./data"
     public var durability = Durability.fsync
@@ -62,35 +66,60 @@ public struct AppConfiguration {
 
     public init() {}
 
-    /// The HTTP server settings, or an error naming the listen address that does not parse.
-    func httpConfiguration() throws -> HTTPServerConfiguration {
-        var addresses: [SocketAddress] = []
-        for text in listen {
-            guard let address = SocketAddress(parsing: text) else {
-                throw ConfigurationError("cannot parse listen address '\(text)' (expected HOST:PORT or [IPv6]:PORT)")
+    /// One HTTP server per group of addresses serving the same APIs (commands, queries or
+    /// both; operational routes everywhere), or an error naming what does not parse or may not
+    /// be exposed.
+    func httpConfigurations() throws -> [(apis: ServedAPIs, configuration: HTTPServerConfiguration)] {
+        func parse(_ texts: [String]) throws -> [SocketAddress] {
+            try texts.map { text in
+                guard let address = SocketAddress(parsing: text) else {
+                    throw ConfigurationError("cannot parse listen address '\(text)' (expected HOST:PORT or [IPv6]:PORT)")
+                }
+                return address
             }
-            addresses.append(address)
+        }
+        let commandAddresses = (commandListen.isEmpty ? "listen" : "command", try parse(commandListen.isEmpty ? listen : commandListen))
+        let queryAddresses = (queryListen.isEmpty ? "listen" : "query", try parse(queryListen.isEmpty ? listen : queryListen))
+        // Group addresses by what they serve, keeping the order they were given in. Port 0
+        // ("any free port") entries of different options are different listeners.
+        var order: [String] = []
+        var byAddress: [String: (address: SocketAddress, apis: ServedAPIs)] = [:]
+        for ((source, addresses), api) in [(commandAddresses, ServedAPIs.commands), (queryAddresses, .queries)] {
+            for (i, address) in addresses.enumerated() {
+                let key = address.port == 0 ? "\(source)#\(i)" : address.description
+                if byAddress[key] == nil { order.append(key); byAddress[key] = (address, []) }
+                byAddress[key]!.apis.insert(api)
+            }
         }
         if isDevelopmentMode {
-            let exposed = addresses.filter { !LoopbackAddress.isLoopback($0.host) }
+            let exposed = order.compactMap { byAddress[$0] }.map(\.address).filter { !LoopbackAddress.isLoopback($0.host) }
             if !exposed.isEmpty {
                 throw ConfigurationError("refusing to listen on \(exposed.map(\.description).joined(separator: ", ")) without authentication: "
                     + "no API tokens are configured, and development mode is loopback only (127.0.0.0/8, ::1). "
                     + "Configure tokens with --tokens-file or TRIBUTARY_TOKENS (see `tributary hash-token`), or listen on a loopback address.")
             }
         }
-        var config = HTTPServerConfiguration(listen: addresses)
-        if !isDevelopmentMode {
-            let gate = AuthGate(tokens: tokens)
-            config.authorize = { head, route in gate.check(head, route: route) }
+        let gate = isDevelopmentMode ? nil : AuthGate(tokens: tokens)
+        var result: [(apis: ServedAPIs, configuration: HTTPServerConfiguration)] = []
+        for apis in [ServedAPIs.all, .commands, .queries] {
+            let addresses = order.compactMap { byAddress[$0] }.filter { $0.apis == apis }.map(\.address)
+            guard !addresses.isEmpty else { continue }
+            var config = HTTPServerConfiguration(listen: addresses)
+            if apis != .all || gate != nil {
+                config.authorize = { head, route in
+                    if let misdirected = apis.refusal(for: route) { return misdirected }
+                    return gate?.check(head, route: route)
+                }
+            }
+            config.maxConnections = maxConnections
+            config.limits.maxBodyBytes = maxBodyBytes
+            config.headerTimeout = Self.millis(headerTimeout)
+            config.idleTimeout = Self.millis(idleTimeout)
+            config.bodyTimeout = Self.millis(bodyTimeout)
+            config.shutdownGrace = Self.millis(shutdownGrace)
+            result.append((apis, config))
         }
-        config.maxConnections = maxConnections
-        config.limits.maxBodyBytes = maxBodyBytes
-        config.headerTimeout = Self.millis(headerTimeout)
-        config.idleTimeout = Self.millis(idleTimeout)
-        config.bodyTimeout = Self.millis(bodyTimeout)
-        config.shutdownGrace = Self.millis(shutdownGrace)
-        return config
+        return result
     }
 
     private static func millis(_ seconds: Double) -> UInt64 { UInt64((seconds * 1000).rounded()) }
@@ -100,4 +129,35 @@ public struct AppConfiguration {
 public struct ConfigurationError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Which of the two APIs a listener serves (operational routes and the specs are served by all).
+struct ServedAPIs: OptionSet, Hashable, CustomStringConvertible {
+    let rawValue: Int
+    static let commands = ServedAPIs(rawValue: 1)
+    static let queries = ServedAPIs(rawValue: 2)
+    static let all: ServedAPIs = [.commands, .queries]
+
+    /// The API a route belongs to; nil for operational routes (`/health`, `/ready`, `/metrics`, `/openapi/...`).
+    static func of(_ route: Route) -> ServedAPIs? {
+        let p = route.pattern
+        if p == "/health" || p == "/ready" || p == "/metrics" || p.hasPrefix("/openapi/") { return nil }
+        return p.hasPrefix("/commands/") ? .commands : .queries
+    }
+
+    /// A 404 problem for a route of an API this listener does not serve.
+    func refusal(for route: Route) -> HTTPResponse? {
+        guard let api = ServedAPIs.of(route), !contains(api) else { return nil }
+        let which = api == .commands ? "command" : "query"
+        return Problem(status: 404, type: ProblemType.uri("not-served-here"), title: "Not Found",
+                       detail: "The \(which) API is not served on this address (see --\(which)-listen).").response
+    }
+
+    var description: String {
+        switch self {
+        case .all: return "commands and queries"
+        case .commands: return "commands"
+        default: return "queries"
+        }
+    }
 }

@@ -14,7 +14,9 @@ public final class TributaryServer {
     public let loop: EventLoop
     private var stores: StoreSet?
     private(set) var services: Services?
-    private var http: HTTPServer?
+    private var http: [HTTPServer] = []
+    /// Bound addresses and the APIs each serves (after `start`).
+    private(set) var listeners: [(address: SocketAddress, apis: ServedAPIs)] = []
     private var streams: StreamRoutes?
     private var shuttingDown = false
 
@@ -27,16 +29,18 @@ public final class TributaryServer {
     /// On error nothing stays open.
     @discardableResult
     public func start() throws -> [SocketAddress] {
-        var httpConfig = try configuration.httpConfiguration()
+        var httpConfigs = try configuration.httpConfigurations()
         try configuration.streams.validate()
         let cors = CORSPolicy(origins: configuration.streams.corsOrigins)
         if cors.isEnabled {
             // Browsers may read every response (JSON API and streams) from the allowed origins.
-            httpConfig.responseDecorator = { head, response in
-                guard response.headers["Access-Control-Allow-Origin"] == nil else { return }
-                for field in cors.headers(origin: head.headers["Origin"]) { response.headers.add(name: field.name, value: field.value) }
-                response.headers.add(name: "Access-Control-Expose-Headers",
-                                     value: "ETag, Retry-After, \(QueryEndpoint.positionHeader), X-Correlation-ID")
+            for i in httpConfigs.indices {
+                httpConfigs[i].configuration.responseDecorator = { head, response in
+                    guard response.headers["Access-Control-Allow-Origin"] == nil else { return }
+                    for field in cors.headers(origin: head.headers["Origin"]) { response.headers.add(name: field.name, value: field.value) }
+                    response.headers.add(name: "Access-Control-Expose-Headers",
+                                         value: "ETag, Retry-After, \(QueryEndpoint.positionHeader), X-Correlation-ID")
+                }
             }
         }
         let executor = LoopExecutor(loop: loop)
@@ -64,26 +68,32 @@ public final class TributaryServer {
                                    publicLog: stores["public"]!, metrics: registry)
         streams.install(on: router, services: services)
         streams.installPreflight(on: router)
-        let server = HTTPServer(loop: loop, configuration: httpConfig, router: router,
-                                metrics: HTTPMetrics(registry: registry))
+        // One router, one server per group of listen addresses (the API split is enforced by
+        // each server's `authorize` hook); the HTTP metrics are shared.
+        let httpMetrics = HTTPMetrics(registry: registry)
+        let servers = httpConfigs.map { HTTPServer(loop: loop, configuration: $0.configuration, router: router, metrics: httpMetrics) }
         do {
             // Listen first: /health answers while the read models replay (/ready says when done).
-            let bound = try server.start()
+            var bound: [(address: SocketAddress, apis: ServedAPIs)] = []
+            for (server, group) in zip(servers, httpConfigs) {
+                self.http.append(server)
+                bound += try server.start().map { ($0, group.apis) }
+            }
             self.stores = stores
-            self.http = server
             self.streams = streams
             streams.start()
             try services.start()
             self.services = services
-            return bound
+            listeners = bound
+            return bound.map(\.address)
         } catch {
             streams.close()
             self.streams = nil
             services.stop()
-            server.shutdown()
+            for server in self.http { server.shutdown() }
             stores.close()
             self.stores = nil
-            self.http = nil
+            self.http = []
             throw error
         }
     }
@@ -103,7 +113,15 @@ public final class TributaryServer {
         // Streams first: they end cleanly (queued events flushed) while the server drains.
         streams?.close()
         streams = nil
-        if let http { http.shutdown(completion: finish) } else { finish() }
+        // Every server drains (bounded by the grace period); then the stores close.
+        var draining = http.count
+        if draining == 0 { return finish() }
+        for server in http {
+            server.shutdown {
+                draining -= 1
+                if draining == 0 { finish() }
+            }
+        }
     }
 
     /// Runs the server in this process until SIGINT/SIGTERM; returns the exit code.
@@ -129,7 +147,9 @@ public final class TributaryServer {
         } else {
             print("tributary: authentication: bearer API tokens required (\(configuration.tokens.count) configured); /health, /ready, /metrics, /openapi/* are open")
         }
-        for address in bound { print("tributary: listening on http://\(address)") }
+        _ = bound
+        let split = server.listeners.contains { $0.apis != .all }
+        for l in server.listeners { print("tributary: listening on http://\(l.address)" + (split ? " (\(l.apis))" : "")) }
         fflush(stdout)
 
         _ = loop.run()

@@ -38,7 +38,8 @@ public struct FileEventStoreOptions {
     public var checkpointEvery: UInt64 = 100_000
     /// After a full disk (ENOSPC/EDQUOT) the store refuses appends and, this often (seconds),
     /// probes whether space has returned by writing and syncing a scratch file; when it has,
-    /// the store is healthy again. (Other I/O errors keep it unhealthy until reopened.)
+    /// the store is healthy again; 0 disables it. (Other I/O errors keep the store unhealthy
+    /// until it is reopened.)
     public var spaceProbeInterval: Double = 1.0
     /// Bytes the space probe writes.
     public var spaceProbeBytes = 256 << 10

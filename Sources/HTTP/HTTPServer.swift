@@ -136,7 +136,7 @@ public final class HTTPServer {
             metrics?.rejectedConnections.increment()
         } else {
             activeCount += 1
-            metrics?.openConnections.set(Double(activeCount))
+            metrics?.openConnections.add(1)   // shared by every server of the process
         }
         connection.start()
     }
@@ -152,7 +152,7 @@ public final class HTTPServer {
         connection.listIndex = -1
         if !connection.isRejected {
             activeCount -= 1
-            metrics?.openConnections.set(Double(activeCount))
+            metrics?.openConnections.add(-1)
         }
         if state == .draining { finishShutdownIfDone() }
     }

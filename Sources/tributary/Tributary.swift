@@ -19,6 +19,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Address to listen on: HOST:PORT, [IPv6]:PORT; repeat for several. Port 0 picks a free port.")
     var listen: [String] = ["127.0.0.1:8080"]
 
+    @Option(help: "Serve the command API (/commands/...) on this address instead of --listen; repeatable.")
+    var commandListen: [String] = []
+
+    @Option(help: "Serve the query API (queries, history, public log, streams, admin) on this address instead of --listen; repeatable.")
+    var queryListen: [String] = []
+
     @Option(help: "Data directory of the embedded store.")
     var data: String = "./data"
 
@@ -89,6 +95,8 @@ struct Serve: ParsableCommand {
     func run() throws {
         var config = AppConfiguration()
         config.listen = listen
+        config.commandListen = commandListen
+        config.queryListen = queryListen
         config.dataDirectory = data
         config.durability = Durability(rawValue: durability)!
         config.maxConnections = maxConnections

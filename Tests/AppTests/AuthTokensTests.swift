@@ -98,14 +98,16 @@ struct AuthDevelopmentModeTests {
         config.listen = ["127.0.0.1:0", "0.0.0.0:0"]
         #expect(config.isDevelopmentMode)
         do {
-            _ = try config.httpConfiguration()
+            _ = try config.httpConfigurations()
             Issue.record("accepted a non-loopback address in development mode")
         } catch let error as ConfigurationError {
             #expect(error.description.contains("refusing to listen on 0.0.0.0:0 without authentication"))
         }
         config.listen = ["127.0.0.1:0", "[::1]:0"]
-        let open = try config.httpConfiguration()
-        #expect(open.authorize == nil)
+        let open = try config.httpConfigurations()
+        #expect(open.count == 1 && open[0].configuration.authorize == nil)
+        config.commandListen = ["0.0.0.0:0"]   // a split listener is checked too
+        #expect(throws: ConfigurationError.self) { try config.httpConfigurations() }
     }
 
     @Test("with tokens any address is accepted and the authorize hook is installed")
@@ -114,7 +116,7 @@ struct AuthDevelopmentModeTests {
         config.listen = ["0.0.0.0:0"]
         config.tokens = try APITokenSet.parse("ci \(AuthTokensTests.hashA) admin", source: "t")
         #expect(!config.isDevelopmentMode)
-        let http = try config.httpConfiguration()
-        #expect(http.authorize != nil)
+        let http = try config.httpConfigurations()
+        #expect(http.count == 1 && http[0].configuration.authorize != nil)
     }
 }

@@ -26,7 +26,9 @@ enum InjectedFault: String, CaseIterable, CustomTestStringConvertible, Sendable 
         let dir = TempDirectory(); defer { dir.remove() }
         let io = FaultInjectingFileIO()
         let logs = LogCapture()
-        let store = try FileEventStore(directory: dir.path, options: fileOptions(io: io, logs: logs))
+        var options = fileOptions(io: io, logs: logs)
+        options.spaceProbeInterval = 0   // no self-healing here (the fault is one-shot): see aFullDiskHeals…
+        let store = try FileEventStore(directory: dir.path, options: options)
         _ = try await store.append(to: "f-1", expected: .any, events: events(3))
         let acknowledged = try store.readAll(from: .start, maxCount: 100, filter: nil)
         let goodSize = segmentBytes(dir.path).count
