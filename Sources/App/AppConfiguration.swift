@@ -36,7 +36,7 @@ public struct AppConfiguration {
     public var maxConnections = 10_000
     public var maxBodyBytes = 1 << 20
     /// Client commands accepted and not yet answered, server-wide; more get 503 + `Retry-After`.
-    public var maxQueuedCommands = 10_000
+    public var maxQueuedCommands = 2_048
     public var headerTimeout = 10.0
     public var idleTimeout = 60.0
     public var bodyTimeout = 30.0

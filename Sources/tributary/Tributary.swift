@@ -35,7 +35,7 @@ struct Serve: ParsableCommand {
     var maxConnections: Int = 10_000
 
     @Option(help: "Maximum client commands queued or running at once, server-wide; more get 503 with Retry-After.")
-    var maxQueuedCommands: Int = 10_000
+    var maxQueuedCommands: Int = 2_048
 
     @Option(help: "Maximum request body in bytes (413 beyond).")
     var maxBodyBytes: Int = 1 << 20
