@@ -1,6 +1,6 @@
 """scripts/bench: every benchmark in one run, with its baselines, into bench/REPORT.md + PNG plots."""
-import argparse, asyncio, json, os, platform, random, re, shutil, signal, statistics, subprocess, sys, tempfile, time
-from .common import (ROOT, LIB, Server, Conn, log, get, wrk, check_consistency, verify_acks, percentiles,
+import argparse, asyncio, json, os, platform, re, shutil, signal, statistics, subprocess, sys, tempfile, time
+from .common import (ROOT, LIB, Server, log, get, wrk, check_consistency, verify_acks,
                      free_port, raise_nofile, machine_load)
 from .commands import CommandMix, Recorder, run_open, summarize
 from .cli import seed
@@ -297,7 +297,6 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
             srv.cleanup()
 
     def queries(self, srv):
-        c = Conn("127.0.0.1", srv.port)
         ids = [f"lo-{i}" for i in range(min(200, self.cfg["seed_orders"]))]
         files = {}
         for oid in ids:

@@ -1,6 +1,6 @@
 """scripts/loadtest: commands | queries | mixed | sse. See `scripts/loadtest SUBCOMMAND --help`."""
 import argparse, asyncio, json, os, random, re, subprocess, sys, tempfile, time
-from .common import (ROOT, LIB, Server, Conn, log, get, post, wrk, check_consistency, verify_acks, percentiles,
+from .common import (ROOT, LIB, Server, Conn, Pacer, log, get, wrk, check_consistency, verify_acks,
                      check_loopback, default_binary, raise_nofile, machine_load, MAX_DURATION)
 from .commands import CommandMix, Recorder, run_open, summarize, print_summary
 
@@ -215,23 +215,12 @@ async def run_queries(host, port, state, rate, duration, conns, rec, max_request
     loop = asyncio.get_running_loop()
     rng = random.Random(11)
     cursors = []
-    start = loop.time()
-    end = start + duration
-    queue = asyncio.Queue()
+    pacer = Pacer(rate, duration, max_requests, conns, rec)
     pages = [0]
 
     async def worker():
         c = Conn(host, port)
-        while True:
-            if rate > 0:
-                intended = await queue.get()
-                if intended is None:
-                    break
-            else:
-                if loop.time() >= end or rec.sent >= max_requests:
-                    break
-                rec.sent += 1
-                intended = loop.time()
+        while (intended := await pacer.next()) is not None:
             op, path = query_paths(rng, state, cursors)
             st, head, data = await c.request("GET", path)
             rec.add(op, st, (loop.time() - intended) * 1000)
@@ -244,24 +233,13 @@ async def run_queries(host, port, state, rate, duration, conns, rec, max_request
                     cursors.append(f"{base}{sep}cursor={m.group(1).decode()}")
         c.close()
 
-    async def producer():
-        n = 0
-        total = min(max_requests, int(duration * rate))
-        while n < total:
-            due = min(total, int((loop.time() - start) * rate) + 1)
-            while n < due:
-                queue.put_nowait(start + n / rate); n += 1; rec.sent += 1
-            await asyncio.sleep(max(0.0005, min(0.01, start + n / rate - loop.time())))
-        for _ in range(conns):
-            queue.put_nowait(None)
-
     async def prog():
         while True:
             await asyncio.sleep(1)
-            log(f"  t={loop.time() - start:5.1f}s sent={rec.sent} done={rec.done} backlog={queue.qsize()} "
+            log(f"  t={loop.time() - pacer.start:5.1f}s sent={rec.sent} done={rec.done} backlog={pacer.backlog} "
                 f"errors={sum(v for k, v in rec.status.items() if k != 200)}")
     tasks = [asyncio.create_task(worker()) for _ in range(conns)]
-    extra = [asyncio.create_task(producer())] if rate > 0 else []
+    extra = [asyncio.create_task(pacer.produce())] if rate > 0 else []
     if progress:
         extra.append(asyncio.create_task(prog()))
     done, pending = await asyncio.wait(tasks, timeout=duration + 30)
@@ -269,7 +247,7 @@ async def run_queries(host, port, state, rate, duration, conns, rec, max_request
         x.cancel()
     rec.unfinished = len(pending)
     rec.pages = pages[0]
-    return loop.time() - start
+    return loop.time() - pacer.start
 
 
 def load_state(a, t):

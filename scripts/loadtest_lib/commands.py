@@ -5,9 +5,9 @@ keeps its intended time, so latency = response time - intended send time (no coo
 State (customers, orders, approvals) is tracked from the command responses and from a tail of the
 public log (/public/events: order.placed / lines-changed / approved / rejected), so that `ship` is
 only sent for orders whose latest decision is an approval."""
-import asyncio, json, os, random, re, time
+import asyncio, json, random, re, time
 from collections import Counter
-from .common import Conn, percentiles, log
+from .common import Conn, Pacer, percentiles, log
 
 MIX = {"register": 10, "place": 35, "add-line": 15, "remove-line": 10, "cancel": 10, "ship": 15, "rename": 5}
 SKUS = [f"SKU-{i}" for i in range(1, 41)]
@@ -199,25 +199,15 @@ async def run_open(host, port, mix, rate, duration, conns, rec, max_requests=10*
                    idem_prefix="k", extra_task=None):
     """Dispatches mix.next() at `rate`/s (0: flat out, closed loop over `conns` connections)."""
     loop = asyncio.get_running_loop()
-    queue = asyncio.Queue()
     stop = asyncio.Event()
     tail = asyncio.create_task(tail_public(host, port, mix, stop))
-    start = loop.time()
-    end = start + duration
+    pacer = Pacer(rate, duration, max_requests, conns, rec)
+    start = pacer.start
     counter = [0]
 
     async def worker():
         c = Conn(host, port)
-        while True:
-            if rate > 0:
-                intended = await queue.get()
-                if intended is None:
-                    break
-            else:
-                if loop.time() >= end or rec.sent >= max_requests:
-                    break
-                rec.sent += 1
-                intended = loop.time()
+        while (intended := await pacer.next()) is not None:
             op, path, body, ack = mix.next()
             counter[0] += 1
             st, head, data = await c.request("POST", path, body, f"Idempotency-Key: {idem_prefix}-{counter[0]}\r\n")
@@ -230,21 +220,6 @@ async def run_open(host, port, mix, rate, duration, conns, rec, max_requests=10*
             rec.add(op, st, (now - intended) * 1000)
         c.close()
 
-    async def producer():
-        n = 0
-        while n < max_requests:
-            now = loop.time()
-            due_n = min(int((now - start) * rate) + 1, max_requests, int(duration * rate))
-            while n < due_n:
-                queue.put_nowait(start + n / rate)
-                n += 1
-                rec.sent += 1
-            if now >= end or n >= int(duration * rate):
-                break
-            await asyncio.sleep(max(0.0005, min(0.01, start + n / rate - loop.time())))
-        for _ in range(conns):
-            queue.put_nowait(None)
-
     async def progress_line():
         last = 0
         while True:
@@ -253,11 +228,11 @@ async def run_open(host, port, mix, rate, duration, conns, rec, max_requests=10*
             recent = rec.lat[last:]
             last = len(rec.lat)
             p99 = percentiles(recent)["p99"] if recent else float("nan")
-            log(f"  t={t:5.1f}s sent={rec.sent} done={rec.done} backlog={queue.qsize()} "
+            log(f"  t={t:5.1f}s sent={rec.sent} done={rec.done} backlog={pacer.backlog} "
                 f"last-second p99={p99:.1f}ms errors={sum(v for k, v in rec.status.items() if not 200 <= k < 300)}")
 
     tasks = [asyncio.create_task(worker()) for _ in range(conns)]
-    prod = asyncio.create_task(producer()) if rate > 0 else None
+    prod = asyncio.create_task(pacer.produce()) if rate > 0 else None
     prog = asyncio.create_task(progress_line()) if progress else None
     extra = asyncio.create_task(extra_task(stop)) if extra_task else None
     # bounded: everything must finish within duration + 30 s

@@ -14,6 +14,48 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
+class Pacer:
+    """When each request is meant to be sent. Open model (`rate` > 0): a producer task schedules
+    send times at `rate`/s and workers take them from a queue, so latency measured from the
+    intended time includes queueing (no coordinated omission). Closed model (`rate` 0): a worker
+    sends its next request as soon as its previous one is answered. Bounded by `duration` and
+    `max_requests`; `rec.sent` counts what was scheduled."""
+
+    def __init__(self, rate, duration, max_requests, workers, rec):
+        self.loop = asyncio.get_running_loop()
+        self.rate, self.max_requests, self.workers, self.rec = rate, max_requests, workers, rec
+        self.start = self.loop.time()
+        self.end = self.start + duration
+        self.total = min(max_requests, int(duration * rate)) if rate > 0 else max_requests
+        self.queue = asyncio.Queue()
+
+    async def next(self):
+        """The intended send time of this worker's next request, or None when it should stop."""
+        if self.rate > 0:
+            return await self.queue.get()
+        if self.loop.time() >= self.end or self.rec.sent >= self.max_requests:
+            return None
+        self.rec.sent += 1
+        return self.loop.time()
+
+    async def produce(self):
+        """Open model only: run as a task; ends by telling every worker to stop."""
+        n = 0
+        while n < self.total:
+            due = min(self.total, int((self.loop.time() - self.start) * self.rate) + 1)
+            while n < due:
+                self.queue.put_nowait(self.start + n / self.rate)
+                n += 1
+                self.rec.sent += 1
+            await asyncio.sleep(max(0.0005, min(0.01, self.start + n / self.rate - self.loop.time())))
+        for _ in range(self.workers):
+            self.queue.put_nowait(None)
+
+    @property
+    def backlog(self):
+        return self.queue.qsize()
+
+
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
