@@ -9,10 +9,10 @@ enum OperationalRoutes {
         router.get("/health") { _, responder in
             responder.respond(healthResponse(stores: stores, services: services()))
         }
+        // The two possible answers, built once: readiness probes are frequent.
+        let ready = json(["ready": true], status: 200), notReady = json(["ready": false], status: 503)
         router.get("/ready") { _, responder in
-            let ready = services()?.isReady ?? false
-            let body: JSONValue = ["ready": .bool(ready)]
-            responder.respond(json(body, status: ready ? 200 : 503))
+            responder.respond(services()?.isReady == true ? ready : notReady)
         }
         router.get("/metrics") { _, responder in
             runtimeMetrics.update(stores: stores, services: services())

@@ -46,8 +46,9 @@ public final class OrdersService {
     /// Customer replica (public log).
     public let replicaRunner: ProjectionRunner
     public let publisher: Publisher
-    /// How long `place` waits for the replica to catch up with the public log when it does not
-    /// know the customer yet (a registration published a moment ago).
+    /// How long `place` waits for a customer it does not know yet to appear in the replica (a
+    /// registration a moment ago may still be on its way through the public log); an unknown
+    /// customer is a 422 after this.
     public var placeReplicaWait: Duration = .seconds(2)
 
     let handler: CommandHandler<OrderDecider>
@@ -140,13 +141,23 @@ public final class OrdersService {
             handler.handle(OrderDecision(orderId: orderId, .client(command), customer: replica.customers[p.customerId]),
                            on: stream, concurrency: concurrency, context: context, completion: completion)
         }
-        let target = publicLog.lastPosition
-        if replica.customers[p.customerId] == nil && replicaRunner.position < target {
-            // The customer may have been registered a moment ago: give the replica a bounded
-            // chance to catch up with the public log before deciding "unknown customer".
-            replicaRunner.wait(forPosition: target, timeout: placeReplicaWait) { _ in send() }
-        } else {
-            send()
+        if replica.customers[p.customerId] != nil { return send() }
+        // The customer may have been registered a moment ago, its public event still on its
+        // way (Customers' publisher) or not yet in this replica: wait, bounded, before deciding
+        // "unknown customer".
+        awaitCustomer(p.customerId, until: .now + placeReplicaWait, then: send)
+    }
+
+    /// Calls `proceed` once the replica knows `customerId` or at `deadline`, whichever is first:
+    /// waits for the replica to reach the public log's end, then for each next public event.
+    private func awaitCustomer(_ customerId: String, until deadline: ContinuousClock.Instant, then proceed: @escaping () -> Void) {
+        let remaining = deadline - .now
+        guard replica.customers[customerId] == nil, remaining > .zero else { return proceed() }
+        let end = publicLog.lastPosition
+        let target = replicaRunner.position < end ? end : LogPosition(replicaRunner.position.value + 1)
+        replicaRunner.wait(forPosition: target, timeout: remaining) { [weak self] result in
+            guard let self, case .reached = result else { return proceed() }
+            awaitCustomer(customerId, until: deadline, then: proceed)
         }
     }
 

@@ -30,6 +30,21 @@ import PublicEvents
         #expect(h.store.lastPosition == .start)
     }
 
+    @Test func placeRightAfterARegistrationStillOnItsWayWaitsForTheCustomer() async throws {
+        let h = Harness()
+        try await h.start()
+        try h.publishCustomer(CustomerRegisteredV1(customerId: "other", name: "Someone Else", email: "o@example.com",
+                                                   creditLimit: 1, currency: "EUR"))
+        #expect(await h.waitForViews())
+        // The replica is caught up with the public log and does not know c1 yet; its
+        // registration reaches the public log 300 ms after the order is placed.
+        async let placed = h.send(place1)
+        try await Task.sleep(for: .milliseconds(300))
+        try h.register()
+        let result = await placed
+        #expect((try? result.get())?.version == StreamVersion(0), "\(result)")
+    }
+
     @Test func placeForInactiveCustomerIs422() async throws {
         let h = Harness()
         try await h.start()
