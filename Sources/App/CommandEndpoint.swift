@@ -76,6 +76,7 @@ enum CommandEndpoint {
             throw Problem(status: 415, type: ProblemType.uri("unsupported-media-type"), title: "Unsupported Media Type",
                           detail: "Commands take Content-Type: application/json.")
         }
+        if let command = JSONCoding.fastDecode(T.self, from: request.body) { return command }
         do {
             return try JSONDecoder().decode(T.self, from: Data(request.body))
         } catch let error as DecodingError {

@@ -24,3 +24,12 @@ struct RequestIDTests {
         #expect(Set(ids).count == ids.count)
     }
 }
+
+/// The idempotency fingerprint: lowercase hex SHA-256 of `method NUL path NUL body`.
+@Suite struct RequestFingerprintTests {
+    @Test func fingerprintIsTheHexDigestOfMethodPathAndBody() {
+        // python3 -c 'import hashlib; print(hashlib.sha256(b"POST\0/commands/x\0{}").hexdigest())'
+        #expect(RequestFingerprint.of(method: "POST", path: "/commands/x", body: Array("{}".utf8))
+                == "7e5aa2a63b69a5841c06652c7788f7905f24ccd9bc66ba0733c97ecf679ad8de")
+    }
+}
