@@ -7,22 +7,25 @@
 // Input: first byte picks the command route, the rest is the request body.
 // Invariants (a violation traps with "fuzz invariant violated"):
 // - decoding throws only DecodingError; `decide` throws only DomainError;
+// - the strict JSON coders agree with Foundation: a body `StrictJSONDecoder` decodes, Foundation
+//   decodes to the same value; an event `SortedJSONEncoder` encodes, Foundation encodes to the
+//   same bytes (else they must give up and leave it to Foundation);
 // - accepted events encode, decode back to equal values, and evolve without trapping;
 // - after evolve: a customer's available credit is never negative when it was not before,
 //   an order's total equals the sum of its lines, every line has quantity > 0 and price ≥ 0.
 import Foundation
 
-private struct RegisterBody: Decodable { var customerId: String?; var name: String; var email: String; var creditLimit: Int64; var currency: String }
-private struct RenameBody: Decodable { var name: String }
-private struct EmailBody: Decodable { var email: String }
-private struct CreditLimitBody: Decodable { var creditLimit: Int64 }
-private struct EmptyBody: Decodable {}
-private struct PlaceBody: Decodable { var orderId: String?; var customerId: String; var currency: String; var lines: [OrderLine] }
-private struct RemoveLineBody: Decodable { var sku: String }
-private struct CancelBody: Decodable { var reason: String }
+private struct RegisterBody: Codable, Equatable { var customerId: String?; var name: String; var email: String; var creditLimit: Int64; var currency: String }
+private struct RenameBody: Codable, Equatable { var name: String }
+private struct EmailBody: Codable, Equatable { var email: String }
+private struct CreditLimitBody: Codable, Equatable { var creditLimit: Int64 }
+private struct EmptyBody: Codable, Equatable {}
+private struct PlaceBody: Codable, Equatable { var orderId: String?; var customerId: String; var currency: String; var lines: [OrderLine] }
+private struct RemoveLineBody: Codable, Equatable { var sku: String }
+private struct CancelBody: Codable, Equatable { var reason: String }
 /// Saga inputs (not HTTP routes, but derived from public events other services wrote).
-private struct ReserveBody: Decodable { var orderId: String; var amount: Int64; var currency: String }
-private struct AmountBody: Decodable { var amount: Int64; var reason: String? }
+private struct ReserveBody: Codable, Equatable { var orderId: String; var amount: Int64; var currency: String }
+private struct AmountBody: Codable, Equatable { var amount: Int64; var reason: String? }
 
 func fail(_ message: String) -> Never { fatalError("fuzz invariant violated: \(message)") }
 
@@ -57,13 +60,28 @@ private let orderStates: [OrderState] = {
     return states
 }()
 
-private func decodeBody<T: Decodable>(_ t: T.Type, _ body: [UInt8]) -> T? {
-    do { return try JSONDecoder().decode(T.self, from: Data(body)) }
-    catch is DecodingError {
+private func decodeBody<T: Codable & Equatable>(_ t: T.Type, _ body: [UInt8]) -> T? {
+    let fast = JSONCoding.fastDecode(T.self, from: body)
+    do {
+        let value = try JSONDecoder().decode(T.self, from: Data(body))
+        if let fast, fast != value { fail("strict decoder disagrees with Foundation on \(T.self)") }
+        checkEncoding(value)   // fuzzed strings through the strict encoder's escaping
+        return value
+    } catch let error as DecodingError {
+        if fast != nil { fail("strict decoder accepted what Foundation rejects (\(T.self)): \(error)") }
         // The App re-parses to tell bad numbers from bad JSON; exercise that path too.
         _ = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
         return nil
     } catch { fail("decoding threw \(Swift.type(of: error)): \(error)") }
+}
+
+/// `SortedJSONEncoder`, where it does not give up, writes Foundation's bytes.
+private func checkEncoding<T: Encodable>(_ value: T) {
+    guard let fast = SortedJSONEncoder.encode(value) else { return }
+    let foundation = JSONEncoder()
+    foundation.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    guard let slow = try? foundation.encode(value) else { fail("Foundation cannot encode what the strict encoder did: \(T.self)") }
+    if Array(slow) != fast { fail("strict encoder disagrees with Foundation on \(T.self)") }
 }
 
 private func checkCustomer(_ command: CustomerCommand) {
