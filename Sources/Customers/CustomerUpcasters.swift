@@ -34,8 +34,16 @@ public enum PersonName {
         return (given, family)
     }
 
-    /// `given + " " + family`, trimmed.
+    /// `given + " " + family`, trimmed. Read on every query of a customer: the parts are
+    /// normally trimmed already (they come from `split`), which needs no Foundation call.
     public static func display(given: String, family: String) -> String {
-        (given + " " + family).trimmingCharacters(in: .whitespaces)
+        func trimmed(_ s: String) -> Bool {
+            guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return true }
+            return !first.properties.isWhitespace && !last.properties.isWhitespace
+        }
+        guard trimmed(given), trimmed(family) else { return (given + " " + family).trimmingCharacters(in: .whitespaces) }
+        if family.isEmpty { return given }
+        if given.isEmpty { return family }
+        return given + " " + family
     }
 }

@@ -13,6 +13,12 @@ import CQRS
         #expect(parts.family == family)
     }
 
+    @Test(arguments: [("Ada", "Lovelace"), ("", "Lovelace"), ("Ada", ""), ("", ""), (" Ada", "Lovelace "), ("Ada\t", " "),
+                      ("\u{00A0}Ada", "Lovelace"), ("Ada King", "Lovelace"), ("Zoë", "Ångström\u{2003}")])
+    func displayIsTheTrimmedJoin(_ given: String, _ family: String) {
+        #expect(PersonName.display(given: given, family: family) == (given + " " + family).trimmingCharacters(in: .whitespaces))
+    }
+
     @Test func registeredV1BecomesV2() throws {
         let v1 = Array(#"{"creditLimit":100,"currency":"EUR","customerId":"c1","email":"a@b.co","name":"Ada King Lovelace"}"#.utf8)
         let up = try CustomerUpcasters.chain.upcast(type: "CustomerRegistered", version: 1, data: v1)

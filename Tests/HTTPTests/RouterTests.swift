@@ -13,6 +13,15 @@ import Testing
         return r
     }
 
+    @Test(arguments: ["/", "", "/a", "/a/b", "/a/b/", "//", "/a//b", "a/b", "/é/ü%20x", "/x/\u{301}y", "///"])
+    func segmentsAreTheSlashSplitAfterTheLeadingSlash(_ path: String) {
+        // Split on the "/" byte, even before a combining mark (a Character split would not).
+        var p = Substring(path).unicodeScalars[...]
+        if p.first == "/" { p = p.dropFirst() }
+        let expected = p.isEmpty ? [] : p.split(separator: "/", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+        #expect(Router.segments(of: Substring(path)).map(String.init) == expected)
+    }
+
     @Test func literalBeatsParameterAndParametersAreDecodedPerSegment() throws {
         let r = router()
         let (summary, _) = try r.match(method: "GET", path: "/orders/summary").get()
