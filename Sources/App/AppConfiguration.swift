@@ -37,6 +37,9 @@ public struct AppConfiguration {
     public var idleTimeout = 60.0
     public var bodyTimeout = 30.0
     public var shutdownGrace = 10.0
+    /// Snapshot each read model every this many events of the store it follows, and on a
+    /// graceful shutdown, so a restart replays only the tail; 0: no snapshots (full replay).
+    public var snapshotEvery: UInt64 = 50_000
     /// Server-sent-event streams: heartbeat, limits, per-subscriber buffers, CORS origins.
     public var streams = StreamSettings()
     /// API tokens (hashed) that may call the API. Empty: development mode — no

@@ -10,15 +10,24 @@ final class Services {
     let customers: CustomersService
     let orders: OrdersService
 
+    private let logger: CQRSLogger
+    /// Longest wait for the read-model snapshots of a graceful shutdown.
+    var finalSnapshotTimeout = 60.0
+
+    /// - Parameter snapshotEvery: read-model snapshot interval in events (nil: no snapshots,
+    ///   every start replays the stores in full).
     init(stores: StoreSet, executor: CompletionExecutor, scheduler: Scheduler, logger: @escaping CQRSLogger,
-         progress: @escaping (ReplayProgress) -> Void) throws {
+         progress: @escaping (ReplayProgress) -> Void, snapshotEvery: UInt64? = nil) throws {
         guard let customerStore = stores["customers"], let orderStore = stores["orders"], let publicLog = stores["public"] else {
             throw ConfigurationError("stores missing")
         }
+        self.logger = logger
+        var customerOptions = CustomersService.Options()
+        customerOptions.projectionSnapshotEvery = snapshotEvery
         customers = try CustomersService(store: customerStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                         logger: logger, progress: progress)
+                                         options: customerOptions, logger: logger, progress: progress)
         orders = try OrdersService(store: orderStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                   log: logger, progress: progress)
+                                   log: logger, viewsSnapshotEvery: snapshotEvery, progress: progress)
     }
 
     func start() throws {
@@ -26,9 +35,25 @@ final class Services {
         try orders.start()
     }
 
+    /// Stops both services, then snapshots every read model (encoded in parallel on the
+    /// runners' queues) so the next start replays only what comes after; waits for the saves
+    /// (bounded by `finalSnapshotTimeout`) because the stores close next. A failed or late
+    /// save is logged: the next start just replays more.
     func stop() {
         orders.stop()
         customers.stop()
+        let pending = (customers.projectionRunners + orders.projectionRunners).compactMap { $0.saveFinalSnapshot() }
+        let deadline = Date().addingTimeInterval(finalSnapshotTimeout)
+        for p in pending {
+            switch p.wait(timeout: max(0, deadline.timeIntervalSinceNow)) {
+            case .success(let r)?:
+                logger(.info, "projection '\(p.projection)' saved snapshot at position \(p.position) on shutdown (\(r.bytes) bytes, \(String(format: "%.0f", r.seconds * 1000)) ms)")
+            case .failure(let error)?:
+                logger(.warning, "projection '\(p.projection)': shutdown snapshot at \(p.position) failed: \(error)")
+            case nil:
+                logger(.warning, "projection '\(p.projection)': shutdown snapshot at \(p.position) did not finish in time")
+            }
+        }
     }
 
     /// Every read model has caught up with its store (what `/ready` reports).

@@ -45,7 +45,8 @@ public final class TributaryServer {
         let services: Services
         do {
             services = try Services(stores: stores, executor: executor, scheduler: LoopScheduler(loop: loop),
-                                    logger: configuration.logger, progress: configuration.progress)
+                                    logger: configuration.logger, progress: configuration.progress,
+                                    snapshotEvery: configuration.snapshotEvery > 0 ? configuration.snapshotEvery : nil)
         } catch {
             stores.close()
             throw error

@@ -11,9 +11,18 @@ import EventStore
 /// (`.failed`), logged with the position; waiting queries are answered with `.failed`.
 public final class ProjectionRunner {
     public struct Options {
-        /// Snapshot the projection when its position has advanced this many events; nil: never.
-        /// Saved synchronously on the loop (the file engine fsyncs and renames): keep N large.
+        /// Snapshot the projection when its position has advanced this many events since the
+        /// last one; nil: snapshots off (none saved, none loaded: a full replay on start).
+        /// The state is captured on the loop (a copy-on-write copy) and encoded and saved on
+        /// `snapshotQueue`, one save at a time; a failed save is logged and ignored.
         public var snapshotEvery: UInt64? = nil
+        /// Also snapshot in `saveFinalSnapshot()` (graceful shutdown) when snapshots are on.
+        public var snapshotOnStop = true
+        /// Where snapshots are kept (nil: the followed store). A service following the shared
+        /// public log keeps its read models' snapshots in its own store.
+        public var snapshotStore: EventStore? = nil
+        /// Serial queue that encodes and saves snapshots (nil: one private queue per runner).
+        public var snapshotQueue: DispatchQueue? = nil
         /// Upcasters applied to every event before `apply`.
         public var upcasters = UpcasterChain()
         /// Minimum seconds between two progress reports during catch-up.
@@ -29,7 +38,7 @@ public final class ProjectionRunner {
     public let store: EventStore
     public private(set) var status: ProjectionStatus = .starting
     /// Position of the last event delivered (applied or filtered out): the view reflects it.
-    public private(set) var position: LogPosition = .start
+    public internal(set) var position: LogPosition = .start
     /// Events applied since `start()` (filtered-out ones excluded).
     public private(set) var eventsApplied: UInt64 = 0
     /// Events delivered since `start()`.
@@ -39,17 +48,29 @@ public final class ProjectionRunner {
     /// Called once, on the loop thread, when catch-up has finished (use it for /ready).
     public var onCaughtUp: (() -> Void)?
 
-    private let executor: CompletionExecutor
+    let executor: CompletionExecutor
     private let scheduler: Scheduler
-    private let options: Options
-    private let logger: CQRSLogger
+    let options: Options
+    let logger: CQRSLogger
     private let progress: ((ReplayProgress) -> Void)?
     private var subscription: Subscription?
     private var healthTimer: Cancellable?
     private var target: LogPosition = .start
     private var startedAt = Date()
     private var lastReport = Date.distantPast
-    private var lastSnapshot: LogPosition = .start
+    // Snapshot state (ProjectionRunner+Snapshots.swift), loop-confined.
+    /// Position of the newest snapshot saved or restored.
+    var lastSnapshot: LogPosition = .start
+    /// `ProjectionSnapshotFormat.anchor` of the event at `position` (nil before the first one).
+    var lastAnchor: String?
+    /// A periodic save is queued or running (at most one at a time).
+    var snapshotInFlight = false
+    /// Snapshots saved since start (periodic and final).
+    public internal(set) var snapshotsSaved: UInt64 = 0
+    /// Position of the snapshot restored on start, nil if it replayed from the start.
+    public internal(set) var restoredSnapshotPosition: LogPosition?
+    lazy var snapshotWorkQueue: DispatchQueue = options.snapshotQueue
+        ?? DispatchQueue(label: "tributary.projection-snapshot.\(projection.name)", qos: .utility)
     private struct Waiter { var id: Int; var position: LogPosition; var completion: (PositionWaitResult) -> Void; var timer: Cancellable? }
     private var waiters: [Waiter] = []
     private var nextWaiterID = 0
@@ -157,6 +178,7 @@ public final class ProjectionRunner {
             position = event.position
             eventsDelivered += 1
         }
+        if let last = batch.last, last.position == position { lastAnchor = ProjectionSnapshotFormat.anchor(of: last) }
         maybeSnapshot()
         if !isCaughtUp {
             if position >= target {
@@ -224,37 +246,6 @@ public final class ProjectionRunner {
             } else {
                 self.scheduleHealthCheck()
             }
-        }
-    }
-
-    // MARK: - Snapshots
-
-    private func restoreSnapshot() {
-        let stream = ProjectionRunner.snapshotStream(for: projection.name)
-        do {
-            guard let snap = try store.loadSnapshot(stream) else { return }
-            guard let (pos, bytes) = SnapshotFormat.decode(snap.data, schemaVersion: projection.snapshotSchemaVersion) else {
-                logger(.info, "projection '\(projection.name)': snapshot has another format version, replaying from the start")
-                return
-            }
-            try projection.restore(from: bytes)
-            position = pos
-            lastSnapshot = pos
-            logger(.info, "projection '\(projection.name)' restored snapshot at position \(pos)")
-        } catch {
-            logger(.warning, "projection '\(projection.name)': ignoring snapshot: \(error)")
-        }
-    }
-
-    private func maybeSnapshot() {
-        guard let every = options.snapshotEvery, every > 0, position.value - lastSnapshot.value >= every else { return }
-        do {
-            guard let bytes = try projection.snapshot() else { return }
-            let data = SnapshotFormat.encode(schemaVersion: projection.snapshotSchemaVersion, position: position, state: bytes)
-            try store.saveSnapshot(ProjectionRunner.snapshotStream(for: projection.name), version: StreamVersion(Int64(position.value)), data: data)
-            lastSnapshot = position
-        } catch {
-            logger(.warning, "projection '\(projection.name)': snapshot at \(position) failed: \(error)")
         }
     }
 }

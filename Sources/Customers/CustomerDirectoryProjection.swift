@@ -57,6 +57,12 @@ public final class CustomerDirectoryProjection: Projection {
         try JSONCoding.encode(SnapshotBody(records: records, unregistered: unregistered))
     }
 
+    /// Copies both dictionaries (copy-on-write, O(1)); the runner encodes them off the loop.
+    public func captureSnapshot() throws -> SnapshotEncoding? {
+        let body = SnapshotBody(records: records, unregistered: unregistered)
+        return { Array(try JSONEncoder().encode(body)) }
+    }
+
     public func restore(from bytes: [UInt8]) throws {
         let body = try JSONCoding.decode(SnapshotBody.self, from: bytes)
         records = body.records

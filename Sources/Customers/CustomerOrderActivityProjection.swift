@@ -1,3 +1,4 @@
+import Foundation
 import CQRS
 import EventStore
 import PublicEvents
@@ -40,6 +41,12 @@ public final class CustomerOrderActivityProjection: Projection {
     }
 
     public func snapshot() throws -> [UInt8]? { try JSONCoding.encode(activity) }
+
+    /// Copies the dictionary (copy-on-write, O(1)); the runner encodes it off the loop.
+    public func captureSnapshot() throws -> SnapshotEncoding? {
+        let copy = activity
+        return { Array(try JSONEncoder().encode(copy)) }
+    }
 
     public func restore(from bytes: [UInt8]) throws {
         activity = try JSONCoding.decode([String: CustomerOrderActivity].self, from: bytes)

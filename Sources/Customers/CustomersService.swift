@@ -13,7 +13,8 @@ public final class CustomersService {
     public struct Options {
         /// Aggregate snapshot every N events of a stream (nil: none).
         public var aggregateSnapshotEvery: Int? = 100
-        /// Read-model snapshot every N store events (nil: full rebuild on start).
+        /// Read-model snapshot every N events of the store it follows, and on `stop` (nil: none,
+        /// full rebuild on start). Both read models keep their snapshots in the customers store.
         public var projectionSnapshotEvery: UInt64? = nil
         /// Customer states kept in memory by the command handler.
         public var cacheCapacity = 100_000
@@ -68,6 +69,7 @@ public final class CustomersService {
                                            options: runnerOptions, logger: logger, progress: progress)
         var publicOptions = ProjectionRunner.Options()
         publicOptions.snapshotEvery = options.projectionSnapshotEvery
+        publicOptions.snapshotStore = store   // this service's own store, not the shared public log
         publicOptions.clock = clock
         orderActivityRunner = ProjectionRunner(projection: orderActivity, store: publicLog, executor: executor, scheduler: scheduler,
                                                options: publicOptions, logger: logger, progress: progress)
@@ -97,6 +99,9 @@ public final class CustomersService {
         directoryRunner.stop()
         orderActivityRunner.stop()
     }
+
+    /// The read models' runners (for shutdown snapshots).
+    public var projectionRunners: [ProjectionRunner] { [directoryRunner, orderActivityRunner] }
 
     /// True once both read models have caught up with their stores (for `/ready`).
     public var isReady: Bool { directoryRunner.isCaughtUp && orderActivityRunner.isCaughtUp }

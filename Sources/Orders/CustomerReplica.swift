@@ -1,3 +1,4 @@
+import Foundation
 import EventStore
 import CQRS
 import PublicEvents
@@ -32,6 +33,23 @@ public final class CustomerReplica: Projection {
     public init() {}
 
     public func customer(_ id: String) -> ReplicaCustomer? { customers[id] }
+
+    // Snapshots (kept in the orders store, not the shared public log: see OrdersService).
+    public var snapshotSchemaVersion: Int { 1 }
+
+    public func snapshot() throws -> [UInt8]? { try JSONCoding.encode(customers) }
+
+    /// Copies the dictionary (copy-on-write, O(1)); the runner encodes it off the loop.
+    public func captureSnapshot() throws -> SnapshotEncoding? {
+        let copy = customers
+        return { Array(try JSONEncoder().encode(copy)) }
+    }
+
+    /// Restores without calling `onNameChanged`: `OrdersService.start` refreshes the order
+    /// views' names from the restored replica once both are loaded.
+    public func restore(from bytes: [UInt8]) throws {
+        customers = try JSONCoding.decode([String: ReplicaCustomer].self, from: bytes)
+    }
 
     public func apply(_ event: RecordedEvent) throws {
         // Versions this service does not understand are ignored, not fatal: a newer version is

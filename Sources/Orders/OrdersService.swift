@@ -61,9 +61,10 @@ public final class OrdersService {
     ///   - store: the orders store; `publicLog`: the shared public log.
     ///   - idempotency: the orders store's index if the app rebuilt it already (nil: rebuilt now).
     ///   - snapshotEvery: aggregate snapshot interval (nil: none).
-    ///   - viewsSnapshotEvery: snapshot the order views every this many orders-store events (nil:
-    ///     none, full replay on start). The customer replica never snapshots: it would write into
-    ///     the shared public log's store; it replays the public log on start.
+    ///   - viewsSnapshotEvery: snapshot the order views every this many orders-store events and
+    ///     the customer replica every this many public-log events, and both on `stop` (nil: none,
+    ///     full replay on start). Both snapshots are kept in the orders store, never in the
+    ///     shared public log's.
     ///   - progress: replay progress of the two projections.
     /// - Throws: when the idempotency index cannot be rebuilt from `store`.
     public init(store: EventStore, publicLog: EventStore, executor: CompletionExecutor, scheduler: Scheduler,
@@ -90,8 +91,10 @@ public final class OrdersService {
         viewsOptions.snapshotEvery = viewsSnapshotEvery
         viewsRunner = ProjectionRunner(projection: views, store: store, executor: executor, scheduler: scheduler,
                                        options: viewsOptions, logger: log, progress: progress)
+        var replicaOptions = viewsOptions
+        replicaOptions.snapshotStore = store
         replicaRunner = ProjectionRunner(projection: replica, store: publicLog, executor: executor, scheduler: scheduler,
-                                         options: runnerOptions, logger: log, progress: progress)
+                                         options: replicaOptions, logger: log, progress: progress)
         publisher = Publisher(source: OrdersService.source, store: store, publicLog: publicLog, executor: executor,
                               scheduler: scheduler, logger: log, map: OrderPublicMapping.map(recorded:))
         consumer = Consumer(name: OrdersService.consumerName, publicLog: publicLog, eventTypes: OrderSagaMapping.eventTypes,
@@ -103,6 +106,11 @@ public final class OrdersService {
     public func start() throws {
         replicaRunner.start()
         viewsRunner.start()
+        // Both restored their snapshots (taken at different moments): align the views' names
+        // with the replica; the tails replayed next keep them aligned.
+        if replicaRunner.restoredSnapshotPosition != nil || viewsRunner.restoredSnapshotPosition != nil {
+            views.refreshCustomerNames()
+        }
         try publisher.start()
         try consumer.start()
     }
@@ -114,6 +122,9 @@ public final class OrdersService {
         viewsRunner.stop()
         replicaRunner.stop()
     }
+
+    /// The read models' runners (for shutdown snapshots).
+    public var projectionRunners: [ProjectionRunner] { [viewsRunner, replicaRunner] }
 
     // MARK: - Commands
 

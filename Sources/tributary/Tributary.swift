@@ -46,6 +46,10 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds in-flight requests get to finish on SIGINT/SIGTERM.")
     var shutdownGrace: Double = 10
 
+    @Option(help: ArgumentHelp("Snapshot each read model every this many events (and on SIGINT/SIGTERM) so a restart replays only the tail; 0: no snapshots, full replay on start.",
+                               valueName: "events"))
+    var snapshotEvery: UInt64 = 50_000
+
     @Option(help: "Seconds between SSE heartbeat comments on a quiet stream (0: none).")
     var sseHeartbeat: Double = 15
 
@@ -98,6 +102,7 @@ struct Serve: ParsableCommand {
         config.idleTimeout = idleTimeout
         config.bodyTimeout = bodyTimeout
         config.shutdownGrace = shutdownGrace
+        config.snapshotEvery = snapshotEvery
         config.streams.heartbeatSeconds = sseHeartbeat
         config.streams.retryMilliseconds = sseRetry
         config.streams.maxSubscribers = sseMaxSubscribers
