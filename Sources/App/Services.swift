@@ -22,17 +22,49 @@ final class Services {
             throw ConfigurationError("stores missing")
         }
         self.logger = logger
+        // One pass over each service's store, both stores at once, instead of one scan for the
+        // idempotency index and another for the consumer's watermark, one store after the other.
+        let scans = try Services.scan([(customerStore, CustomerSagaMapping.consumerName), (orderStore, OrdersService.consumerName)])
         var customerOptions = CustomersService.Options()
         customerOptions.projectionSnapshotEvery = snapshotEvery
         customers = try CustomersService(store: customerStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                         options: customerOptions, logger: logger, progress: progress)
+                                         options: customerOptions, idempotency: scans[0].idempotency, logger: logger, progress: progress)
         orders = try OrdersService(store: orderStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                   log: logger, viewsSnapshotEvery: snapshotEvery, progress: progress)
+                                   log: logger, idempotency: scans[1].idempotency, viewsSnapshotEvery: snapshotEvery, progress: progress)
+        consumerCheckpoints = (scans[0].watermark, scans[1].watermark)
+    }
+
+    private let consumerCheckpoints: (customers: LogPosition, orders: LogPosition)
+
+    /// What a startup scan of a service's store yields: its idempotency index and the watermark
+    /// of the service's consumer.
+    struct StoreScanResult {
+        var idempotency: IdempotencyIndex
+        var watermark: LogPosition
+    }
+
+    /// Scans the stores in parallel (they are independent files; start-up runs before serving).
+    static func scan(_ stores: [(EventStore, String)]) throws -> [StoreScanResult] {
+        final class Slot: @unchecked Sendable { var result: Result<StoreScanResult, Error> = .failure(ConfigurationError("not scanned")) }
+        let slots = stores.map { _ in Slot() }
+        DispatchQueue.concurrentPerform(iterations: stores.count) { i in
+            let (store, consumer) = stores[i]
+            slots[i].result = Result {
+                let index = IdempotencyIndex()
+                var watermark = LogPosition.start
+                try StoreScan.forEach(in: store) { e in
+                    index.observe(e)
+                    if let w = Consumer<CustomerDecider>.watermark(in: e, name: consumer), w > watermark { watermark = w }
+                }
+                return StoreScanResult(idempotency: index, watermark: watermark)
+            }
+        }
+        return try slots.map { try $0.result.get() }
     }
 
     func start() throws {
-        try customers.start()
-        try orders.start()
+        try customers.start(consumerFrom: consumerCheckpoints.customers)
+        try orders.start(consumerFrom: consumerCheckpoints.orders)
     }
 
     /// Stops both services, then snapshots every read model (encoded in parallel on the

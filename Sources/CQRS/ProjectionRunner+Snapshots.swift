@@ -71,10 +71,11 @@ extension ProjectionRunner {
 
     // MARK: - Save
 
-    /// After a delivery: starts a background save if the position has advanced far enough and
-    /// no save is in flight.
+    /// After a live delivery (and once on catching up): starts a background save if the
+    /// position has advanced far enough and no save is in flight. Not during catch-up: the
+    /// encoding would compete with the replay for the CPU, and the end of it comes soon.
     func maybeSnapshot() {
-        guard snapshotsEnabled, let every = options.snapshotEvery, !snapshotInFlight,
+        guard snapshotsEnabled, isCaughtUp, let every = options.snapshotEvery, !snapshotInFlight,
               position.value >= lastSnapshot.value + every else { return }
         if let pending = beginSnapshot() {
             snapshotInFlight = true

@@ -179,10 +179,10 @@ public final class ProjectionRunner {
             eventsDelivered += 1
         }
         if let last = batch.last, last.position == position { lastAnchor = ProjectionSnapshotFormat.anchor(of: last) }
-        maybeSnapshot()
         if !isCaughtUp {
             if position >= target {
                 markCaughtUp()
+                maybeSnapshot()   // a long replay is worth keeping at once
             } else {
                 let now = options.clock()
                 if now.timeIntervalSince(lastReport) >= options.progressInterval {
@@ -190,6 +190,8 @@ public final class ProjectionRunner {
                     progress?(report(done: false))
                 }
             }
+        } else {
+            maybeSnapshot()
         }
         releaseWaiters()
     }

@@ -83,13 +83,14 @@ public final class CustomersService {
     }
 
     /// Starts both read models, the publisher (from its checkpoint in the public log) and the
-    /// consumer (from the watermark stored in the customers store). Call once.
+    /// consumer (from `consumerFrom`, else the watermark found by scanning the customers store).
+    /// Call once.
     /// - Throws: store read errors while recovering the publisher's or consumer's checkpoint.
-    public func start() throws {
+    public func start(consumerFrom: LogPosition? = nil) throws {
         directoryRunner.start()
         orderActivityRunner.start()
         try publisher.start()
-        try consumer.start()
+        try consumer.start(from: consumerFrom)
     }
 
     /// Stops consumer, publisher and read models (views keep their data). Idempotent.

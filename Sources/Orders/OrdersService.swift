@@ -102,8 +102,9 @@ public final class OrdersService {
                             map: OrderSagaMapping.commands(for:))
     }
 
-    /// Starts the projections, the publisher and the consumer (each resumes from its checkpoint).
-    public func start() throws {
+    /// Starts the projections, the publisher and the consumer (each resumes from its checkpoint;
+    /// the consumer's is `consumerFrom` if the app found it already, else a scan of the store).
+    public func start(consumerFrom: LogPosition? = nil) throws {
         replicaRunner.start()
         viewsRunner.start()
         // Both restored their snapshots (taken at different moments): align the views' names
@@ -112,7 +113,7 @@ public final class OrdersService {
             views.refreshCustomerNames()
         }
         try publisher.start()
-        try consumer.start()
+        try consumer.start(from: consumerFrom)
     }
 
     /// Stops everything started by `start()`; read models keep their data.
