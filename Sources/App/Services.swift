@@ -22,44 +22,54 @@ final class Services {
             throw ConfigurationError("stores missing")
         }
         self.logger = logger
-        // One pass over each service's store, both stores at once, instead of one scan for the
-        // idempotency index and another for the consumer's watermark, one store after the other.
-        let scans = try Services.scan([(customerStore, CustomerSagaMapping.consumerName), (orderStore, OrdersService.consumerName)])
+        // Before taking commands each service needs its idempotency index and its consumer's
+        // watermark, found by scanning its store: from the startup-scan snapshot on, both
+        // stores at once, in one pass each.
+        let scanners = [(customerStore, CustomerSagaMapping.consumerName), (orderStore, OrdersService.consumerName)].map { store, consumer in
+            let projection = StartupScanProjection(name: "\(consumer).startup-scan",
+                                                   watermarkProperty: Consumer<CustomerDecider>.watermarkProperty(consumer))
+            var options = ProjectionRunner.Options()
+            options.snapshotEvery = snapshotEvery
+            options.deliversInternalEvents = true
+            return (projection, ProjectionRunner(projection: projection, store: store, executor: executor, scheduler: scheduler,
+                                                 options: options, logger: logger))
+        }
+        for (_, runner) in scanners { runner.start() }   // restores the snapshot; delivers nothing before we return
+        scanRunners = scanners.map(\.1)
+        let scans = try Services.scanTails(scanners.map { ($0.0, $0.1.store, $0.1.position) }, logger: logger)
         var customerOptions = CustomersService.Options()
         customerOptions.projectionSnapshotEvery = snapshotEvery
         customers = try CustomersService(store: customerStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                         options: customerOptions, idempotency: scans[0].idempotency, logger: logger, progress: progress)
+                                         options: customerOptions, idempotency: scans[0].index, logger: logger, progress: progress)
         orders = try OrdersService(store: orderStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                   log: logger, idempotency: scans[1].idempotency, viewsSnapshotEvery: snapshotEvery, progress: progress)
+                                   log: logger, idempotency: scans[1].index, viewsSnapshotEvery: snapshotEvery, progress: progress)
         consumerCheckpoints = (scans[0].watermark, scans[1].watermark)
     }
 
     private let consumerCheckpoints: (customers: LogPosition, orders: LogPosition)
+    /// Follow each service's store for the startup-scan snapshots.
+    private let scanRunners: [ProjectionRunner]
 
-    /// What a startup scan of a service's store yields: its idempotency index and the watermark
-    /// of the service's consumer.
-    struct StoreScanResult {
-        var idempotency: IdempotencyIndex
-        var watermark: LogPosition
-    }
-
-    /// Scans the stores in parallel (they are independent files; start-up runs before serving).
-    static func scan(_ stores: [(EventStore, String)]) throws -> [StoreScanResult] {
-        final class Slot: @unchecked Sendable { var result: Result<StoreScanResult, Error> = .failure(ConfigurationError("not scanned")) }
-        let slots = stores.map { _ in Slot() }
-        DispatchQueue.concurrentPerform(iterations: stores.count) { i in
-            let (store, consumer) = stores[i]
+    /// Scans the stores' tails in parallel (independent files; start-up, before serving).
+    static func scanTails(_ work: [(StartupScanProjection, EventStore, LogPosition)],
+                          logger: CQRSLogger) throws -> [(index: IdempotencyIndex, watermark: LogPosition)] {
+        final class Slot: @unchecked Sendable {
+            var result: Result<(index: IdempotencyIndex, watermark: LogPosition, scanned: Int, seconds: Double), Error> = .failure(ConfigurationError("not scanned"))
+        }
+        let slots = work.map { _ in Slot() }
+        DispatchQueue.concurrentPerform(iterations: work.count) { i in
+            let (projection, store, position) = work[i]
+            let started = Date()
             slots[i].result = Result {
-                let index = IdempotencyIndex()
-                var watermark = LogPosition.start
-                try StoreScan.forEach(in: store) { e in
-                    index.observe(e)
-                    if let w = Consumer<CustomerDecider>.watermark(in: e, name: consumer), w > watermark { watermark = w }
-                }
-                return StoreScanResult(idempotency: index, watermark: watermark)
+                let r = try projection.scanTail(of: store, after: position)
+                return (r.index, r.watermark, r.scanned, Date().timeIntervalSince(started))
             }
         }
-        return try slots.map { try $0.result.get() }
+        return try zip(work, slots).map { w, slot in
+            let r = try slot.result.get()
+            logger(.info, "\(w.0.name): \(r.index.count) idempotency keys, consumer watermark \(r.watermark), \(r.scanned) events scanned after position \(w.2) in \(String(format: "%.3f", r.seconds)) s")
+            return (r.index, r.watermark)
+        }
     }
 
     func start() throws {
@@ -74,7 +84,8 @@ final class Services {
     func stop() {
         orders.stop()
         customers.stop()
-        let pending = (customers.projectionRunners + orders.projectionRunners).compactMap { $0.saveFinalSnapshot() }
+        for r in scanRunners { r.stop() }
+        let pending = (customers.projectionRunners + orders.projectionRunners + scanRunners).compactMap { $0.saveFinalSnapshot() }
         let deadline = Date().addingTimeInterval(finalSnapshotTimeout)
         for p in pending {
             switch p.wait(timeout: max(0, deadline.timeIntervalSinceNow)) {

@@ -29,6 +29,8 @@ public final class ProjectionRunner {
         public var progressInterval: Double = 1
         /// How often the subscription's health is checked (a failed catch-up read must not stall silently).
         public var healthCheckInterval: Duration = .seconds(1)
+        /// Also deliver events of runtime-internal `$` streams (idempotency markers...).
+        public var deliversInternalEvents = false
         /// Wall clock for progress rates (inject in tests).
         public var clock: () -> Date = Date.init
         public init() {}
@@ -165,7 +167,7 @@ public final class ProjectionRunner {
         default: break
         }
         for event in batch where event.position > position {
-            if !RuntimeMetadata.isInternal(event.stream),
+            if options.deliversInternalEvents || !RuntimeMetadata.isInternal(event.stream),
                projection.filter?.matches(stream: event.stream.value, type: event.type) ?? true {
                 do {
                     try projection.apply(try options.upcasters.upcast(event))

@@ -51,8 +51,12 @@ def test_graceful_restart_loads_every_snapshot_and_equals_a_rebuild(tmp_path):
     data = tmp_path / "data"
     srv = start(data, every=1000)   # no periodic snapshot: only the shutdown ones
     api = Api(srv.base)
+    key = {"Idempotency-Key": "snapshot-restart-1"}
     try:
         ids = scenario(api)
+        first = api.post(f"/commands/customers/{ids['customers'][1]}/rename", {"name": "Keyed"}, key)
+        assert first.status_code == 200, describe(first)
+        api.settle()
         consistency(api)
         positions = view_positions(api)
         before = capture(api, ids)
@@ -74,6 +78,12 @@ def test_graceful_restart_loads_every_snapshot_and_equals_a_rebuild(tmp_path):
             assert not log_lines(srv, f"replay {p}:") or log_lines(srv, f"replay {p}: 0 events"), "\n".join(srv.output)
         assert capture(api, ids, wait_for=positions) == before
         consistency(api)
+        # The idempotency index came from its startup-scan snapshot: the retry is a replay.
+        assert log_lines(srv, "'customers-credit.startup-scan' loaded snapshot at position"), "\n".join(srv.output)
+        again = api.post(f"/commands/customers/{ids['customers'][1]}/rename", {"name": "Keyed"}, key)
+        assert (again.status_code, again.json()) == (first.status_code, first.json())
+        other = api.post(f"/commands/customers/{ids['customers'][1]}/rename", {"name": "Other"}, key)
+        assert other.status_code == 422 or other.status_code == 409, describe(other)
         # Still takes writes; the saga still runs; names follow renames.
         more_writes(api, ids["customers"][0])
         consistency(api)
@@ -148,7 +158,8 @@ def test_snapshots_the_store_does_not_back_are_ignored(tmp_path):
         wait_ready(api)
         ahead = log_lines(srv, "is ahead of the store")
         assert len(ahead) == len(PROJECTIONS), "\n".join(srv.output)
-        assert not log_lines(srv, "loaded snapshot at position")
+        for p in PROJECTIONS:
+            assert not log_lines(srv, f"'{p}' loaded snapshot at position"), "\n".join(srv.output)
         consistency(api)
         # 2. It grows past the snapshots' positions again, with other events.
         more_writes(api, ids["customers"][0], n=8)
@@ -192,8 +203,9 @@ def test_a_damaged_snapshot_is_ignored(tmp_path):
     api = Api(srv.base)
     try:
         wait_ready(api)
-        assert not log_lines(srv, "loaded snapshot at position"), "\n".join(srv.output)
-        assert len(log_lines(srv, "no snapshot, replaying from the start")) == len(PROJECTIONS)
+        for p in PROJECTIONS:
+            assert not log_lines(srv, f"'{p}' loaded snapshot at position"), "\n".join(srv.output)
+            assert log_lines(srv, f"'{p}': no snapshot, replaying from the start"), "\n".join(srv.output)
         assert capture(api, ids, wait_for=positions) == before
         consistency(api)
     finally:
