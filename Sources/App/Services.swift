@@ -34,9 +34,14 @@ final class Services {
             return (projection, ProjectionRunner(projection: projection, store: store, executor: executor, scheduler: scheduler,
                                                  options: options, logger: logger))
         }
-        for (_, runner) in scanners { runner.start() }   // restores the snapshot; delivers nothing before we return
-        scanRunners = scanners.map(\.1)
-        let scans = try Services.scanTails(scanners.map { ($0.0, $0.1.store, $0.1.position) }, logger: logger)
+        try Services.prepare(scanners.map(\.1), logger: logger)
+        if snapshotEvery != nil {
+            for (_, runner) in scanners { runner.start() }   // follows the store from here, for the next snapshots
+            scanRunners = scanners.map(\.1)
+        } else {
+            scanRunners = []
+        }
+        let scans = scanners.map { (index: $0.0.copyIndex(), watermark: $0.0.watermark) }
         var customerOptions = CustomersService.Options()
         customerOptions.projectionSnapshotEvery = snapshotEvery
         customers = try CustomersService(store: customerStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
@@ -50,25 +55,19 @@ final class Services {
     /// Follow each service's store for the startup-scan snapshots.
     private let scanRunners: [ProjectionRunner]
 
-    /// Scans the stores' tails in parallel (independent files; start-up, before serving).
-    static func scanTails(_ work: [(StartupScanProjection, EventStore, LogPosition)],
-                          logger: CQRSLogger) throws -> [(index: IdempotencyIndex, watermark: LogPosition)] {
-        final class Slot: @unchecked Sendable {
-            var result: Result<(index: IdempotencyIndex, watermark: LogPosition, scanned: Int, seconds: Double), Error> = .failure(ConfigurationError("not scanned"))
-        }
-        let slots = work.map { _ in Slot() }
-        DispatchQueue.concurrentPerform(iterations: work.count) { i in
-            let (projection, store, position) = work[i]
+    /// Prepares the startup scans of both stores in parallel (independent files; start-up,
+    /// before serving, while the loop waits here).
+    static func prepare(_ runners: [ProjectionRunner], logger: CQRSLogger) throws {
+        final class Slot: @unchecked Sendable { var result: Result<(UInt64, Double), Error> = .success((0, 0)) }
+        let slots = runners.map { _ in Slot() }
+        DispatchQueue.concurrentPerform(iterations: runners.count) { i in
             let started = Date()
-            slots[i].result = Result {
-                let r = try projection.scanTail(of: store, after: position)
-                return (r.index, r.watermark, r.scanned, Date().timeIntervalSince(started))
-            }
+            slots[i].result = Result { (try runners[i].prepareSynchronously(), Date().timeIntervalSince(started)) }
         }
-        return try zip(work, slots).map { w, slot in
-            let r = try slot.result.get()
-            logger(.info, "\(w.0.name): \(r.index.count) idempotency keys, consumer watermark \(r.watermark), \(r.scanned) events scanned after position \(w.2) in \(String(format: "%.3f", r.seconds)) s")
-            return (r.index, r.watermark)
+        for (runner, slot) in zip(runners, slots) {
+            let (scanned, seconds) = try slot.result.get()
+            if let failure = runner.failure { throw ConfigurationError("startup scan failed: \(failure)") }
+            logger(.info, "startup scan '\(runner.projection.name)': \(scanned) events scanned to position \(runner.position) in \(String(format: "%.3f", seconds)) s")
         }
     }
 

@@ -60,6 +60,8 @@ public final class ProjectionRunner {
     private var target: LogPosition = .start
     private var startedAt = Date()
     private var lastReport = Date.distantPast
+    /// `prepareSynchronously()` ran (snapshot restored, stored events applied).
+    private var prepared = false
     // Snapshot state (ProjectionRunner+Snapshots.swift), loop-confined.
     /// Position of the newest snapshot saved or restored.
     var lastSnapshot: LogPosition = .start
@@ -113,7 +115,7 @@ public final class ProjectionRunner {
     /// Restores the snapshot, subscribes and starts catching up. Call once.
     public func start() {
         guard case .starting = status, subscription == nil else { return }
-        restoreSnapshot()
+        if !prepared { restoreSnapshot() }
         target = store.lastPosition
         startedAt = options.clock()
         if position >= target {
@@ -125,6 +127,25 @@ public final class ProjectionRunner {
             self?.receive(batch)
         }
         scheduleHealthCheck()
+    }
+
+    /// Restores the snapshot and applies the stored events after it right here, synchronously,
+    /// so `start()` then only follows what comes next. For start-up work that must be complete
+    /// before the app serves (e.g. `StartupScanProjection`). Call at most once, before
+    /// `start()`, on any thread, while nothing else touches the runner or its projection.
+    /// - Returns: the events delivered; an `apply` error fails the runner (see `failure`).
+    /// - Throws: store read errors.
+    @discardableResult
+    public func prepareSynchronously(chunk: Int = 4096) throws -> UInt64 {
+        guard case .starting = status, !prepared else { return 0 }
+        prepared = true
+        restoreSnapshot()
+        let before = eventsDelivered
+        while true {
+            let batch = try store.readAll(from: position, maxCount: chunk, filter: nil)
+            guard !batch.isEmpty, apply(batch) else { break }
+        }
+        return eventsDelivered - before
     }
 
     /// Cancels the subscription; waiting queries get `.failed(nil)`. The view keeps its data.
@@ -166,21 +187,7 @@ public final class ProjectionRunner {
         case .failed, .stopped: return
         default: break
         }
-        for event in batch where event.position > position {
-            if options.deliversInternalEvents || !RuntimeMetadata.isInternal(event.stream),
-               projection.filter?.matches(stream: event.stream.value, type: event.type) ?? true {
-                do {
-                    try projection.apply(try options.upcasters.upcast(event))
-                    eventsApplied += 1
-                } catch {
-                    return fail(ProjectionFailure(projection: projection.name, position: event.position, stream: event.stream.value,
-                                                  eventType: event.type, reason: "\(error)"))
-                }
-            }
-            position = event.position
-            eventsDelivered += 1
-        }
-        if let last = batch.last, last.position == position { lastAnchor = ProjectionSnapshotFormat.anchor(of: last) }
+        guard apply(batch) else { return }
         if !isCaughtUp {
             if position >= target {
                 markCaughtUp()
@@ -196,6 +203,27 @@ public final class ProjectionRunner {
             maybeSnapshot()
         }
         releaseWaiters()
+    }
+
+    /// Applies the events after `position`; false if one failed (the runner is then `.failed`).
+    private func apply(_ batch: [RecordedEvent]) -> Bool {
+        for event in batch where event.position > position {
+            if options.deliversInternalEvents || !RuntimeMetadata.isInternal(event.stream),
+               projection.filter?.matches(stream: event.stream.value, type: event.type) ?? true {
+                do {
+                    try projection.apply(try options.upcasters.upcast(event))
+                    eventsApplied += 1
+                } catch {
+                    fail(ProjectionFailure(projection: projection.name, position: event.position, stream: event.stream.value,
+                                           eventType: event.type, reason: "\(error)"))
+                    return false
+                }
+            }
+            position = event.position
+            eventsDelivered += 1
+        }
+        if let last = batch.last, last.position == position { lastAnchor = ProjectionSnapshotFormat.anchor(of: last) }
+        return true
     }
 
     private func markCaughtUp() {

@@ -6,9 +6,10 @@ import EventStore
 /// included) it gets snapshots like the read models, so a start scans only the events after
 /// the snapshot instead of the whole store.
 ///
-/// Use: run it with a `ProjectionRunner` (`deliversInternalEvents`, snapshots on), `start()` the
-/// runner (restores the snapshot), then `scanTail(of:)` synchronously for the handler's index
-/// and the consumer's checkpoint; the runner keeps following the store for the next snapshot.
+/// Use: run it with a `ProjectionRunner` (`deliversInternalEvents`, snapshots on), call the
+/// runner's `prepareSynchronously()` (snapshot + the events after it, before serving), take
+/// `copyIndex()` for the handler and `watermark` for the consumer, then `start()` the runner so
+/// it keeps following the store for the next snapshot.
 public final class StartupScanProjection: Projection {
     public let name: String
     /// Metadata property holding the consumer's watermark (`Consumer.watermarkProperty(_:)`).
@@ -25,9 +26,7 @@ public final class StartupScanProjection: Projection {
         index = IdempotencyIndex(clock: clock)
     }
 
-    public func apply(_ event: RecordedEvent) throws { observe(event, into: index, watermark: &watermark) }
-
-    private func observe(_ event: RecordedEvent, into index: IdempotencyIndex, watermark: inout LogPosition) {
+    public func apply(_ event: RecordedEvent) throws {
         index.observe(event)
         if let w = event.metadata.properties[watermarkProperty].flatMap(UInt64.init),
            w > watermark.value {
@@ -35,16 +34,12 @@ public final class StartupScanProjection: Projection {
         }
     }
 
-    /// A fresh index with everything this projection holds plus the events of `store` after
-    /// `position` (the runner's, read before it delivers anything), and the watermark. Thread:
-    /// any, while the loop does not deliver to this projection (start-up).
-    public func scanTail(of store: EventStore, after position: LogPosition,
-                         clock: @escaping () -> Date = Date.init) throws -> (index: IdempotencyIndex, watermark: LogPosition, scanned: Int) {
+    /// A separate index holding the same keys, for the command handler (which then records
+    /// live commands in it while this one keeps following the store).
+    public func copyIndex(clock: @escaping () -> Date = Date.init) -> IdempotencyIndex {
         let copy = IdempotencyIndex(retention: index.retention, clock: clock)
         copy.entries = index.entries
-        var w = watermark
-        let scanned = try StoreScan.forEach(in: store, from: position) { observe($0, into: copy, watermark: &w) }
-        return (copy, w, scanned)
+        return copy
     }
 
     public func snapshot() throws -> [UInt8]? { try captureSnapshot().map { try $0() } }
