@@ -40,6 +40,9 @@ public struct AppConfiguration {
     /// Snapshot each read model every this many events of the store it follows, and on a
     /// graceful shutdown, so a restart replays only the tail; 0: no snapshots (full replay).
     public var snapshotEvery: UInt64 = 50_000
+    /// Minimum seconds between two periodic snapshots of one read model (bounds the background
+    /// work under a heavy write load; a crash then replays at most this long's worth of events).
+    public var snapshotMinInterval = 10.0
     /// Server-sent-event streams: heartbeat, limits, per-subscriber buffers, CORS origins.
     public var streams = StreamSettings()
     /// API tokens (hashed) that may call the API. Empty: development mode — no

@@ -14,10 +14,13 @@ final class Services {
     /// Longest wait for the read-model snapshots of a graceful shutdown.
     var finalSnapshotTimeout = 60.0
 
-    /// - Parameter snapshotEvery: read-model snapshot interval in events (nil: no snapshots,
-    ///   every start replays the stores in full).
+    /// - Parameters:
+    ///   - snapshotEvery: read-model snapshot interval in events (nil: no snapshots, every start
+    ///     replays the stores in full).
+    ///   - snapshotMinInterval: minimum seconds between two periodic snapshots of one read model.
     init(stores: StoreSet, executor: CompletionExecutor, scheduler: Scheduler, logger: @escaping CQRSLogger,
-         progress: @escaping (ReplayProgress) -> Void, snapshotEvery: UInt64? = nil) throws {
+         progress: @escaping (ReplayProgress) -> Void, snapshotEvery: UInt64? = nil,
+         snapshotMinInterval: Double = 0) throws {
         guard let customerStore = stores["customers"], let orderStore = stores["orders"], let publicLog = stores["public"] else {
             throw ConfigurationError("stores missing")
         }
@@ -30,6 +33,7 @@ final class Services {
                                                    watermarkProperty: Consumer<CustomerDecider>.watermarkProperty(consumer))
             var options = ProjectionRunner.Options()
             options.snapshotEvery = snapshotEvery
+            options.snapshotMinInterval = snapshotMinInterval
             options.deliversInternalEvents = true
             return (projection, ProjectionRunner(projection: projection, store: store, executor: executor, scheduler: scheduler,
                                                  options: options, logger: logger))
@@ -44,10 +48,12 @@ final class Services {
         let scans = scanners.map { (index: $0.0.copyIndex(), watermark: $0.0.watermark) }
         var customerOptions = CustomersService.Options()
         customerOptions.projectionSnapshotEvery = snapshotEvery
+        customerOptions.projectionSnapshotMinInterval = snapshotMinInterval
         customers = try CustomersService(store: customerStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
                                          options: customerOptions, idempotency: scans[0].index, logger: logger, progress: progress)
         orders = try OrdersService(store: orderStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                   log: logger, idempotency: scans[1].index, viewsSnapshotEvery: snapshotEvery, progress: progress)
+                                   log: logger, idempotency: scans[1].index, viewsSnapshotEvery: snapshotEvery,
+                                   viewsSnapshotMinInterval: snapshotMinInterval, progress: progress)
         consumerCheckpoints = (scans[0].watermark, scans[1].watermark)
     }
 

@@ -46,7 +46,8 @@ public final class TributaryServer {
         do {
             services = try Services(stores: stores, executor: executor, scheduler: LoopScheduler(loop: loop),
                                     logger: configuration.logger, progress: configuration.progress,
-                                    snapshotEvery: configuration.snapshotEvery > 0 ? configuration.snapshotEvery : nil)
+                                    snapshotEvery: configuration.snapshotEvery > 0 ? configuration.snapshotEvery : nil,
+                                    snapshotMinInterval: configuration.snapshotMinInterval)
         } catch {
             stores.close()
             throw error

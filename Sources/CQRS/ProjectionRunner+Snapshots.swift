@@ -77,7 +77,10 @@ extension ProjectionRunner {
     func maybeSnapshot() {
         guard snapshotsEnabled, isCaughtUp, let every = options.snapshotEvery, !snapshotInFlight,
               position.value >= lastSnapshot.value + every else { return }
+        let now = options.clock()
+        guard now.timeIntervalSince(lastSnapshotStarted) >= options.snapshotMinInterval else { return }
         if let pending = beginSnapshot() {
+            lastSnapshotStarted = now
             snapshotInFlight = true
             pending.onDone = { [weak self] in self?.snapshotInFlight = false }
         }

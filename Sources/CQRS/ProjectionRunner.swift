@@ -16,6 +16,10 @@ public final class ProjectionRunner {
         /// The state is captured on the loop (a copy-on-write copy) and encoded and saved on
         /// `snapshotQueue`, one save at a time; a failed save is logged and ignored.
         public var snapshotEvery: UInt64? = nil
+        /// Seconds that must pass between the starts of two periodic snapshots, whatever the
+        /// event rate: bounds the background encoding work (and the one-time copy the loop makes
+        /// of the state on its next change) under a heavy write load.
+        public var snapshotMinInterval: Double = 0
         /// Also snapshot in `saveFinalSnapshot()` (graceful shutdown) when snapshots are on.
         public var snapshotOnStop = true
         /// Where snapshots are kept (nil: the followed store). A service following the shared
@@ -69,6 +73,8 @@ public final class ProjectionRunner {
     var lastAnchor: String?
     /// A periodic save is queued or running (at most one at a time).
     var snapshotInFlight = false
+    /// When the last periodic save started (`Options.clock`).
+    var lastSnapshotStarted = Date.distantPast
     /// Snapshots saved since start (periodic and final).
     public internal(set) var snapshotsSaved: UInt64 = 0
     /// Position of the snapshot restored on start, nil if it replayed from the start.

@@ -16,6 +16,8 @@ public final class CustomersService {
         /// Read-model snapshot every N events of the store it follows, and on `stop` (nil: none,
         /// full rebuild on start). Both read models keep their snapshots in the customers store.
         public var projectionSnapshotEvery: UInt64? = nil
+        /// Minimum seconds between two periodic read-model snapshots (`ProjectionRunner.Options`).
+        public var projectionSnapshotMinInterval: Double = 0
         /// Customer states kept in memory by the command handler.
         public var cacheCapacity = 100_000
         /// Public events whose credit commands may run concurrently.
@@ -63,12 +65,14 @@ public final class CustomersService {
         orderActivity = CustomerOrderActivityProjection()
         var runnerOptions = ProjectionRunner.Options()
         runnerOptions.snapshotEvery = options.projectionSnapshotEvery
+        runnerOptions.snapshotMinInterval = options.projectionSnapshotMinInterval
         runnerOptions.upcasters = CustomerUpcasters.chain
         runnerOptions.clock = clock
         directoryRunner = ProjectionRunner(projection: directory, store: store, executor: executor, scheduler: scheduler,
                                            options: runnerOptions, logger: logger, progress: progress)
         var publicOptions = ProjectionRunner.Options()
         publicOptions.snapshotEvery = options.projectionSnapshotEvery
+        publicOptions.snapshotMinInterval = options.projectionSnapshotMinInterval
         publicOptions.snapshotStore = store   // this service's own store, not the shared public log
         publicOptions.clock = clock
         orderActivityRunner = ProjectionRunner(projection: orderActivity, store: publicLog, executor: executor, scheduler: scheduler,

@@ -64,12 +64,13 @@ public final class OrdersService {
     ///   - viewsSnapshotEvery: snapshot the order views every this many orders-store events and
     ///     the customer replica every this many public-log events, and both on `stop` (nil: none,
     ///     full replay on start). Both snapshots are kept in the orders store, never in the
-    ///     shared public log's.
+    ///     shared public log's. `viewsSnapshotMinInterval`: minimum seconds between two periodic ones.
     ///   - progress: replay progress of the two projections.
     /// - Throws: when the idempotency index cannot be rebuilt from `store`.
     public init(store: EventStore, publicLog: EventStore, executor: CompletionExecutor, scheduler: Scheduler,
                 clock: @escaping () -> Date = Date.init, log: @escaping CQRSLogger = { _, _ in },
                 idempotency: IdempotencyIndex? = nil, snapshotEvery: Int? = nil, viewsSnapshotEvery: UInt64? = nil,
+                viewsSnapshotMinInterval: Double = 0,
                 progress: ((ReplayProgress) -> Void)? = nil) throws {
         self.store = store
         self.publicLog = publicLog
@@ -89,6 +90,7 @@ public final class OrdersService {
         runnerOptions.clock = clock
         var viewsOptions = runnerOptions
         viewsOptions.snapshotEvery = viewsSnapshotEvery
+        viewsOptions.snapshotMinInterval = viewsSnapshotMinInterval
         viewsRunner = ProjectionRunner(projection: views, store: store, executor: executor, scheduler: scheduler,
                                        options: viewsOptions, logger: log, progress: progress)
         var replicaOptions = viewsOptions

@@ -50,6 +50,10 @@ struct Serve: ParsableCommand {
                                valueName: "events"))
     var snapshotEvery: UInt64 = 50_000
 
+    @Option(help: ArgumentHelp("Minimum seconds between two periodic snapshots of one read model, whatever the write rate.",
+                               valueName: "seconds"))
+    var snapshotMinInterval: Double = 10
+
     @Option(help: "Seconds between SSE heartbeat comments on a quiet stream (0: none).")
     var sseHeartbeat: Double = 15
 
@@ -85,7 +89,8 @@ struct Serve: ParsableCommand {
         guard Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be one of: fsync, batch, none")
         }
-        guard maxConnections > 0, maxQueuedCommands > 0, maxBodyBytes >= 0, headerTimeout > 0, idleTimeout > 0, bodyTimeout > 0, shutdownGrace >= 0 else {
+        guard maxConnections > 0, maxQueuedCommands > 0, maxBodyBytes >= 0, headerTimeout > 0, idleTimeout > 0, bodyTimeout > 0, shutdownGrace >= 0,
+              snapshotMinInterval >= 0 else {
             throw ValidationError("limits and timeouts must be positive")
         }
     }
@@ -103,6 +108,7 @@ struct Serve: ParsableCommand {
         config.bodyTimeout = bodyTimeout
         config.shutdownGrace = shutdownGrace
         config.snapshotEvery = snapshotEvery
+        config.snapshotMinInterval = snapshotMinInterval
         config.streams.heartbeatSeconds = sseHeartbeat
         config.streams.retryMilliseconds = sseRetry
         config.streams.maxSubscribers = sseMaxSubscribers

@@ -223,3 +223,30 @@ final class GatedBalanceProjection: Projection, @unchecked Sendable {
         }
     }
 }
+
+extension ProjectionSnapshotTests {
+    @Test func periodicSnapshotsWaitForTheMinimumInterval() async throws {
+        let (loop, key) = loopWithKey()
+        let store = loop.makeStore()
+        final class Clock: @unchecked Sendable { var now = Date(timeIntervalSince1970: 1_000) }
+        let clock = Clock()
+        var o = ProjectionRunner.Options()
+        o.snapshotEvery = 5
+        o.snapshotMinInterval = 10
+        o.clock = { clock.now }
+        let p = GatedBalanceProjection(loopKey: key)
+        let r = ProjectionRunner(projection: p, store: store, executor: loop.executor, scheduler: ManualScheduler(), options: o)
+        try await loop.run { r.start() }
+        try fill(store, 6)
+        #expect(await loop.eventually { r.snapshotsSaved == 1 })
+        try fill(store, 20)                                   // far past 5 more events, but within 10 s
+        #expect(await loop.eventually { r.position == LogPosition(26) })
+        try await Task.sleep(nanoseconds: 50_000_000)
+        #expect(try await loop.run { r.snapshotsSaved } == 1)
+        try await loop.run { clock.now += 10 }
+        try fill(store, 1)
+        #expect(await loop.eventually { r.snapshotsSaved == 2 })
+        #expect(try store.loadSnapshot(ProjectionRunner.snapshotStream(for: p.name))?.version.value == 27)
+        try await loop.run { r.stop() }
+    }
+}

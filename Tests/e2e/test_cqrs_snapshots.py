@@ -20,7 +20,7 @@ SNAPSHOT_STORE = {"customers-directory": "customers", "customers-order-activity"
 
 
 def start(data_dir, every: int = 5):
-    return start_server_with_args(data_dir, ["--snapshot-every", str(every)])
+    return start_server_with_args(data_dir, ["--snapshot-every", str(every), "--snapshot-min-interval", "0"])
 
 
 def wait_ready(api: Api, timeout: float = 30.0) -> None:
