@@ -121,9 +121,11 @@ public final class ProjectionRunner {
     /// Restores the snapshot, subscribes and starts catching up. Call once.
     public func start() {
         guard case .starting = status, subscription == nil else { return }
-        if !prepared { restoreSnapshot() }
+        if !prepared {
+            startedAt = options.clock()
+            restoreSnapshot()
+        }
         target = store.lastPosition
-        startedAt = options.clock()
         if position >= target {
             markCaughtUp()
         } else {
@@ -145,6 +147,7 @@ public final class ProjectionRunner {
     public func prepareSynchronously(chunk: Int = 4096) throws -> UInt64 {
         guard case .starting = status, !prepared else { return 0 }
         prepared = true
+        startedAt = options.clock()
         restoreSnapshot()
         let before = eventsDelivered
         while true {
