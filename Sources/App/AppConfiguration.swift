@@ -53,6 +53,8 @@ public struct AppConfiguration {
     public var isDevelopmentMode: Bool { tokens.isEmpty }
 
     /// Runtime log lines (projection failures, publisher retries...). Default: standard error.
+    /// Called on the loop thread and, during start-up, from the threads that scan the stores
+    /// in parallel (`Services.prepare`): it must be thread-safe.
     public var logger: CQRSLogger = { level, message in
         guard level >= .info else { return }
         FileHandle.standardError.write(Data("tributary: [\(level)] \(message)\n".utf8))
