@@ -41,6 +41,12 @@ public struct AppConfiguration {
     public var idleTimeout = 60.0
     public var bodyTimeout = 30.0
     public var shutdownGrace = 10.0
+    /// Snapshot each read model every this many events of the store it follows, and on a
+    /// graceful shutdown, so a restart replays only the tail; 0: no snapshots (full replay).
+    public var snapshotEvery: UInt64 = 50_000
+    /// Minimum seconds between two periodic snapshots of one read model (bounds the background
+    /// work under a heavy write load; a crash then replays at most this long's worth of events).
+    public var snapshotMinInterval = 10.0
     /// Server-sent-event streams: heartbeat, limits, per-subscriber buffers, CORS origins.
     public var streams = StreamSettings()
     /// API tokens (hashed) that may call the API. Empty: development mode — no
@@ -51,6 +57,8 @@ public struct AppConfiguration {
     public var isDevelopmentMode: Bool { tokens.isEmpty }
 
     /// Runtime log lines (projection failures, publisher retries...). Default: standard error.
+    /// Called on the loop thread and, during start-up, from the threads that scan the stores
+    /// in parallel (`Services.prepare`): it must be thread-safe.
     public var logger: CQRSLogger = { level, message in
         guard level >= .info else { return }
         FileHandle.standardError.write(Data("tributary: [\(level)] \(message)\n".utf8))

@@ -10,25 +10,98 @@ final class Services {
     let customers: CustomersService
     let orders: OrdersService
 
+    private let logger: CQRSLogger
+    /// Longest wait for the read-model snapshots of a graceful shutdown.
+    var finalSnapshotTimeout = 60.0
+
+    /// - Parameters:
+    ///   - snapshotEvery: read-model snapshot interval in events (nil: no snapshots, every start
+    ///     replays the stores in full).
+    ///   - snapshotMinInterval: minimum seconds between two periodic snapshots of one read model.
     init(stores: StoreSet, executor: CompletionExecutor, scheduler: Scheduler, logger: @escaping CQRSLogger,
-         progress: @escaping (ReplayProgress) -> Void) throws {
+         progress: @escaping (ReplayProgress) -> Void, snapshotEvery: UInt64? = nil,
+         snapshotMinInterval: Double = 0) throws {
         guard let customerStore = stores["customers"], let orderStore = stores["orders"], let publicLog = stores["public"] else {
             throw ConfigurationError("stores missing")
         }
+        self.logger = logger
+        // Before taking commands each service needs its idempotency index and its consumer's
+        // watermark, found by scanning its store: from the startup-scan snapshot on, both
+        // stores at once, in one pass each.
+        let scanners = [(customerStore, CustomerSagaMapping.consumerName), (orderStore, OrdersService.consumerName)].map { store, consumer in
+            let projection = StartupScanProjection(name: "\(consumer).startup-scan",
+                                                   watermarkProperty: Consumer<CustomerDecider>.watermarkProperty(consumer))
+            var options = ProjectionRunner.Options()
+            options.snapshotEvery = snapshotEvery
+            options.snapshotMinInterval = snapshotMinInterval
+            options.deliversInternalEvents = true
+            return (projection, ProjectionRunner(projection: projection, store: store, executor: executor, scheduler: scheduler,
+                                                 options: options, logger: logger))
+        }
+        try Services.prepare(scanners.map(\.1), logger: logger)
+        if snapshotEvery != nil {
+            for (_, runner) in scanners { runner.start() }   // follows the store from here, for the next snapshots
+            scanRunners = scanners.map(\.1)
+        } else {
+            scanRunners = []
+        }
+        let scans = scanners.map { (index: $0.0.copyIndex(), watermark: $0.0.watermark) }
+        var customerOptions = CustomersService.Options()
+        customerOptions.projectionSnapshotEvery = snapshotEvery
+        customerOptions.projectionSnapshotMinInterval = snapshotMinInterval
         customers = try CustomersService(store: customerStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                         logger: logger, progress: progress)
+                                         options: customerOptions, idempotency: scans[0].index, logger: logger, progress: progress)
         orders = try OrdersService(store: orderStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                   log: logger, progress: progress)
+                                   log: logger, idempotency: scans[1].index, viewsSnapshotEvery: snapshotEvery,
+                                   viewsSnapshotMinInterval: snapshotMinInterval, progress: progress)
+        consumerCheckpoints = (scans[0].watermark, scans[1].watermark)
+    }
+
+    private let consumerCheckpoints: (customers: LogPosition, orders: LogPosition)
+    /// Follow each service's store for the startup-scan snapshots.
+    private let scanRunners: [ProjectionRunner]
+
+    /// Prepares the startup scans of both stores in parallel (independent files; start-up,
+    /// before serving, while the loop waits here).
+    static func prepare(_ runners: [ProjectionRunner], logger: CQRSLogger) throws {
+        final class Slot: @unchecked Sendable { var result: Result<(UInt64, Double), Error> = .success((0, 0)) }
+        let slots = runners.map { _ in Slot() }
+        DispatchQueue.concurrentPerform(iterations: runners.count) { i in
+            let started = Date()
+            slots[i].result = Result { (try runners[i].prepareSynchronously(), Date().timeIntervalSince(started)) }
+        }
+        for (runner, slot) in zip(runners, slots) {
+            let (scanned, seconds) = try slot.result.get()
+            if let failure = runner.failure { throw ConfigurationError("startup scan failed: \(failure)") }
+            logger(.info, "startup scan '\(runner.projection.name)': \(scanned) events scanned to position \(runner.position) in \(String(format: "%.3f", seconds)) s")
+        }
     }
 
     func start() throws {
-        try customers.start()
-        try orders.start()
+        try customers.start(consumerFrom: consumerCheckpoints.customers)
+        try orders.start(consumerFrom: consumerCheckpoints.orders)
     }
 
+    /// Stops both services, then snapshots every read model (encoded in parallel on the
+    /// runners' queues) so the next start replays only what comes after; waits for the saves
+    /// (bounded by `finalSnapshotTimeout`) because the stores close next. A failed or late
+    /// save is logged: the next start just replays more.
     func stop() {
         orders.stop()
         customers.stop()
+        for r in scanRunners { r.stop() }
+        let pending = (customers.projectionRunners + orders.projectionRunners + scanRunners).compactMap { $0.saveFinalSnapshot() }
+        let deadline = Date().addingTimeInterval(finalSnapshotTimeout)
+        for p in pending {
+            switch p.wait(timeout: max(0, deadline.timeIntervalSinceNow)) {
+            case .success(let r)?:
+                logger(.info, "projection '\(p.projection)' saved snapshot at position \(p.position) on shutdown (\(r.bytes) bytes, \(String(format: "%.0f", r.seconds * 1000)) ms)")
+            case .failure(let error)?:
+                logger(.warning, "projection '\(p.projection)': shutdown snapshot at \(p.position) failed: \(error)")
+            case nil:
+                logger(.warning, "projection '\(p.projection)': shutdown snapshot at \(p.position) did not finish in time")
+            }
+        }
     }
 
     /// Every read model has caught up with its store (what `/ready` reports).

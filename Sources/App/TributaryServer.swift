@@ -49,7 +49,9 @@ public final class TributaryServer {
         let services: Services
         do {
             services = try Services(stores: stores, executor: executor, scheduler: LoopScheduler(loop: loop),
-                                    logger: configuration.logger, progress: configuration.progress)
+                                    logger: configuration.logger, progress: configuration.progress,
+                                    snapshotEvery: configuration.snapshotEvery > 0 ? configuration.snapshotEvery : nil,
+                                    snapshotMinInterval: configuration.snapshotMinInterval)
         } catch {
             stores.close()
             throw error

@@ -68,7 +68,8 @@ public final class IdempotencyIndex {
     /// How long a key is remembered after its command was handled.
     public let retention: TimeInterval
     private let clock: () -> Date
-    private var entries: [String: Entry] = [:]
+    /// Internal (not private) for `StartupScanProjection`'s snapshots.
+    var entries: [String: Entry] = [:]
     private var insertsSincePrune = 0
 
     /// - Parameters:

@@ -21,6 +21,13 @@ public protocol Projection: AnyObject {
     /// The read model's state as bytes, or nil if this projection does not snapshot (default).
     func snapshot() throws -> [UInt8]?
 
+    /// A copy of the read model's state, taken on the loop thread, and the work that encodes it
+    /// (what `snapshot()` would return), which the runner runs on a background queue so a big
+    /// model never stalls the loop. nil: no snapshot. The closure must touch only what it
+    /// captured — value-type copies (O(1), copy-on-write) — never the projection itself.
+    /// Default: encodes at once with `snapshot()` (on the loop) and returns the bytes.
+    func captureSnapshot() throws -> SnapshotEncoding?
+
     /// Replaces the (empty, freshly created) read model with a snapshot's state. If it throws,
     /// the runner replays from the start, so it must leave the model empty when it fails.
     func restore(from bytes: [UInt8]) throws
@@ -30,8 +37,15 @@ extension Projection {
     public var filter: EventFilter? { nil }
     public var snapshotSchemaVersion: Int { 1 }
     public func snapshot() throws -> [UInt8]? { nil }
+    public func captureSnapshot() throws -> SnapshotEncoding? {
+        guard let bytes = try snapshot() else { return nil }
+        return { bytes }
+    }
     public func restore(from bytes: [UInt8]) throws { throw SnapshotsUnsupported() }
 }
+
+/// Encodes a captured read-model state; runs on a background queue (see `captureSnapshot()`).
+public typealias SnapshotEncoding = () throws -> [UInt8]
 
 /// Where a projection stands.
 public enum ProjectionStatus: Hashable, Sendable, CustomStringConvertible {

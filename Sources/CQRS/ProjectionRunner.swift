@@ -11,15 +11,30 @@ import EventStore
 /// (`.failed`), logged with the position; waiting queries are answered with `.failed`.
 public final class ProjectionRunner {
     public struct Options {
-        /// Snapshot the projection when its position has advanced this many events; nil: never.
-        /// Saved synchronously on the loop (the file engine fsyncs and renames): keep N large.
+        /// Snapshot the projection when its position has advanced this many events since the
+        /// last one; nil: snapshots off (none saved, none loaded: a full replay on start).
+        /// The state is captured on the loop (a copy-on-write copy) and encoded and saved on
+        /// `snapshotQueue`, one save at a time; a failed save is logged and ignored.
         public var snapshotEvery: UInt64? = nil
+        /// Seconds that must pass between the starts of two periodic snapshots, whatever the
+        /// event rate: bounds the background encoding work (and the one-time copy the loop makes
+        /// of the state on its next change) under a heavy write load.
+        public var snapshotMinInterval: Double = 0
+        /// Also snapshot in `saveFinalSnapshot()` (graceful shutdown) when snapshots are on.
+        public var snapshotOnStop = true
+        /// Where snapshots are kept (nil: the followed store). A service following the shared
+        /// public log keeps its read models' snapshots in its own store.
+        public var snapshotStore: EventStore? = nil
+        /// Serial queue that encodes and saves snapshots (nil: one private queue per runner).
+        public var snapshotQueue: DispatchQueue? = nil
         /// Upcasters applied to every event before `apply`.
         public var upcasters = UpcasterChain()
         /// Minimum seconds between two progress reports during catch-up.
         public var progressInterval: Double = 1
         /// How often the subscription's health is checked (a failed catch-up read must not stall silently).
         public var healthCheckInterval: Duration = .seconds(1)
+        /// Also deliver events of runtime-internal `$` streams (idempotency markers...).
+        public var deliversInternalEvents = false
         /// Wall clock for progress rates (inject in tests).
         public var clock: () -> Date = Date.init
         public init() {}
@@ -29,7 +44,7 @@ public final class ProjectionRunner {
     public let store: EventStore
     public private(set) var status: ProjectionStatus = .starting
     /// Position of the last event delivered (applied or filtered out): the view reflects it.
-    public private(set) var position: LogPosition = .start
+    public internal(set) var position: LogPosition = .start
     /// Events applied since `start()` (filtered-out ones excluded).
     public private(set) var eventsApplied: UInt64 = 0
     /// Events delivered since `start()`.
@@ -39,17 +54,33 @@ public final class ProjectionRunner {
     /// Called once, on the loop thread, when catch-up has finished (use it for /ready).
     public var onCaughtUp: (() -> Void)?
 
-    private let executor: CompletionExecutor
+    let executor: CompletionExecutor
     private let scheduler: Scheduler
-    private let options: Options
-    private let logger: CQRSLogger
+    let options: Options
+    let logger: CQRSLogger
     private let progress: ((ReplayProgress) -> Void)?
     private var subscription: Subscription?
     private var healthTimer: Cancellable?
     private var target: LogPosition = .start
     private var startedAt = Date()
     private var lastReport = Date.distantPast
-    private var lastSnapshot: LogPosition = .start
+    /// `prepareSynchronously()` ran (snapshot restored, stored events applied).
+    private var prepared = false
+    // Snapshot state (ProjectionRunner+Snapshots.swift), loop-confined.
+    /// Position of the newest snapshot saved or restored.
+    var lastSnapshot: LogPosition = .start
+    /// `ProjectionSnapshotFormat.anchor` of the event at `position` (nil before the first one).
+    var lastAnchor: String?
+    /// A periodic save is queued or running (at most one at a time).
+    var snapshotInFlight = false
+    /// When the last periodic save started (`Options.clock`).
+    var lastSnapshotStarted = Date.distantPast
+    /// Snapshots saved since start (periodic and final).
+    public internal(set) var snapshotsSaved: UInt64 = 0
+    /// Position of the snapshot restored on start, nil if it replayed from the start.
+    public internal(set) var restoredSnapshotPosition: LogPosition?
+    lazy var snapshotWorkQueue: DispatchQueue = options.snapshotQueue
+        ?? DispatchQueue(label: "tributary.projection-snapshot.\(projection.name)", qos: .utility)
     private struct Waiter { var id: Int; var position: LogPosition; var completion: (PositionWaitResult) -> Void; var timer: Cancellable? }
     private var waiters: [Waiter] = []
     private var nextWaiterID = 0
@@ -90,9 +121,11 @@ public final class ProjectionRunner {
     /// Restores the snapshot, subscribes and starts catching up. Call once.
     public func start() {
         guard case .starting = status, subscription == nil else { return }
-        restoreSnapshot()
+        if !prepared {
+            startedAt = options.clock()
+            restoreSnapshot()
+        }
         target = store.lastPosition
-        startedAt = options.clock()
         if position >= target {
             markCaughtUp()
         } else {
@@ -102,6 +135,26 @@ public final class ProjectionRunner {
             self?.receive(batch)
         }
         scheduleHealthCheck()
+    }
+
+    /// Restores the snapshot and applies the stored events after it right here, synchronously,
+    /// so `start()` then only follows what comes next. For start-up work that must be complete
+    /// before the app serves (e.g. `StartupScanProjection`). Call at most once, before
+    /// `start()`, on any thread, while nothing else touches the runner or its projection.
+    /// - Returns: the events delivered; an `apply` error fails the runner (see `failure`).
+    /// - Throws: store read errors.
+    @discardableResult
+    public func prepareSynchronously(chunk: Int = 4096) throws -> UInt64 {
+        guard case .starting = status, !prepared else { return 0 }
+        prepared = true
+        startedAt = options.clock()
+        restoreSnapshot()
+        let before = eventsDelivered
+        while true {
+            let batch = try store.readAll(from: position, maxCount: chunk, filter: nil)
+            guard !batch.isEmpty, apply(batch) else { break }
+        }
+        return eventsDelivered - before
     }
 
     /// Cancels the subscription; waiting queries get `.failed(nil)`. The view keeps its data.
@@ -143,24 +196,11 @@ public final class ProjectionRunner {
         case .failed, .stopped: return
         default: break
         }
-        for event in batch where event.position > position {
-            if !RuntimeMetadata.isInternal(event.stream),
-               projection.filter?.matches(stream: event.stream.value, type: event.type) ?? true {
-                do {
-                    try projection.apply(try options.upcasters.upcast(event))
-                    eventsApplied += 1
-                } catch {
-                    return fail(ProjectionFailure(projection: projection.name, position: event.position, stream: event.stream.value,
-                                                  eventType: event.type, reason: "\(error)"))
-                }
-            }
-            position = event.position
-            eventsDelivered += 1
-        }
-        maybeSnapshot()
+        guard apply(batch) else { return }
         if !isCaughtUp {
             if position >= target {
                 markCaughtUp()
+                maybeSnapshot()   // a long replay is worth keeping at once
             } else {
                 let now = options.clock()
                 if now.timeIntervalSince(lastReport) >= options.progressInterval {
@@ -168,8 +208,31 @@ public final class ProjectionRunner {
                     progress?(report(done: false))
                 }
             }
+        } else {
+            maybeSnapshot()
         }
         releaseWaiters()
+    }
+
+    /// Applies the events after `position`; false if one failed (the runner is then `.failed`).
+    private func apply(_ batch: [RecordedEvent]) -> Bool {
+        for event in batch where event.position > position {
+            if options.deliversInternalEvents || !RuntimeMetadata.isInternal(event.stream),
+               projection.filter?.matches(stream: event.stream.value, type: event.type) ?? true {
+                do {
+                    try projection.apply(try options.upcasters.upcast(event))
+                    eventsApplied += 1
+                } catch {
+                    fail(ProjectionFailure(projection: projection.name, position: event.position, stream: event.stream.value,
+                                           eventType: event.type, reason: "\(error)"))
+                    return false
+                }
+            }
+            position = event.position
+            eventsDelivered += 1
+        }
+        if let last = batch.last, last.position == position { lastAnchor = ProjectionSnapshotFormat.anchor(of: last) }
+        return true
     }
 
     private func markCaughtUp() {
@@ -224,37 +287,6 @@ public final class ProjectionRunner {
             } else {
                 self.scheduleHealthCheck()
             }
-        }
-    }
-
-    // MARK: - Snapshots
-
-    private func restoreSnapshot() {
-        let stream = ProjectionRunner.snapshotStream(for: projection.name)
-        do {
-            guard let snap = try store.loadSnapshot(stream) else { return }
-            guard let (pos, bytes) = SnapshotFormat.decode(snap.data, schemaVersion: projection.snapshotSchemaVersion) else {
-                logger(.info, "projection '\(projection.name)': snapshot has another format version, replaying from the start")
-                return
-            }
-            try projection.restore(from: bytes)
-            position = pos
-            lastSnapshot = pos
-            logger(.info, "projection '\(projection.name)' restored snapshot at position \(pos)")
-        } catch {
-            logger(.warning, "projection '\(projection.name)': ignoring snapshot: \(error)")
-        }
-    }
-
-    private func maybeSnapshot() {
-        guard let every = options.snapshotEvery, every > 0, position.value - lastSnapshot.value >= every else { return }
-        do {
-            guard let bytes = try projection.snapshot() else { return }
-            let data = SnapshotFormat.encode(schemaVersion: projection.snapshotSchemaVersion, position: position, state: bytes)
-            try store.saveSnapshot(ProjectionRunner.snapshotStream(for: projection.name), version: StreamVersion(Int64(position.value)), data: data)
-            lastSnapshot = position
-        } catch {
-            logger(.warning, "projection '\(projection.name)': snapshot at \(position) failed: \(error)")
         }
     }
 }

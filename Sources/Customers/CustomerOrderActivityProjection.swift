@@ -1,3 +1,4 @@
+import Foundation
 import CQRS
 import EventStore
 import PublicEvents
@@ -39,9 +40,25 @@ public final class CustomerOrderActivityProjection: Projection {
         }
     }
 
-    public func snapshot() throws -> [UInt8]? { try JSONCoding.encode(activity) }
+    /// 2: binary (`CustomerSnapshotCoding`); 1 was JSON.
+    public var snapshotSchemaVersion: Int { 2 }
+
+    public func snapshot() throws -> [UInt8]? { try captureSnapshot().map { try $0() } }
+
+    /// Copies the dictionary (copy-on-write, O(1)); the runner encodes it off the loop.
+    public func captureSnapshot() throws -> SnapshotEncoding? {
+        let copy = activity
+        return {
+            var w = SnapshotWriter(capacity: copy.count * 64)
+            CustomerSnapshotCoding.write(copy, to: &w)
+            return w.bytes
+        }
+    }
 
     public func restore(from bytes: [UInt8]) throws {
-        activity = try JSONCoding.decode([String: CustomerOrderActivity].self, from: bytes)
+        var r = SnapshotReader(bytes)
+        let restored = try CustomerSnapshotCoding.readActivity(&r)
+        guard r.isAtEnd else { throw SnapshotDecodingError(offset: bytes.count) }
+        activity = restored
     }
 }

@@ -13,8 +13,11 @@ public final class CustomersService {
     public struct Options {
         /// Aggregate snapshot every N events of a stream (nil: none).
         public var aggregateSnapshotEvery: Int? = 100
-        /// Read-model snapshot every N store events (nil: full rebuild on start).
+        /// Read-model snapshot every N events of the store it follows, and on `stop` (nil: none,
+        /// full rebuild on start). Both read models keep their snapshots in the customers store.
         public var projectionSnapshotEvery: UInt64? = nil
+        /// Minimum seconds between two periodic read-model snapshots (`ProjectionRunner.Options`).
+        public var projectionSnapshotMinInterval: Double = 0
         /// Customer states kept in memory by the command handler.
         public var cacheCapacity = 100_000
         /// Public events whose credit commands may run concurrently.
@@ -62,12 +65,15 @@ public final class CustomersService {
         orderActivity = CustomerOrderActivityProjection()
         var runnerOptions = ProjectionRunner.Options()
         runnerOptions.snapshotEvery = options.projectionSnapshotEvery
+        runnerOptions.snapshotMinInterval = options.projectionSnapshotMinInterval
         runnerOptions.upcasters = CustomerUpcasters.chain
         runnerOptions.clock = clock
         directoryRunner = ProjectionRunner(projection: directory, store: store, executor: executor, scheduler: scheduler,
                                            options: runnerOptions, logger: logger, progress: progress)
         var publicOptions = ProjectionRunner.Options()
         publicOptions.snapshotEvery = options.projectionSnapshotEvery
+        publicOptions.snapshotMinInterval = options.projectionSnapshotMinInterval
+        publicOptions.snapshotStore = store   // this service's own store, not the shared public log
         publicOptions.clock = clock
         orderActivityRunner = ProjectionRunner(projection: orderActivity, store: publicLog, executor: executor, scheduler: scheduler,
                                                options: publicOptions, logger: logger, progress: progress)
@@ -81,13 +87,14 @@ public final class CustomersService {
     }
 
     /// Starts both read models, the publisher (from its checkpoint in the public log) and the
-    /// consumer (from the watermark stored in the customers store). Call once.
+    /// consumer (from `consumerFrom`, else the watermark found by scanning the customers store).
+    /// Call once.
     /// - Throws: store read errors while recovering the publisher's or consumer's checkpoint.
-    public func start() throws {
+    public func start(consumerFrom: LogPosition? = nil) throws {
         directoryRunner.start()
         orderActivityRunner.start()
         try publisher.start()
-        try consumer.start()
+        try consumer.start(from: consumerFrom)
     }
 
     /// Stops consumer, publisher and read models (views keep their data). Idempotent.
@@ -97,6 +104,9 @@ public final class CustomersService {
         directoryRunner.stop()
         orderActivityRunner.stop()
     }
+
+    /// The read models' runners (for shutdown snapshots).
+    public var projectionRunners: [ProjectionRunner] { [directoryRunner, orderActivityRunner] }
 
     /// True once both read models have caught up with their stores (for `/ready`).
     public var isReady: Bool { directoryRunner.isCaughtUp && orderActivityRunner.isCaughtUp }

@@ -1,3 +1,4 @@
+import Foundation
 import EventStore
 import CQRS
 import PublicEvents
@@ -32,6 +33,31 @@ public final class CustomerReplica: Projection {
     public init() {}
 
     public func customer(_ id: String) -> ReplicaCustomer? { customers[id] }
+
+    // Snapshots (kept in the orders store, not the shared public log: see OrdersService).
+    /// 2: binary (`OrderSnapshotCoding`).
+    public var snapshotSchemaVersion: Int { 2 }
+
+    public func snapshot() throws -> [UInt8]? { try captureSnapshot().map { try $0() } }
+
+    /// Copies the dictionary (copy-on-write, O(1)); the runner encodes it off the loop.
+    public func captureSnapshot() throws -> SnapshotEncoding? {
+        let copy = customers
+        return {
+            var w = SnapshotWriter(capacity: copy.count * 96)
+            OrderSnapshotCoding.write(copy, to: &w)
+            return w.bytes
+        }
+    }
+
+    /// Restores without calling `onNameChanged`: `OrdersService.start` refreshes the order
+    /// views' names from the restored replica once both are loaded.
+    public func restore(from bytes: [UInt8]) throws {
+        var r = SnapshotReader(bytes)
+        let restored = try OrderSnapshotCoding.readReplica(&r)
+        guard r.isAtEnd else { throw SnapshotDecodingError(offset: bytes.count) }
+        customers = restored
+    }
 
     public func apply(_ event: RecordedEvent) throws {
         // Versions this service does not understand are ignored, not fatal: a newer version is

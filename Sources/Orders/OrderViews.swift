@@ -133,13 +133,40 @@ public final class OrderViewsProjection: Projection {
         return ""
     }
 
-    // Snapshots: the whole state as JSON. Names in it may be older than the replica's; the
-    // replica never snapshots (it replays the public log), so every registration and rename is
-    // applied again after a restore and refreshes them.
-    public func snapshot() throws -> [UInt8]? { try JSONCoding.encode(state) }
+    // Snapshots: the whole state, binary (`OrderSnapshotCoding`; version 1 was JSON). Names in
+    // it may be older than the replica's (the two are snapshotted at different moments):
+    // `refreshCustomerNames()` runs once both are restored, and every registration or rename
+    // replayed after that refreshes them again.
+    public var snapshotSchemaVersion: Int { 2 }
+
+    public func snapshot() throws -> [UInt8]? { try captureSnapshot().map { try $0() } }
+
+    /// Copies the state (copy-on-write, O(1)); the runner encodes it off the loop.
+    public func captureSnapshot() throws -> SnapshotEncoding? {
+        let copy = state
+        return {
+            var w = SnapshotWriter(capacity: copy.orders.count * 256)
+            OrderSnapshotCoding.write(copy, to: &w)
+            return w.bytes
+        }
+    }
+
+    /// Sets every order's customer name to what `lookupName` (the replica) says now: what a
+    /// rebuild from both feeds gives. No change notifications (used on start, before serving).
+    func refreshCustomerNames() {
+        for (customerId, indices) in state.byCustomer {
+            let name = lookupName(customerId)
+            for i in indices {
+                let orderId = state.created[i].orderId
+                if state.orders[orderId]?.customerName != name { state.orders[orderId]?.customerName = name }
+            }
+        }
+    }
 
     public func restore(from bytes: [UInt8]) throws {
-        let restored = try JSONCoding.decode(State.self, from: bytes)
+        var r = SnapshotReader(bytes)
+        let restored = try OrderSnapshotCoding.readViews(&r)
+        guard r.isAtEnd else { throw SnapshotDecodingError(offset: bytes.count) }
         state = restored
     }
 

@@ -62,14 +62,16 @@ public final class OrdersService {
     ///   - store: the orders store; `publicLog`: the shared public log.
     ///   - idempotency: the orders store's index if the app rebuilt it already (nil: rebuilt now).
     ///   - snapshotEvery: aggregate snapshot interval (nil: none).
-    ///   - viewsSnapshotEvery: snapshot the order views every this many orders-store events (nil:
-    ///     none, full replay on start). The customer replica never snapshots: it would write into
-    ///     the shared public log's store; it replays the public log on start.
+    ///   - viewsSnapshotEvery: snapshot the order views every this many orders-store events and
+    ///     the customer replica every this many public-log events, and both on `stop` (nil: none,
+    ///     full replay on start). Both snapshots are kept in the orders store, never in the
+    ///     shared public log's. `viewsSnapshotMinInterval`: minimum seconds between two periodic ones.
     ///   - progress: replay progress of the two projections.
     /// - Throws: when the idempotency index cannot be rebuilt from `store`.
     public init(store: EventStore, publicLog: EventStore, executor: CompletionExecutor, scheduler: Scheduler,
                 clock: @escaping () -> Date = Date.init, log: @escaping CQRSLogger = { _, _ in },
                 idempotency: IdempotencyIndex? = nil, snapshotEvery: Int? = nil, viewsSnapshotEvery: UInt64? = nil,
+                viewsSnapshotMinInterval: Double = 0,
                 progress: ((ReplayProgress) -> Void)? = nil) throws {
         self.store = store
         self.publicLog = publicLog
@@ -89,10 +91,13 @@ public final class OrdersService {
         runnerOptions.clock = clock
         var viewsOptions = runnerOptions
         viewsOptions.snapshotEvery = viewsSnapshotEvery
+        viewsOptions.snapshotMinInterval = viewsSnapshotMinInterval
         viewsRunner = ProjectionRunner(projection: views, store: store, executor: executor, scheduler: scheduler,
                                        options: viewsOptions, logger: log, progress: progress)
+        var replicaOptions = viewsOptions
+        replicaOptions.snapshotStore = store
         replicaRunner = ProjectionRunner(projection: replica, store: publicLog, executor: executor, scheduler: scheduler,
-                                         options: runnerOptions, logger: log, progress: progress)
+                                         options: replicaOptions, logger: log, progress: progress)
         publisher = Publisher(source: OrdersService.source, store: store, publicLog: publicLog, executor: executor,
                               scheduler: scheduler, logger: log, map: OrderPublicMapping.map(recorded:))
         consumer = Consumer(name: OrdersService.consumerName, publicLog: publicLog, eventTypes: OrderSagaMapping.eventTypes,
@@ -100,12 +105,18 @@ public final class OrdersService {
                             map: OrderSagaMapping.commands(for:))
     }
 
-    /// Starts the projections, the publisher and the consumer (each resumes from its checkpoint).
-    public func start() throws {
+    /// Starts the projections, the publisher and the consumer (each resumes from its checkpoint;
+    /// the consumer's is `consumerFrom` if the app found it already, else a scan of the store).
+    public func start(consumerFrom: LogPosition? = nil) throws {
         replicaRunner.start()
         viewsRunner.start()
+        // Both restored their snapshots (taken at different moments): align the views' names
+        // with the replica; the tails replayed next keep them aligned.
+        if replicaRunner.restoredSnapshotPosition != nil || viewsRunner.restoredSnapshotPosition != nil {
+            views.refreshCustomerNames()
+        }
         try publisher.start()
-        try consumer.start()
+        try consumer.start(from: consumerFrom)
     }
 
     /// Stops everything started by `start()`; read models keep their data.
@@ -115,6 +126,9 @@ public final class OrdersService {
         viewsRunner.stop()
         replicaRunner.stop()
     }
+
+    /// The read models' runners (for shutdown snapshots).
+    public var projectionRunners: [ProjectionRunner] { [viewsRunner, replicaRunner] }
 
     // MARK: - Commands
 

@@ -52,6 +52,14 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds in-flight requests get to finish on SIGINT/SIGTERM.")
     var shutdownGrace: Double = 10
 
+    @Option(help: ArgumentHelp("Snapshot each read model every this many events (and on SIGINT/SIGTERM) so a restart replays only the tail; 0: no snapshots, full replay on start.",
+                               valueName: "events"))
+    var snapshotEvery: UInt64 = 50_000
+
+    @Option(help: ArgumentHelp("Minimum seconds between two periodic snapshots of one read model, whatever the write rate.",
+                               valueName: "seconds"))
+    var snapshotMinInterval: Double = 10
+
     @Option(help: "Seconds between SSE heartbeat comments on a quiet stream (0: none).")
     var sseHeartbeat: Double = 15
 
@@ -87,7 +95,8 @@ struct Serve: ParsableCommand {
         guard Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be one of: fsync, batch, none")
         }
-        guard maxConnections > 0, maxQueuedCommands > 0, maxBodyBytes >= 0, headerTimeout > 0, idleTimeout > 0, bodyTimeout > 0, shutdownGrace >= 0 else {
+        guard maxConnections > 0, maxQueuedCommands > 0, maxBodyBytes >= 0, headerTimeout > 0, idleTimeout > 0, bodyTimeout > 0, shutdownGrace >= 0,
+              snapshotMinInterval >= 0 else {
             throw ValidationError("limits and timeouts must be positive")
         }
     }
@@ -106,6 +115,8 @@ struct Serve: ParsableCommand {
         config.idleTimeout = idleTimeout
         config.bodyTimeout = bodyTimeout
         config.shutdownGrace = shutdownGrace
+        config.snapshotEvery = snapshotEvery
+        config.snapshotMinInterval = snapshotMinInterval
         config.streams.heartbeatSeconds = sseHeartbeat
         config.streams.retryMilliseconds = sseRetry
         config.streams.maxSubscribers = sseMaxSubscribers

@@ -167,7 +167,7 @@ final class BalanceProjection: Projection {
         let first = BalanceProjection()
         let r1 = makeRunner(loop, store, first, ManualScheduler(), log: Log(), snapshotEvery: 10)
         try await loop.run { r1.start() }
-        #expect(await loop.eventually { r1.isCaughtUp })
+        #expect(await loop.eventually { r1.isCaughtUp && r1.snapshotsSaved >= 1 })
         try await loop.run { r1.stop() }
         let snap = try #require(try store.loadSnapshot(ProjectionRunner.snapshotStream(for: "balances")))
         #expect(snap.version.value >= 10)

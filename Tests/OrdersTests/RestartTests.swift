@@ -7,8 +7,10 @@ import PublicEvents
 
 /// A new service over the same stores rebuilds identical read models and publishes nothing twice.
 @Suite struct RestartTests {
-    @Test(arguments: [nil, 2] as [UInt64?])
-    func restartGivesIdenticalReadModels(snapshotEvery: UInt64?) async throws {
+    /// `dropReplicaSnapshot`: the views restore their snapshot but the replica rebuilds (its
+    /// snapshot is unreadable): the names must still end up as a rebuild gives them.
+    @Test(arguments: [(nil, false), (2, false), (2, true)] as [(UInt64?, Bool)])
+    func restartGivesIdenticalReadModels(snapshotEvery: UInt64?, dropReplicaSnapshot: Bool) async throws {
         let h = Harness()
         try await h.start(viewsSnapshotEvery: snapshotEvery)
         try h.register("c1")
@@ -33,10 +35,19 @@ import PublicEvents
 
         let snap = try h.store.loadSnapshot(ProjectionRunner.snapshotStream(for: "orders.views"))
         #expect((snap != nil) == (snapshotEvery != nil))
+        let replicaSnap = try h.store.loadSnapshot(ProjectionRunner.snapshotStream(for: "orders.customer-replica"))
+        #expect((replicaSnap != nil) == (snapshotEvery != nil))
+        if dropReplicaSnapshot {
+            try h.store.saveSnapshot(ProjectionRunner.snapshotStream(for: "orders.customer-replica"), version: StreamVersion(1), data: [1, 2, 3])
+        }
         let h2 = Harness(restarting: h)
         try await h2.start(viewsSnapshotEvery: snapshotEvery)
         #expect(await h2.waitForViews())
         #expect(await h2.eventually { $0.isReady })
+        if snapshotEvery != nil {
+            #expect(try await h2.run { h2.service.viewsRunner.restoredSnapshotPosition != nil })
+            #expect(try await h2.run { (h2.service.replicaRunner.restoredSnapshotPosition != nil) == !dropReplicaSnapshot })
+        }
         let after = try await snapshot(h2)
         #expect(after.0 == before.0)
         #expect(after.1 == before.1)

@@ -1,0 +1,85 @@
+import Foundation
+import EventStore
+
+/// What a service needs from a full scan of its own store before it may take commands: the
+/// idempotency index and its consumer's watermark. As a projection (every event, `$` streams
+/// included) it gets snapshots like the read models, so a start scans only the events after
+/// the snapshot instead of the whole store.
+///
+/// Use: run it with a `ProjectionRunner` (`deliversInternalEvents`, snapshots on), call the
+/// runner's `prepareSynchronously()` (snapshot + the events after it, before serving), take
+/// `copyIndex()` for the handler and `watermark` for the consumer, then `start()` the runner so
+/// it keeps following the store for the next snapshot.
+public final class StartupScanProjection: Projection {
+    public let name: String
+    /// Metadata property holding the consumer's watermark (`Consumer.watermarkProperty(_:)`).
+    public let watermarkProperty: String
+    /// Keys seen (retention and clock as the handler's index).
+    public let index: IdempotencyIndex
+    /// The highest watermark found under `watermarkProperty` (see `Consumer.watermark(in:name:)`).
+    public private(set) var watermark: LogPosition = .start
+    public var snapshotSchemaVersion: Int { 1 }
+
+    public init(name: String, watermarkProperty: String, clock: @escaping () -> Date = Date.init) {
+        self.name = name
+        self.watermarkProperty = watermarkProperty
+        index = IdempotencyIndex(clock: clock)
+    }
+
+    public func apply(_ event: RecordedEvent) throws {
+        index.observe(event)
+        if let w = event.metadata.properties[watermarkProperty].flatMap(UInt64.init),
+           w > watermark.value {
+            watermark = LogPosition(w)
+        }
+    }
+
+    /// A separate index holding the same keys, for the command handler (which then records
+    /// live commands in it while this one keeps following the store).
+    public func copyIndex(clock: @escaping () -> Date = Date.init) -> IdempotencyIndex {
+        let copy = IdempotencyIndex(retention: index.retention, clock: clock)
+        copy.entries = index.entries
+        return copy
+    }
+
+    public func snapshot() throws -> [UInt8]? { try captureSnapshot().map { try $0() } }
+
+    public func captureSnapshot() throws -> SnapshotEncoding? {
+        let entries = index.entries, watermark = self.watermark
+        return {
+            var w = SnapshotWriter(capacity: entries.count * 128)
+            w.write(watermark.value)
+            w.writeCount(entries.count)
+            for (key, e) in entries {
+                w.write(key); w.write(e.fingerprint); w.write(e.stream.value)
+                w.write(e.firstVersion != nil); w.write(e.firstVersion?.value ?? 0)
+                w.write(e.eventCount)
+                w.write(e.version != nil); w.write(e.version?.value ?? 0)
+                w.write(e.position.value); w.write(e.handledAt.timeIntervalSince1970.bitPattern)
+            }
+            return w.bytes
+        }
+    }
+
+    public func restore(from bytes: [UInt8]) throws {
+        var r = SnapshotReader(bytes)
+        let watermark = LogPosition(try r.readUInt64())
+        let n = try r.readCount()
+        var entries = [String: IdempotencyIndex.Entry](minimumCapacity: n)
+        for _ in 0..<n {
+            let key = try r.readString(), fingerprint = try r.readString(), stream = StreamName(try r.readString())
+            let hasFirst = try r.readBool(), first = try r.readInt64()
+            let count = try r.readInt()
+            let hasVersion = try r.readBool(), version = try r.readInt64()
+            let position = LogPosition(try r.readUInt64())
+            let handledAt = Date(timeIntervalSince1970: Double(bitPattern: try r.readUInt64()))
+            entries[key] = IdempotencyIndex.Entry(fingerprint: fingerprint, stream: stream,
+                                                  firstVersion: hasFirst ? StreamVersion(first) : nil, eventCount: count,
+                                                  version: hasVersion ? StreamVersion(version) : nil, position: position,
+                                                  handledAt: handledAt)
+        }
+        guard r.isAtEnd else { throw SnapshotDecodingError(offset: bytes.count) }
+        index.entries = entries
+        self.watermark = watermark
+    }
+}
