@@ -15,7 +15,8 @@ extension CommandHandler {
         if options.snapshotEvery != nil {
             do {
                 if let snap = try store.loadSnapshot(stream),
-                   let (position, bytes) = SnapshotFormat.decode(snap.data, schemaVersion: decider.stateSchemaVersion) {
+                   let (position, bytes) = SnapshotFormat.decode(snap.data, schemaVersion: decider.stateSchemaVersion),
+                   try snapshotMatchesStore(stream, version: snap.version, position: position) {
                     entry.state = try decider.decodeState(bytes)
                     entry.version = snap.version
                     entry.position = position
@@ -32,6 +33,18 @@ extension CommandHandler {
         maybeSnapshot(stream, &snapshotted)
         cache.put(stream, snapshotted)
         return snapshotted
+    }
+
+    /// Whether the store still holds, at the snapshot's version, the event the snapshot was taken
+    /// after (same global position). Not so after a crash with `--durability none`/`batch` that
+    /// lost events the snapshot had seen: the snapshot is then ignored (full replay) and replaced
+    /// by the next one, so it cannot come back once the stream grows past that version again.
+    func snapshotMatchesStore(_ stream: StreamName, version: StreamVersion, position: LogPosition) throws -> Bool {
+        let at = try store.readStream(stream, from: version, direction: .forward, maxCount: 1).first
+        if at?.streamVersion == version && at?.position == position { return true }
+        logger(.warning, "ignoring the snapshot of \(stream) at version \(version): the store no longer has that event "
+               + "(lost in a crash without fsync durability); replaying the stream")
+        return false
     }
 
     /// Folds the events stored after `entry.version` into it.

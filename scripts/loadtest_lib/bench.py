@@ -279,20 +279,27 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
                                     "acks_missing": len(missing), "acks_msg": vmsg}
             log(f"    {msg}\n    {vmsg}")
             self.queries(srv)
-            # restart to ready: read models rebuilt from the stores
+            # restart to ready: (a) as deployed — read-model snapshots saved on the graceful stop,
+            # the tail replayed; (b) a full rebuild of every read model (--snapshot-every 0)
             st, _, h = get(srv.port, "/health")
             events = sum(s["lastPosition"] for s in json.loads(h)["stores"].values())
-            restarts = []
-            for i in range(self.cfg["runs"]):
-                srv.stop()
-                srv.start(ready_timeout=180)
-                restarts.append(srv.ready_s)
-                if sum(restarts) > 60 and i < self.cfg["runs"] - 1:  # keep the whole run within 10 minutes
-                    self.notes.append(f"restart-to-ready measured {len(restarts)} time(s) only: "
-                                      f"{srv.ready_s:.1f} s each with {events:,} events (time budget)")
-                    break
-            self.r["restart"] = {"events": events, "ready_s": restarts}
-            log(f"    restart to ready with {events} events: {mmm(restarts, '{:.2f}')} s")
+            base_extra = list(srv.extra)
+            timings = {}
+            for label, extra in (("ready_s", base_extra), ("rebuild_s", base_extra + ["--snapshot-every", "0"])):
+                runs = timings[label] = []
+                srv.extra = extra
+                for i in range(self.cfg["runs"]):
+                    srv.stop()
+                    srv.start(ready_timeout=180)
+                    runs.append(srv.ready_s)
+                    if sum(runs) > 45 and i < self.cfg["runs"] - 1:  # keep the whole run within 10 minutes
+                        self.notes.append(f"{label} measured {len(runs)} time(s) only: "
+                                          f"{srv.ready_s:.1f} s each with {events:,} events (time budget)")
+                        break
+            srv.extra = base_extra
+            self.r["restart"] = {"events": events, **timings}
+            log(f"    restart to ready with {events} events: {mmm(timings['ready_s'], '{:.2f}')} s with snapshots, "
+                f"{mmm(timings['rebuild_s'], '{:.2f}')} s full rebuild")
         finally:
             srv.cleanup()
 
@@ -488,8 +495,12 @@ def report(b, pngs, total_s):
     rs = r.get("restart")
     if rs and rs.get("ready_s"):
         per = [rs["events"] / x for x in rs["ready_s"]]
-        rows.append((f"Read-model rebuild on restart ({rs['events']:,} events, start → /ready)", "1M events ≤ 2 s (≥ 500k events/s)",
+        rows.append((f"Restart to ready ({rs['events']:,} events; read-model snapshots from the graceful stop)", "1M events ≤ 2 s (≥ 500k events/s)",
                      f"{mmm(rs['ready_s'], '{:.2f}')} s = {mmm(per)} events/s", "", med(per) >= 500000))
+    if rs and rs.get("rebuild_s"):
+        per = [rs["events"] / x for x in rs["rebuild_s"]]
+        rows.append((f"Full rebuild of every read model on start ({rs['events']:,} events, `--snapshot-every 0`)", "replay 1M events ≤ 2 s (≥ 500k events/s)",
+                     f"{mmm(rs['rebuild_s'], '{:.2f}')} s = {mmm(per)} events/s", "", med(per) >= 500000))
     ic = r.get("idle_conn_bytes")
     if ic:
         rows.append((f"RSS per idle keep-alive connection ({cfg['idle_conns']:,})", "≤ 4 KiB", f"{mmm([x / 1024 for x in ic], '{:.2f}')} KiB", "",
@@ -580,7 +591,9 @@ def report(b, pngs, total_s):
         L += ["", f"- **Consistency after the command runs:** {v['consistency_msg']}; {v['acks_msg']}."]
     rs = r.get("restart")
     if rs:
-        L += [f"- **Restart to ready** (read models rebuilt from {rs['events']:,} events in all stores): {mmm(rs['ready_s'], '{:.2f}')} s."]
+        L += [f"- **Restart to ready** ({rs['events']:,} events in all stores): {mmm(rs['ready_s'], '{:.2f}')} s after a graceful stop "
+              f"(read-model snapshots + tail); {mmm(rs.get('rebuild_s') or [float('nan')], '{:.2f}')} s rebuilding every read model "
+              f"from the stores (`--snapshot-every 0`). `scripts/bench-restart` measures the same at ~1M events, and after SIGKILL."]
     if qq:
         L += [f"- **Query detail reads**: wrk 256 connections over {qq['paths']} order detail paths (`/queries/orders/{{id}}`, "
               f"~{qq['bytes']:.0f} bytes each); nginx (1 worker) serves the same bytes as static files at the same paths. "
