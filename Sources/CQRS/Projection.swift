@@ -18,14 +18,10 @@ public protocol Projection: AnyObject {
     /// Version of the snapshot format; snapshots of another version are ignored (full replay).
     var snapshotSchemaVersion: Int { get }
 
-    /// The read model's state as bytes, or nil if this projection does not snapshot (default).
-    func snapshot() throws -> [UInt8]?
-
     /// A copy of the read model's state, taken on the loop thread, and the work that encodes it
-    /// (what `snapshot()` would return), which the runner runs on a background queue so a big
-    /// model never stalls the loop. nil: no snapshot. The closure must touch only what it
-    /// captured — value-type copies (O(1), copy-on-write) — never the projection itself.
-    /// Default: encodes at once with `snapshot()` (on the loop) and returns the bytes.
+    /// to bytes, which the runner runs on a background queue so a big model never stalls the
+    /// loop. nil: this projection does not snapshot (default). The closure must touch only what
+    /// it captured — value-type copies (O(1), copy-on-write) — never the projection itself.
     func captureSnapshot() throws -> SnapshotEncoding?
 
     /// Replaces the (empty, freshly created) read model with a snapshot's state. If it throws,
@@ -36,11 +32,7 @@ public protocol Projection: AnyObject {
 extension Projection {
     public var filter: EventFilter? { nil }
     public var snapshotSchemaVersion: Int { 1 }
-    public func snapshot() throws -> [UInt8]? { nil }
-    public func captureSnapshot() throws -> SnapshotEncoding? {
-        guard let bytes = try snapshot() else { return nil }
-        return { bytes }
-    }
+    public func captureSnapshot() throws -> SnapshotEncoding? { nil }
     public func restore(from bytes: [UInt8]) throws { throw SnapshotsUnsupported() }
 }
 

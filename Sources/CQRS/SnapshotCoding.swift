@@ -45,6 +45,14 @@ public struct SnapshotReader {
     /// True once every byte has been read (check it at the end: trailing bytes mean a mismatch).
     public var isAtEnd: Bool { index == bytes.count }
 
+    /// Reads a whole snapshot with `body`; bytes left over are a mismatch and throw.
+    public static func readAll<T>(_ bytes: [UInt8], _ body: (inout SnapshotReader) throws -> T) throws -> T {
+        var reader = SnapshotReader(bytes)
+        let value = try body(&reader)
+        guard reader.isAtEnd else { throw SnapshotDecodingError(offset: bytes.count) }
+        return value
+    }
+
     private mutating func take(_ n: Int) throws -> Int {
         guard n >= 0, bytes.count - index >= n else { throw SnapshotDecodingError(offset: index) }
         defer { index += n }

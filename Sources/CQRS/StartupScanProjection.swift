@@ -42,8 +42,6 @@ public final class StartupScanProjection: Projection {
         return copy
     }
 
-    public func snapshot() throws -> [UInt8]? { try captureSnapshot().map { try $0() } }
-
     public func captureSnapshot() throws -> SnapshotEncoding? {
         let entries = index.entries, watermark = self.watermark
         return {
@@ -62,23 +60,24 @@ public final class StartupScanProjection: Projection {
     }
 
     public func restore(from bytes: [UInt8]) throws {
-        var r = SnapshotReader(bytes)
-        let watermark = LogPosition(try r.readUInt64())
-        let n = try r.readCount()
-        var entries = [String: IdempotencyIndex.Entry](minimumCapacity: n)
-        for _ in 0..<n {
-            let key = try r.readString(), fingerprint = try r.readString(), stream = StreamName(try r.readString())
-            let hasFirst = try r.readBool(), first = try r.readInt64()
-            let count = try r.readInt()
-            let hasVersion = try r.readBool(), version = try r.readInt64()
-            let position = LogPosition(try r.readUInt64())
-            let handledAt = Date(timeIntervalSince1970: Double(bitPattern: try r.readUInt64()))
-            entries[key] = IdempotencyIndex.Entry(fingerprint: fingerprint, stream: stream,
-                                                  firstVersion: hasFirst ? StreamVersion(first) : nil, eventCount: count,
-                                                  version: hasVersion ? StreamVersion(version) : nil, position: position,
-                                                  handledAt: handledAt)
+        let (watermark, entries) = try SnapshotReader.readAll(bytes) { r in
+            let watermark = LogPosition(try r.readUInt64())
+            let n = try r.readCount()
+            var entries = [String: IdempotencyIndex.Entry](minimumCapacity: n)
+            for _ in 0..<n {
+                let key = try r.readString(), fingerprint = try r.readString(), stream = StreamName(try r.readString())
+                let hasFirst = try r.readBool(), first = try r.readInt64()
+                let count = try r.readInt()
+                let hasVersion = try r.readBool(), version = try r.readInt64()
+                let position = LogPosition(try r.readUInt64())
+                let handledAt = Date(timeIntervalSince1970: Double(bitPattern: try r.readUInt64()))
+                entries[key] = IdempotencyIndex.Entry(fingerprint: fingerprint, stream: stream,
+                                                      firstVersion: hasFirst ? StreamVersion(first) : nil, eventCount: count,
+                                                      version: hasVersion ? StreamVersion(version) : nil, position: position,
+                                                      handledAt: handledAt)
+            }
+            return (watermark, entries)
         }
-        guard r.isAtEnd else { throw SnapshotDecodingError(offset: bytes.count) }
         index.entries = entries
         self.watermark = watermark
     }

@@ -49,8 +49,6 @@ public final class CustomerDirectoryProjection: Projection {
     /// Registered customer ids in ascending order, starting after `cursor`.
     func ids(after cursor: String?) -> ArraySlice<String> { index.ids(after: cursor) }
 
-    public func snapshot() throws -> [UInt8]? { try captureSnapshot().map { try $0() } }
-
     /// Copies both dictionaries (copy-on-write, O(1)); the runner encodes them off the loop.
     public func captureSnapshot() throws -> SnapshotEncoding? {
         let records = self.records, unregistered = self.unregistered
@@ -63,10 +61,9 @@ public final class CustomerDirectoryProjection: Projection {
     }
 
     public func restore(from bytes: [UInt8]) throws {
-        var r = SnapshotReader(bytes)
-        let restored = try CustomerSnapshotCoding.readRecords(&r)
-        let pending = try CustomerSnapshotCoding.readRecords(&r)
-        guard r.isAtEnd else { throw SnapshotDecodingError(offset: bytes.count) }
+        let (restored, pending) = try SnapshotReader.readAll(bytes) { r in
+            (try CustomerSnapshotCoding.readRecords(&r), try CustomerSnapshotCoding.readRecords(&r))
+        }
         records = restored
         unregistered = pending
         index = SortedIDIndex()

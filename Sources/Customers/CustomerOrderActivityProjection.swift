@@ -43,8 +43,6 @@ public final class CustomerOrderActivityProjection: Projection {
     /// 2: binary (`CustomerSnapshotCoding`); 1 was JSON.
     public var snapshotSchemaVersion: Int { 2 }
 
-    public func snapshot() throws -> [UInt8]? { try captureSnapshot().map { try $0() } }
-
     /// Copies the dictionary (copy-on-write, O(1)); the runner encodes it off the loop.
     public func captureSnapshot() throws -> SnapshotEncoding? {
         let copy = activity
@@ -56,9 +54,6 @@ public final class CustomerOrderActivityProjection: Projection {
     }
 
     public func restore(from bytes: [UInt8]) throws {
-        var r = SnapshotReader(bytes)
-        let restored = try CustomerSnapshotCoding.readActivity(&r)
-        guard r.isAtEnd else { throw SnapshotDecodingError(offset: bytes.count) }
-        activity = restored
+        activity = try SnapshotReader.readAll(bytes) { try CustomerSnapshotCoding.readActivity(&$0) }
     }
 }

@@ -38,8 +38,6 @@ public final class CustomerReplica: Projection {
     /// 2: binary (`OrderSnapshotCoding`).
     public var snapshotSchemaVersion: Int { 2 }
 
-    public func snapshot() throws -> [UInt8]? { try captureSnapshot().map { try $0() } }
-
     /// Copies the dictionary (copy-on-write, O(1)); the runner encodes it off the loop.
     public func captureSnapshot() throws -> SnapshotEncoding? {
         let copy = customers
@@ -53,10 +51,7 @@ public final class CustomerReplica: Projection {
     /// Restores without calling `onNameChanged`: `OrdersService.start` refreshes the order
     /// views' names from the restored replica once both are loaded.
     public func restore(from bytes: [UInt8]) throws {
-        var r = SnapshotReader(bytes)
-        let restored = try OrderSnapshotCoding.readReplica(&r)
-        guard r.isAtEnd else { throw SnapshotDecodingError(offset: bytes.count) }
-        customers = restored
+        customers = try SnapshotReader.readAll(bytes) { try OrderSnapshotCoding.readReplica(&$0) }
     }
 
     public func apply(_ event: RecordedEvent) throws {

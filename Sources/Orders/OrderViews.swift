@@ -139,8 +139,6 @@ public final class OrderViewsProjection: Projection {
     // replayed after that refreshes them again.
     public var snapshotSchemaVersion: Int { 2 }
 
-    public func snapshot() throws -> [UInt8]? { try captureSnapshot().map { try $0() } }
-
     /// Copies the state (copy-on-write, O(1)); the runner encodes it off the loop.
     public func captureSnapshot() throws -> SnapshotEncoding? {
         let copy = state
@@ -164,10 +162,7 @@ public final class OrderViewsProjection: Projection {
     }
 
     public func restore(from bytes: [UInt8]) throws {
-        var r = SnapshotReader(bytes)
-        let restored = try OrderSnapshotCoding.readViews(&r)
-        guard r.isAtEnd else { throw SnapshotDecodingError(offset: bytes.count) }
-        state = restored
+        state = try SnapshotReader.readAll(bytes) { try OrderSnapshotCoding.readViews(&$0) }
     }
 
     /// The replica saw a registration or rename: refresh the denormalized name.

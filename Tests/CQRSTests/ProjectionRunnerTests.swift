@@ -20,7 +20,10 @@ final class BalanceProjection: Projection {
         default: break
         }
     }
-    func snapshot() throws -> [UInt8]? { try JSONCoding.encode(balances) }
+    func captureSnapshot() throws -> SnapshotEncoding? {
+        let copy = balances
+        return { try JSONCoding.encode(copy) }
+    }
     func restore(from bytes: [UInt8]) throws { balances = try JSONCoding.decode([String: Int].self, from: bytes) }
 }
 
