@@ -15,9 +15,9 @@ extension CommandHandler {
         if options.snapshotEvery != nil {
             do {
                 if let snap = try store.loadSnapshot(stream),
-                   let (position, bytes) = SnapshotFormat.decode(snap.data, schemaVersion: decider.stateSchemaVersion),
-                   try snapshotMatchesStore(stream, version: snap.version, position: position) {
-                    entry.state = try decider.decodeState(bytes)
+                   case let .snapshot(position, anchor, bytes) = SnapshotFormat.decode(snap.data, schemaVersion: decider.stateSchemaVersion),
+                   try snapshotMatchesStore(stream, version: snap.version, position: position, anchor: anchor) {
+                    entry.state = try decider.decodeState(Array(bytes))
                     entry.version = snap.version
                     entry.position = position
                     entry.snapshotVersion = snap.version
@@ -35,13 +35,13 @@ extension CommandHandler {
         return snapshotted
     }
 
-    /// Whether the store still holds, at the snapshot's version, the event the snapshot was taken
-    /// after (same global position). Not so after a crash with `--durability none`/`batch` that
-    /// lost events the snapshot had seen: the snapshot is then ignored (full replay) and replaced
-    /// by the next one, so it cannot come back once the stream grows past that version again.
-    func snapshotMatchesStore(_ stream: StreamName, version: StreamVersion, position: LogPosition) throws -> Bool {
+    /// Whether the store still holds, at the snapshot's version, the very event the snapshot was
+    /// taken after (same global position, same `SnapshotFormat.anchor`). Not so after a crash
+    /// with `--durability none`/`batch` that lost events the snapshot had seen, even if the
+    /// stream has grown past that version again: the snapshot is then ignored (full replay).
+    func snapshotMatchesStore(_ stream: StreamName, version: StreamVersion, position: LogPosition, anchor: String) throws -> Bool {
         let at = try store.readStream(stream, from: version, direction: .forward, maxCount: 1).first
-        if at?.streamVersion == version && at?.position == position { return true }
+        if let at, at.streamVersion == version, at.position == position, SnapshotFormat.anchor(of: at) == anchor { return true }
         logger(.warning, "ignoring the snapshot of \(stream) at version \(version): the store no longer has that event "
                + "(lost in a crash without fsync durability); replaying the stream")
         return false
@@ -73,8 +73,12 @@ extension CommandHandler {
               v.value - (entry.snapshotVersion?.value ?? -1) >= Int64(every) else { return }
         do {
             guard let bytes = try decider.encodeState(entry.state) else { return }
+            // The anchor needs the event's commit time, which only the store knows.
+            guard let last = try store.readStream(stream, from: v, direction: .forward, maxCount: 1).first,
+                  last.position == entry.position else { return }
             try store.saveSnapshot(stream, version: v, data: SnapshotFormat.encode(schemaVersion: decider.stateSchemaVersion,
-                                                                                   position: entry.position, state: bytes))
+                                                                                   position: entry.position,
+                                                                                   anchor: SnapshotFormat.anchor(of: last), state: bytes))
             entry.snapshotVersion = v
             stats.snapshotsSaved += 1
         } catch {

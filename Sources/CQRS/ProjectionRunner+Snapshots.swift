@@ -7,7 +7,7 @@ import EventStore
 /// Safety argument: a snapshot is an optimisation, replaying is always correct. So a snapshot
 /// is used only if its envelope and state schema version match, its position is not beyond
 /// the store's last position, and the store holds, at that position, the very event the state
-/// reflected (same id and commit time, `ProjectionSnapshotFormat.anchor`). Anything else — a
+/// reflected (same id and commit time, `SnapshotFormat.anchor`). Anything else — a
 /// damaged or foreign file, another version, a store that lost its tail in a crash (durability
 /// `none`/`batch` may acknowledge before the disk has it) and may even have grown past the
 /// snapshot again — is logged and the projection rebuilds from the start.
@@ -34,7 +34,7 @@ extension ProjectionRunner {
             return
         }
         let position: LogPosition, anchor: String, state: ArraySlice<UInt8>
-        switch ProjectionSnapshotFormat.decode(snap.data, schemaVersion: projection.snapshotSchemaVersion) {
+        switch SnapshotFormat.decode(snap.data, schemaVersion: projection.snapshotSchemaVersion) {
         case .unreadable:
             logger(.warning, "projection '\(name)': snapshot unreadable (damaged or an older format), replaying from the start")
             return
@@ -52,7 +52,7 @@ extension ProjectionRunner {
         guard position > .start else { return }
         do {
             let event = try store.readAll(from: LogPosition(position.value - 1), maxCount: 1, filter: nil).first
-            guard let event, event.position == position, ProjectionSnapshotFormat.anchor(of: event) == anchor else {
+            guard let event, event.position == position, SnapshotFormat.anchor(of: event) == anchor else {
                 logger(.warning, "projection '\(name)': snapshot at position \(position) does not match the store's event there (the store was cut back and rewritten); replaying from the start")
                 return
             }
@@ -113,7 +113,7 @@ extension ProjectionRunner {
         snapshotWorkQueue.async { [weak self] in
             let started = clock()
             let outcome: Result<Int, Error> = Result {
-                let data = ProjectionSnapshotFormat.encode(schemaVersion: schema, position: position, anchor: anchor, state: try encode())
+                let data = SnapshotFormat.encode(schemaVersion: schema, position: position, anchor: anchor, state: try encode())
                 try target.saveSnapshot(stream, version: StreamVersion(Int64(position.value)), data: data)
                 return data.count
             }

@@ -69,7 +69,7 @@ public final class ProjectionRunner {
     // Snapshot state (ProjectionRunner+Snapshots.swift), loop-confined.
     /// Position of the newest snapshot saved or restored.
     var lastSnapshot: LogPosition = .start
-    /// `ProjectionSnapshotFormat.anchor` of the event at `position` (nil before the first one).
+    /// `SnapshotFormat.anchor` of the event at `position` (nil before the first one).
     var lastAnchor: String?
     /// A periodic save is queued or running (at most one at a time).
     var snapshotInFlight = false
@@ -231,7 +231,7 @@ public final class ProjectionRunner {
             position = event.position
             eventsDelivered += 1
         }
-        if let last = batch.last, last.position == position { lastAnchor = ProjectionSnapshotFormat.anchor(of: last) }
+        if let last = batch.last, last.position == position { lastAnchor = SnapshotFormat.anchor(of: last) }
         return true
     }
 

@@ -1,25 +1,48 @@
 import EventStore
 
-/// The runtime's snapshot envelope: a one-line ASCII header then the state bytes.
+/// The runtime's snapshot envelope (aggregate states and read models): a one-line ASCII header
+/// then the state bytes.
 ///
-/// `tributary-snapshot 1 <stateSchemaVersion> <position>\n<state bytes>`. The header's format
-/// version (1) and the owner's `stateSchemaVersion` let a loader ignore snapshots it cannot
-/// read (they are an optimisation: replaying events is always correct). `position` is the
-/// global position of the last event the state reflects.
+/// `tributary-snapshot 2 <stateSchemaVersion> <position> <anchor>\n<state bytes>`. The owner's
+/// `stateSchemaVersion` lets a loader ignore snapshots it cannot read (they are an
+/// optimisation: replaying events is always correct). `position` is the global position of
+/// the last event the state reflects and `anchor` identifies that event (`anchor(of:)`: its id
+/// and commit time). On load the owner checks that the store still holds that very event at
+/// that position, so a snapshot taken before a crash that cost the store its tail (durability
+/// `none`/`batch`) — even if the log has grown past it again since — is never trusted.
+/// (Envelope 1 had no anchor; such snapshots are unreadable now and replaced.)
 enum SnapshotFormat {
-    static let magic = "tributary-snapshot 1"
+    static let magic = "tributary-snapshot 2"
 
-    static func encode(schemaVersion: Int, position: LogPosition, state: [UInt8]) -> [UInt8] {
-        Array("\(magic) \(schemaVersion) \(position.value)\n".utf8) + state
+    /// What identifies an event across a crash: positions are reused after a truncated tail,
+    /// ids of public events are deterministic, but a commit time (µs) is not repeated.
+    static func anchor(of event: RecordedEvent) -> String {
+        let micros = Int64((event.timestamp.timeIntervalSince1970 * 1_000_000).rounded())
+        return "\(event.id)@\(micros)"
     }
 
-    /// The state bytes and position if the header matches `schemaVersion`, else nil.
-    static func decode(_ bytes: [UInt8], schemaVersion: Int) -> (position: LogPosition, state: [UInt8])? {
-        guard let nl = bytes.firstIndex(of: 0x0A), nl < 128 else { return nil }
+    static func encode(schemaVersion: Int, position: LogPosition, anchor: String, state: [UInt8]) -> [UInt8] {
+        var bytes = Array("\(magic) \(schemaVersion) \(position.value) \(anchor)\n".utf8)
+        bytes.reserveCapacity(bytes.count + state.count)
+        bytes.append(contentsOf: state)
+        return bytes
+    }
+
+    enum Decoded {
+        case snapshot(position: LogPosition, anchor: String, state: ArraySlice<UInt8>)
+        /// Readable header of another state schema version.
+        case otherSchema(Int)
+        /// Not this envelope (an older format, or damaged).
+        case unreadable
+    }
+
+    static func decode(_ bytes: [UInt8], schemaVersion: Int) -> Decoded {
+        guard let nl = bytes.prefix(256).firstIndex(of: 0x0A) else { return .unreadable }
         let header = String(decoding: bytes[..<nl], as: UTF8.self)
-        guard header.hasPrefix(magic + " ") else { return nil }
+        guard header.hasPrefix(magic + " ") else { return .unreadable }
         let fields = header.dropFirst(magic.count + 1).split(separator: " ")
-        guard fields.count == 2, let v = Int(fields[0]), v == schemaVersion, let p = UInt64(fields[1]) else { return nil }
-        return (LogPosition(p), Array(bytes[(nl + 1)...]))
+        guard fields.count == 3, let v = Int(fields[0]), let p = UInt64(fields[1]) else { return .unreadable }
+        guard v == schemaVersion else { return .otherSchema(v) }
+        return .snapshot(position: LogPosition(p), anchor: String(fields[2]), state: bytes[(nl + 1)...])
     }
 }

@@ -177,8 +177,8 @@ final class GatedBalanceProjection: Projection, @unchecked Sendable {
         let stream = ProjectionRunner.snapshotStream(for: "gated-balances")
         let cases: [([UInt8], String)] = [
             (json("garbage, not a snapshot"), "unreadable"),
-            (SnapshotFormat.encode(schemaVersion: 1, position: LogPosition(12), state: json("{}")), "unreadable"),  // the old envelope
-            (ProjectionSnapshotFormat.encode(schemaVersion: 7, position: LogPosition(12), anchor: "x", state: json("{}")), "state schema version 7"),
+            (json("tributary-snapshot 1 1 12\n{}"), "unreadable"),  // envelope 1 (no anchor)
+            (SnapshotFormat.encode(schemaVersion: 7, position: LogPosition(12), anchor: "x", state: json("{}")), "state schema version 7"),
         ]
         for (bytes, message) in cases {
             try store.saveSnapshot(stream, version: StreamVersion(12), data: bytes)
@@ -195,9 +195,9 @@ final class GatedBalanceProjection: Projection, @unchecked Sendable {
             #expect(log.contains(message), "\(log.lines)")
         }
         // A state that passes the envelope checks but does not decode: restore throws, rebuild.
-        let anchor = ProjectionSnapshotFormat.anchor(of: try #require(try store.readAll(from: LogPosition(11), maxCount: 1, filter: nil).first))
+        let anchor = SnapshotFormat.anchor(of: try #require(try store.readAll(from: LogPosition(11), maxCount: 1, filter: nil).first))
         try store.saveSnapshot(stream, version: StreamVersion(12),
-                               data: ProjectionSnapshotFormat.encode(schemaVersion: 1, position: LogPosition(12), anchor: anchor, state: json("[1,")))
+                               data: SnapshotFormat.encode(schemaVersion: 1, position: LogPosition(12), anchor: anchor, state: json("[1,")))
         let p = GatedBalanceProjection(loopKey: key), log = Log()
         let r = runner(loop, store, p, every: 1_000_000, log: log)
         try await loop.run { r.start() }

@@ -40,7 +40,7 @@ import EventStore
         let h = try handler(counting, every: 10, decider: v2)
         let r = try await h.send(.deposit(1), on: "account-1", loop: loop).get()
         #expect(r.version == StreamVersion(25))
-        #expect(counting.eventsRead == 25)                // full replay
+        #expect(counting.eventsRead == 25 + 1)            // full replay, then the new snapshot's anchor event
         // It then writes a snapshot in its own format.
         #expect(try inner.loadSnapshot("account-1")?.version == StreamVersion(24))   // re-snapshotted on load, in its own format
     }
@@ -63,9 +63,9 @@ import EventStore
         #expect(r.version == StreamVersion(5))
         #expect(try h.state(of: "account-1").state.balance == 5)
 
-        // Grown past the snapshot's version again (in another process, say, with other streams
-        // written meanwhile): still not trusted, the event at version 19 is another one.
-        _ = try await h0.send(.open(given: "C", family: "D"), on: "account-2", loop: loop).get()
+        // Grown past the snapshot's version again (in another process, say): still not trusted.
+        // Only this stream was written, so the event at version 19 even sits at the same global
+        // position as the lost one; its id and commit time (the anchor) tell them apart.
         for _ in 0..<20 { _ = try await h0.send(.deposit(2), on: "account-1", loop: loop).get() }
         try survivor.saveSnapshot("account-1", version: stale.version, data: stale.data)
         let h2 = try handler(survivor, every: 10)
@@ -84,10 +84,15 @@ import EventStore
     }
 
     @Test func snapshotEnvelopeRoundTripsAndRejectsOtherVersions() {
-        let bytes = SnapshotFormat.encode(schemaVersion: 3, position: LogPosition(42), state: json("{}"))
-        #expect(SnapshotFormat.decode(bytes, schemaVersion: 3)?.position == LogPosition(42))
-        #expect(SnapshotFormat.decode(bytes, schemaVersion: 3)?.state == json("{}"))
-        #expect(SnapshotFormat.decode(bytes, schemaVersion: 2) == nil)
-        #expect(SnapshotFormat.decode(json("{\"legacy\":true}"), schemaVersion: 3) == nil)
+        let bytes = SnapshotFormat.encode(schemaVersion: 3, position: LogPosition(42), anchor: "id@7", state: json("{}"))
+        guard case let .snapshot(position, anchor, state) = SnapshotFormat.decode(bytes, schemaVersion: 3) else {
+            Issue.record("envelope not read back"); return
+        }
+        #expect(position == LogPosition(42) && anchor == "id@7" && Array(state) == json("{}"))
+        guard case .otherSchema(3) = SnapshotFormat.decode(bytes, schemaVersion: 2) else { Issue.record("schema 2 accepted"); return }
+        guard case .unreadable = SnapshotFormat.decode(json("{\"legacy\":true}"), schemaVersion: 3) else { Issue.record("legacy accepted"); return }
+        guard case .unreadable = SnapshotFormat.decode(json("tributary-snapshot 1 3 42\n{}"), schemaVersion: 3) else {
+            Issue.record("envelope 1 (no anchor) accepted"); return
+        }
     }
 }
