@@ -29,7 +29,20 @@ public enum FaultInjectionHook {
             return SystemFileIO()
         }
         FileHandle.standardError.write(Data("eventstore: TEST HOOK \(variable)=\(spec) active\n".utf8))
-        return EnvFaultFileIO(rule: rule)
+        return fileIO(for: rule)
+    }
+
+    /// System I/O whose log-segment (and space-probe) writes fail as `rule` says.
+    static func fileIO(for rule: Rule) -> FileIO {
+        let io = FaultInjectingFileIO()
+        let code = rule.errno
+        switch rule.trigger {
+        case .whileFileExists(let flag):
+            io.failWrites(while: { access(flag, F_OK) == 0 ? code : nil }, what: "write (injected by \(variable))")
+        case .afterWrites(let n):
+            io.failWrites(while: { takeWrite(limit: n) ? nil : code }, what: "write (injected by \(variable))")
+        }
+        return io
     }
 
     /// A parsed rule.
@@ -72,56 +85,4 @@ public enum FaultInjectionHook {
             return true
         }
     }
-}
-
-/// `SystemFileIO` whose segment writes fail according to a `FaultInjectionHook.Rule`.
-final class EnvFaultFileIO: FileIO, @unchecked Sendable {
-    private let base = SystemFileIO()
-    private let rule: FaultInjectionHook.Rule
-    private let lock = NSLock()
-    private var paths: [Int32: String] = [:]
-
-    init(rule: FaultInjectionHook.Rule) { self.rule = rule }
-
-    private func shouldFail(_ fd: Int32) -> Bool {
-        lock.lock(); let path = paths[fd]; lock.unlock()
-        // The store's space probe sees the same full disk as the log.
-        guard let path, path.hasSuffix(".seg") || path.hasSuffix("space-probe.tmp") else { return false }
-        switch rule.trigger {
-        case .whileFileExists(let flag):
-            return access(flag, F_OK) == 0
-        case .afterWrites(let n):
-            return !FaultInjectionHook.takeWrite(limit: n)
-        }
-    }
-
-    func open(_ path: String, flags: Int32, mode: UInt32) throws -> Int32 {
-        let fd = try base.open(path, flags: flags, mode: mode)
-        lock.lock(); paths[fd] = path; lock.unlock()
-        return fd
-    }
-    func pwrite(_ fd: Int32, _ bytes: [UInt8], offset: Int64) throws {
-        if shouldFail(fd) {
-            let half = bytes.count / 2
-            if half > 0 { try base.pwrite(fd, Array(bytes[0..<half]), offset: offset) }
-            throw EventStoreError.io(errno: rule.errno, what: "write (injected by \(FaultInjectionHook.variable))")
-        }
-        try base.pwrite(fd, bytes, offset: offset)
-    }
-    func pread(_ fd: Int32, into buffer: inout [UInt8], count: Int, offset: Int64) throws -> Int {
-        try base.pread(fd, into: &buffer, count: count, offset: offset)
-    }
-    func fdatasync(_ fd: Int32) throws { try base.fdatasync(fd) }
-    func fsync(_ fd: Int32) throws { try base.fsync(fd) }
-    func ftruncate(_ fd: Int32, length: Int64) throws { try base.ftruncate(fd, length: length) }
-    func fileSize(_ fd: Int32) throws -> Int64 { try base.fileSize(fd) }
-    func close(_ fd: Int32) {
-        lock.lock(); paths[fd] = nil; lock.unlock()
-        base.close(fd)
-    }
-    func rename(_ from: String, _ to: String) throws { try base.rename(from, to) }
-    func unlink(_ path: String) throws { try base.unlink(path) }
-    func listDirectory(_ path: String) throws -> [String] { try base.listDirectory(path) }
-    func makeDirectory(_ path: String) throws { try base.makeDirectory(path) }
-    func lockExclusive(_ fd: Int32) throws { try base.lockExclusive(fd) }
 }

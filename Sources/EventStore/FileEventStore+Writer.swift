@@ -234,11 +234,14 @@ extension FileEventStore {
         if healing { spaceProbeDue = Date().addingTimeInterval(options.spaceProbeInterval) }
     }
 
+    /// The scratch file of the space probe, in the store's directory.
+    static let spaceProbeFile = "space-probe.tmp"
+
     /// Writes and syncs a scratch file the size of a large batch in the store's directory; if
     /// that works, space has returned: fresh sync descriptors (their error state is clean)
     /// and appends are accepted again. Runs on the writer with nothing in flight.
     private func probeSpace() {
-        let path = directory + "/space-probe.tmp"
+        let path = directory + "/" + FileEventStore.spaceProbeFile
         do {
             let fd = try io.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
             defer { io.close(fd); try? io.unlink(path) }

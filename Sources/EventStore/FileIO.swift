@@ -128,16 +128,18 @@ public final class SystemFileIO: FileIO, @unchecked Sendable {
     }
 }
 
-/// Wraps a `FileIO` and injects failures, for tests: ENOSPC/EIO on write (optionally after
-/// writing part of the buffer, like a real full disk) or on fdatasync. Only files whose path
-/// contains `pathFilter` (default: log segments) are affected.
+/// Wraps a `FileIO` and injects failures, for tests and the `TRIBUTARY_FAULT_INJECT` hook:
+/// ENOSPC/EIO on write (optionally after writing part of the buffer, like a real full disk) or
+/// on fdatasync, once or for as long as a condition holds. Only files whose path contains
+/// `pathFilter` (default: log segments) are affected, and the store's space probe by the
+/// lasting write failures (it must see the same full disk as the log).
 public final class FaultInjectingFileIO: FileIO, @unchecked Sendable {
     private let base: FileIO
     private let lock = NSLock()
     private var paths: [Int32: String] = [:]
     private var writeFaults: [(errno: Int32, afterBytes: Int)] = []
     private var syncFaults: [Int32] = []
-    private var diskFull = false
+    private var lastingWriteFault: (errno: () -> Int32?, what: String)?
     public let pathFilter: String
 
     public init(wrapping base: FileIO = SystemFileIO(), pathFilter: String = ".seg") {
@@ -155,10 +157,17 @@ public final class FaultInjectingFileIO: FileIO, @unchecked Sendable {
         lock.lock(); syncFaults.append(code); lock.unlock()
     }
 
+    /// From now on, whenever `errno` returns a code, a write to an affected file (or to the
+    /// store's space probe) writes half its buffer and fails with that code (`what` names the
+    /// injection in the error); nil: writes work again.
+    public func failWrites(while errno: (() -> Int32?)?, what: String = "write (injected)") {
+        lock.lock(); lastingWriteFault = errno.map { ($0, what) }; lock.unlock()
+    }
+
     /// While set, every write to an affected file (and to the store's space probe) writes half
     /// its buffer and fails with ENOSPC, like a full disk; clearing it is "space returns".
     public func setDiskFull(_ full: Bool) {
-        lock.lock(); diskFull = full; lock.unlock()
+        failWrites(while: full ? { ENOSPC } : nil, what: "write (injected: disk full)")
     }
 
     private func targeted(_ fd: Int32) -> Bool {
@@ -174,11 +183,12 @@ public final class FaultInjectingFileIO: FileIO, @unchecked Sendable {
 
     public func pwrite(_ fd: Int32, _ bytes: [UInt8], offset: Int64) throws {
         lock.lock()
-        let full = diskFull && (paths[fd].map { $0.contains(pathFilter) || $0.hasSuffix("space-probe.tmp") } ?? false)
+        let lasting = lastingWriteFault, path = paths[fd]
         lock.unlock()
-        if full {
+        if let lasting, let path, path.contains(pathFilter) || path.hasSuffix(FileEventStore.spaceProbeFile),
+           let code = lasting.errno() {
             if bytes.count > 1 { try base.pwrite(fd, Array(bytes[0..<bytes.count / 2]), offset: offset) }
-            throw EventStoreError.io(errno: ENOSPC, what: "write (injected: disk full)")
+            throw EventStoreError.io(errno: code, what: lasting.what)
         }
         if targeted(fd) {
             lock.lock()

@@ -32,7 +32,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let flag = dir + "/flag"
-        let io = EnvFaultFileIO(rule: try #require(FaultInjectionHook.Rule("enospc-while:\(flag)")))
+        let io = FaultInjectionHook.fileIO(for: try #require(FaultInjectionHook.Rule("enospc-while:\(flag)")))
         let seg = try io.open(dir + "/log-00000000.seg", flags: O_RDWR | O_CREAT, mode: 0o644)
         let other = try io.open(dir + "/checkpoint", flags: O_RDWR | O_CREAT, mode: 0o644)
         defer { io.close(seg); io.close(other) }

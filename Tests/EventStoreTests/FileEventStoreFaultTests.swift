@@ -104,7 +104,7 @@ enum InjectedFault: String, CaseIterable, CustomTestStringConvertible, Sendable 
         #expect(logs.all.contains { $0.contains("healthy again") })
         let next = try await store.append(to: "h-1", expected: .exact(StreamVersion(1)), events: events(1))
         #expect(next.firstPosition == LogPosition(3))
-        #expect(!FileManager.default.fileExists(atPath: dir.path + "/space-probe.tmp"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/" + FileEventStore.spaceProbeFile))
         store.close()
         #expect(try EventStoreVerifier.verify(directory: dir.path).isIntact)
     }
