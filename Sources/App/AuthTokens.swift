@@ -161,13 +161,7 @@ public enum TokenHashing {
         return hex(SHA256.hash(Array(token)))
     }
 
-    public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hex(_ bytes: [UInt8]) -> String { bytes.hexString }
 }
 
 /// Comparisons whose time does not depend on where the inputs differ.

@@ -87,15 +87,6 @@ enum RequestFingerprint {
         sha.update(Array(path.utf8))
         sha.update([0])
         sha.update(body)
-        return hex(sha.finalize())
-    }
-
-    /// Lowercase hexadecimal, without `String(format:)` (which costs more than the hash itself).
-    static func hex(_ digest: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(digest.count * 2)
-        for b in digest { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
-        return String(decoding: out, as: UTF8.self)
+        return sha.finalize().hexString
     }
 }

@@ -38,10 +38,7 @@ public enum RequestFingerprint {
             bytes += [UInt8(n >> 24), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)]
             bytes += p
         }
-        let hexDigits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in SHA256.hash(bytes) { out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
+        return SHA256.hash(bytes).hexString
     }
 }
 

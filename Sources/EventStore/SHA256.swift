@@ -229,12 +229,13 @@ public struct SHA256 {
 }
 
 extension Array where Element == UInt8 {
-    /// Lowercase hexadecimal form.
-    var hexString: String {
-        let digits = [Character]("0123456789abcdef")
-        var s = ""
-        s.reserveCapacity(count * 2)
-        for b in self { s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 0xF)]) }
-        return s
+    /// Lowercase hexadecimal form (digests in file names, ids, token hashes, fingerprints).
+    public var hexString: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(count * 2)
+        for b in self { out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 }
+
+private let hexDigits = Array("0123456789abcdef".utf8)
