@@ -65,7 +65,9 @@ public final class Consumer<D: Decider> {
     private let map: Mapper
     private let scheduler: Scheduler?
     private let retryDelay: Duration
-    private var retryTimers: [ObjectIdentifier: Cancellable] = [:]
+    /// Pending re-sends by retry number (cancelled on `stop`).
+    private var retryTimers: [Int: Cancellable] = [:]
+    private var retriesScheduled = 0
     private var subscription: Subscription?
     private var queue: [PublicEventEnvelope] = []
     private var queueHead = 0
@@ -211,9 +213,10 @@ public final class Consumer<D: Decider> {
                     logger(.warning, "consumer '\(name)': store refused \(envelope.type) at \(envelope.position) (retrying every \(retryDelay)): \(e)")
                 }
                 status = .retrying(reason: e.description)
-                let token = RetryToken()
-                retryTimers[ObjectIdentifier(token)] = scheduler.schedule(after: retryDelay) { [weak self] in
-                    guard let self, retryTimers.removeValue(forKey: ObjectIdentifier(token)) != nil, isActive else { return }
+                retriesScheduled += 1
+                let retry = retriesScheduled
+                retryTimers[retry] = scheduler.schedule(after: retryDelay) { [weak self] in
+                    guard let self, retryTimers.removeValue(forKey: retry) != nil, isActive else { return }
                     send(c, context: context, for: envelope)
                 }
                 return
@@ -221,8 +224,6 @@ public final class Consumer<D: Decider> {
             completed(envelope, result)
         }
     }
-
-    private final class RetryToken {}
 
     private func completed(_ envelope: PublicEventEnvelope, _ result: Result<CommandOutcome<D.Event>, CommandError>) {
         if case .retrying = status, case .success = result {
