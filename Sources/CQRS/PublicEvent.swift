@@ -75,7 +75,7 @@ public struct PublicEventEnvelope: Hashable, Sendable {
     public func jsonBytes() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(data.count + 256)
-        func str(_ s: String?) { if let s { JSONText.appendString(s, to: &out) } else { out += Array("null".utf8) } }
+        func str(_ s: String?) { if let s { SortedJSONEncoder.writeString(s, into: &out) } else { out += Array("null".utf8) } }
         out += Array("{\"id\":".utf8); str(id.description.lowercased())
         out += Array(",\"type\":".utf8); str(type)
         out += Array(",\"version\":\(version),\"source\":".utf8); str(source)
@@ -85,26 +85,6 @@ public struct PublicEventEnvelope: Hashable, Sendable {
         out += Array(",\"data\":".utf8); out += data.isEmpty ? Array("{}".utf8) : data
         out.append(UInt8(ascii: "}"))
         return out
-    }
-}
-
-/// Minimal JSON text helpers.
-enum JSONText {
-    static func appendString(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out += [0x5C, 0x22]
-            case 0x5C: out += [0x5C, 0x5C]
-            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
-            case 0x09: out += [0x5C, UInt8(ascii: "t")]
-            case 0..<0x20: out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]]
-            default: out.append(b)
-            }
-        }
-        out.append(0x22)
     }
 }
 
