@@ -34,14 +34,13 @@ public final class TributaryServer {
         let cors = CORSPolicy(origins: configuration.streams.corsOrigins)
         if cors.isEnabled {
             // Browsers may read every response (JSON API and streams) from the allowed origins.
-            for i in httpConfigs.indices {
-                httpConfigs[i].configuration.responseDecorator = { head, response in
-                    guard response.headers["Access-Control-Allow-Origin"] == nil else { return }
-                    for field in cors.headers(origin: head.headers["Origin"]) { response.headers.add(name: field.name, value: field.value) }
-                    response.headers.add(name: "Access-Control-Expose-Headers",
-                                         value: "ETag, Retry-After, \(QueryEndpoint.positionHeader), X-Correlation-ID")
-                }
+            let decorate: @Sendable (HTTPRequestHead, inout HTTPResponse) -> Void = { head, response in
+                guard response.headers["Access-Control-Allow-Origin"] == nil else { return }
+                for field in cors.headers(origin: head.headers["Origin"]) { response.headers.add(name: field.name, value: field.value) }
+                response.headers.add(name: "Access-Control-Expose-Headers",
+                                     value: "ETag, Retry-After, \(QueryEndpoint.positionHeader), X-Correlation-ID")
             }
+            for i in httpConfigs.indices { httpConfigs[i].configuration.responseDecorator = decorate }
         }
         let executor = LoopExecutor(loop: loop)
         let stores = try StoreSet(dataDirectory: configuration.dataDirectory, durability: configuration.durability,
@@ -131,7 +130,7 @@ public final class TributaryServer {
         raiseFileLimit()
         let loop = EventLoop()
         let server = TributaryServer(configuration: configuration, loop: loop)
-        let bound = try server.start()
+        try server.start()
         // Signal watchers before the banner: a supervisor may send SIGTERM as soon as it sees "listening".
         var watchers: [SignalWatcher] = []
         let onSignal: (Int32) -> Void = { signal in
@@ -149,7 +148,6 @@ public final class TributaryServer {
         } else {
             print("tributary: authentication: bearer API tokens required (\(configuration.tokens.count) configured); /health, /ready, /metrics, /openapi/* are open")
         }
-        _ = bound
         let split = server.listeners.contains { $0.apis != .all }
         for l in server.listeners { print("tributary: listening on http://\(l.address)" + (split ? " (\(l.apis))" : "")) }
         fflush(stdout)
