@@ -90,33 +90,26 @@ public final class Router: @unchecked Sendable {
     public func match(method: String, path: Substring) -> Result<(Route, PathParameters), RoutingError> {
         // Work on the bytes: Substring and Character operations cost more than the whole match.
         let bytes = Array(path.utf8)
-        let percent = UInt8(ascii: "%"), slash = UInt8(ascii: "/")
+        let percent = UInt8(ascii: "%")
         let escaped = bytes.contains(percent)
         // Fast path: an exact static route and nothing to decode.
         if !escaped, !staticNodes.isEmpty, let node = staticNodes[String(path)],
            let route = node.routes[method] ?? (method == "HEAD" ? node.routes["GET"] : nil) {
             return .success((route, PathParameters()))
         }
-        // The segments after the leading "/", percent-decoded one by one (see `segments(of:)`).
+        // The segments after the leading "/", percent-decoded one by one.
+        let ranges = Router.segmentRanges(bytes)
         var decoded: [String] = []
-        var start = bytes.first == slash ? 1 : 0
-        if start < bytes.count {
-            var i = start
-            while true {
-                if i == bytes.count || bytes[i] == slash {
-                    let raw = String(decoding: bytes[start..<i], as: UTF8.self)
-                    if escaped && bytes[start..<i].contains(percent) {
-                        guard let segment = PercentDecoding.decode(Substring(raw)) else {
-                            return .failure(.badPath("Malformed percent-encoding in the path."))
-                        }
-                        decoded.append(segment)
-                    } else {
-                        decoded.append(raw)
-                    }
-                    if i == bytes.count { break }
-                    start = i + 1
+        decoded.reserveCapacity(ranges.count)
+        for range in ranges {
+            let raw = String(decoding: bytes[range], as: UTF8.self)
+            if escaped && bytes[range].contains(percent) {
+                guard let segment = PercentDecoding.decode(Substring(raw)) else {
+                    return .failure(.badPath("Malformed percent-encoding in the path."))
                 }
-                i += 1
+                decoded.append(segment)
+            } else {
+                decoded.append(raw)
             }
         }
         var captures: [(String, String)] = []
@@ -148,21 +141,23 @@ public final class Router: @unchecked Sendable {
 
     /// "/a/b/" → ["a", "b", ""]; "/" → [] (the root). Empty inner segments are kept.
     static func segments(of path: Substring) -> [Substring] {
-        // A byte scan: `split` on Characters cost more than the rest of routing together.
-        let bytes = path.utf8
-        var start = bytes.startIndex
-        if start != bytes.endIndex && bytes[start] == UInt8(ascii: "/") { start = bytes.index(after: start) }
-        if start == bytes.endIndex { return [] }
-        var out: [Substring] = []
-        var i = start
-        while i != bytes.endIndex {
-            if bytes[i] == UInt8(ascii: "/") {
-                out.append(Substring(bytes[start..<i]))
-                start = bytes.index(after: i)
-            }
-            i = bytes.index(after: i)
+        let bytes = Array(path.utf8)
+        return segmentRanges(bytes).map { Substring(String(decoding: bytes[$0], as: UTF8.self)) }
+    }
+
+    /// The byte ranges of `segments(of:)`, found by a byte scan (a `split` on Characters cost
+    /// more than the rest of routing together).
+    static func segmentRanges(_ bytes: [UInt8]) -> [Range<Int>] {
+        let slash = UInt8(ascii: "/")
+        var start = bytes.first == slash ? 1 : 0
+        guard start < bytes.count else { return [] }
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(8)   // one allocation for typical paths
+        for i in start..<bytes.count where bytes[i] == slash {
+            ranges.append(start..<i)
+            start = i + 1
         }
-        out.append(Substring(bytes[start..<bytes.endIndex]))
-        return out
+        ranges.append(start..<bytes.count)
+        return ranges
     }
 }
