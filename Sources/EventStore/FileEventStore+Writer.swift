@@ -225,13 +225,18 @@ extension FileEventStore {
         let healing = healsWhenSpaceReturns && options.spaceProbeInterval > 0
         let shown = healing ? reason + " (appends resume when space returns)" : reason
         log("store unhealthy, refusing appends: \(shown)")
+        setRefusingAppends(because: shown)
+        if healing { spaceProbeDue = Date().addingTimeInterval(options.spaceProbeInterval) }
+    }
+
+    /// `health` and the appends' fail-fast check together: refusing for `reason`, or (nil) healthy.
+    private func setRefusingAppends(because reason: String?) {
         stateLock.lock()
-        healthState = .unhealthy(reason: shown)
+        healthState = reason.map { .unhealthy(reason: $0) } ?? .healthy
         stateLock.unlock()
         queueCond.lock()
-        failFastReason = shown
+        failFastReason = reason
         queueCond.unlock()
-        if healing { spaceProbeDue = Date().addingTimeInterval(options.spaceProbeInterval) }
     }
 
     /// The scratch file of the space probe, in the store's directory.
@@ -253,12 +258,7 @@ extension FileEventStore {
             return
         }
         spaceProbeDue = nil
-        stateLock.lock()
-        healthState = .healthy
-        stateLock.unlock()
-        queueCond.lock()
-        failFastReason = nil
-        queueCond.unlock()
+        setRefusingAppends(because: nil)
         log("store healthy again: space returned, accepting appends")
     }
 
