@@ -10,6 +10,16 @@ public struct SnapshotWriter {
 
     public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
+    /// The `SnapshotEncoding` that writes with `body` into a writer of `capacity` bytes and
+    /// returns its bytes (the counterpart of `SnapshotReader.readAll`).
+    public static func encoding(capacity: Int, _ body: @escaping (inout SnapshotWriter) -> Void) -> SnapshotEncoding {
+        {
+            var writer = SnapshotWriter(capacity: capacity)
+            body(&writer)
+            return writer.bytes
+        }
+    }
+
     public mutating func write(_ v: UInt64) {
         var v = v
         for _ in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: v)); v >>= 8 }

@@ -44,8 +44,7 @@ public final class StartupScanProjection: Projection {
 
     public func captureSnapshot() throws -> SnapshotEncoding? {
         let entries = index.entries, watermark = self.watermark
-        return {
-            var w = SnapshotWriter(capacity: entries.count * 128)
+        return SnapshotWriter.encoding(capacity: entries.count * 128) { w in
             w.write(watermark.value)
             w.writeCount(entries.count)
             for (key, e) in entries {
@@ -55,7 +54,6 @@ public final class StartupScanProjection: Projection {
                 w.write(e.version != nil); w.write(e.version?.value ?? 0)
                 w.write(e.position.value); w.write(e.handledAt.timeIntervalSince1970.bitPattern)
             }
-            return w.bytes
         }
     }
 

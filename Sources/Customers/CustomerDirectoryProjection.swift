@@ -52,11 +52,9 @@ public final class CustomerDirectoryProjection: Projection {
     /// Copies both dictionaries (copy-on-write, O(1)); the runner encodes them off the loop.
     public func captureSnapshot() throws -> SnapshotEncoding? {
         let records = self.records, unregistered = self.unregistered
-        return {
-            var w = SnapshotWriter(capacity: (records.count + unregistered.count) * 160)
+        return SnapshotWriter.encoding(capacity: (records.count + unregistered.count) * 160) { w in
             CustomerSnapshotCoding.write(records, to: &w)
             CustomerSnapshotCoding.write(unregistered, to: &w)
-            return w.bytes
         }
     }
 

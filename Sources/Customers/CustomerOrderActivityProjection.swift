@@ -46,11 +46,7 @@ public final class CustomerOrderActivityProjection: Projection {
     /// Copies the dictionary (copy-on-write, O(1)); the runner encodes it off the loop.
     public func captureSnapshot() throws -> SnapshotEncoding? {
         let copy = activity
-        return {
-            var w = SnapshotWriter(capacity: copy.count * 64)
-            CustomerSnapshotCoding.write(copy, to: &w)
-            return w.bytes
-        }
+        return SnapshotWriter.encoding(capacity: copy.count * 64) { CustomerSnapshotCoding.write(copy, to: &$0) }
     }
 
     public func restore(from bytes: [UInt8]) throws {

@@ -41,11 +41,7 @@ public final class CustomerReplica: Projection {
     /// Copies the dictionary (copy-on-write, O(1)); the runner encodes it off the loop.
     public func captureSnapshot() throws -> SnapshotEncoding? {
         let copy = customers
-        return {
-            var w = SnapshotWriter(capacity: copy.count * 96)
-            OrderSnapshotCoding.write(copy, to: &w)
-            return w.bytes
-        }
+        return SnapshotWriter.encoding(capacity: copy.count * 96) { OrderSnapshotCoding.write(copy, to: &$0) }
     }
 
     /// Restores without calling `onNameChanged`: `OrdersService.start` refreshes the order

@@ -142,11 +142,7 @@ public final class OrderViewsProjection: Projection {
     /// Copies the state (copy-on-write, O(1)); the runner encodes it off the loop.
     public func captureSnapshot() throws -> SnapshotEncoding? {
         let copy = state
-        return {
-            var w = SnapshotWriter(capacity: copy.orders.count * 256)
-            OrderSnapshotCoding.write(copy, to: &w)
-            return w.bytes
-        }
+        return SnapshotWriter.encoding(capacity: copy.orders.count * 256) { OrderSnapshotCoding.write(copy, to: &$0) }
     }
 
     /// Sets every order's customer name to what `lookupName` (the replica) says now: what a
