@@ -10,8 +10,9 @@ import UV
 /// Why shared: with 10,000 subscribers, per-connection subscriptions would make the store's
 /// writer thread filter and hand every batch over 10,000 times (a lock and a closure each),
 /// and every subscriber would encode the same envelope again. Shared: each event is decoded and
-/// framed once; a batch is one byte buffer written once per subscriber (one syscall), and
-/// subscribers with the same `types=` filter share one filtered buffer.
+/// framed once; a batch is one byte buffer written once per subscriber (one syscall, the
+/// syscalls spread over `StreamSettings.fanOutThreads` threads), and subscribers with the
+/// same `types=` filter share one filtered buffer.
 ///
 /// Resume (`Last-Event-ID` header, else `lastEventId` query parameter): the subscriber replays
 /// from the store on the loop, in small chunks paced by its outbound buffer, up to
@@ -64,8 +65,9 @@ final class PublicStreamFeed {
     /// Events replayed per store read during catch-up, and bytes per write.
     static let catchUpEvents = 64
     static let catchUpWriteBytes = 8 << 10
-    /// Fan-out write budget used to size batches (measured: ~70 small loopback writes per ms
-    /// of one core on the 2-core reference machine, leaving room for everything else).
+    /// Fan-out write budget per fan-out thread, used to size batches. A batch write to a
+    /// loopback socket costs ~8 µs of CPU (scripts/loadtest-sse with one thread: 58 % of a core
+    /// for 69k writes/s, 1,110 subscribers), so 70 per ms leaves room for everything else.
     static let writesPerMillisecond = 70.0
 
     init(store: EventStore, loop: EventLoop, executor: CompletionExecutor, registry: StreamRegistry) {
@@ -180,7 +182,8 @@ final class PublicStreamFeed {
         // (syscall) per subscriber per batch, so few subscribers get (nearly) every event at
         // once and many get bigger batches, up to the configured interval.
         let cap = registry.settings.flushIntervalMilliseconds
-        let interval = cap == 0 ? 0 : UInt64(min(cap, Double(live.count) / Self.writesPerMillisecond).rounded(.up))
+        let budget = Self.writesPerMillisecond * Double(registry.settings.fanOutThreads)
+        let interval = cap == 0 ? 0 : UInt64(min(cap, Double(live.count) / budget).rounded(.up))
         let now = loop.now
         if cap == 0 {
             // Adaptive: one flush per loop wake-up, after every delivery queued so far. The
@@ -209,7 +212,9 @@ final class PublicStreamFeed {
         defer { flushedPosition = through }
         guard !batch.isEmpty, !live.isEmpty else { return }
         var shared: [String: (bytes: [UInt8], count: Int)] = [:]
-        for member in Array(live.values) {
+        var deliveries: [Delivery] = []
+        deliveries.reserveCapacity(live.count)
+        for member in live.values {
             let body: (bytes: [UInt8], count: Int)
             if member.cursor > flushedPosition {
                 // Resumed beyond what had been fanned out: drop what it already has.
@@ -220,8 +225,9 @@ final class PublicStreamFeed {
                 body = Self.concatenate(batch, types: member.types, after: 0)
                 shared[member.filterKey] = body
             }
-            if body.count > 0 { member.subscriber.send(body.bytes, events: body.count) }
+            if body.count > 0 { deliveries.append(Delivery(subscriber: member.subscriber, bytes: body.bytes, events: body.count)) }
         }
+        registry.fanOut(deliveries)
     }
 
     private static func concatenate(_ batch: [Frame], types: Set<String>?, after: UInt64) -> (bytes: [UInt8], count: Int) {

@@ -54,6 +54,28 @@ final class StreamSubscriber {
 
     /// Ends the stream after the queued bytes.
     func finish() { stream.finish() }
+
+    /// Fan-out, step 1: a writer for `bytes` usable while the loop waits, or nil (closed, or
+    /// bytes already queued: use `send`). With nothing queued the event bound cannot trip.
+    fileprivate func fanOutWriter(for bytes: [UInt8]) -> FanOutWrite? {
+        guard stream.isOpen, !bytes.isEmpty else { return nil }
+        return stream.fanOutWriter(for: bytes)
+    }
+
+    /// Fan-out, step 3: the write took `written` bytes; the rest is queued as by `send`.
+    fileprivate func fanOutWritten(_ write: FanOutWrite, result written: Int, events: Int) {
+        unsentEvents = events
+        stream.fanOutWritten(write, result: written) // closes with `.tooSlow` beyond `maxPendingBytes`
+        lastWriteAt = registry.loop.now
+        if events > 0 { registry.eventsSent.increment(by: Double(events)) }
+    }
+}
+
+/// One subscriber's share of a fan-out: `bytes` holding `events` events.
+struct Delivery {
+    let subscriber: StreamSubscriber
+    let bytes: [UInt8]
+    let events: Int
 }
 
 /// The kinds of stream, for the subscriber gauge.
@@ -98,6 +120,28 @@ final class StreamRegistry {
     }
 
     var count: Int { subscribers.count }
+
+    /// Sends every delivery, the socket writes spread over `settings.fanOutThreads` threads
+    /// while the loop waits (`SocketFanOut`); subscribers with bytes still queued get theirs
+    /// the ordinary way, after them. Same bounds and metrics as `StreamSubscriber.send`.
+    func fanOut(_ deliveries: [Delivery]) {
+        var direct: [Delivery] = []
+        var writes: [FanOutWrite] = []
+        var queued: [Delivery] = []
+        direct.reserveCapacity(deliveries.count)
+        writes.reserveCapacity(deliveries.count)
+        for d in deliveries {
+            if let w = d.subscriber.fanOutWriter(for: d.bytes) {
+                direct.append(d)
+                writes.append(w)
+            } else {
+                queued.append(d)
+            }
+        }
+        let written = SocketFanOut.write(writes, threads: settings.fanOutThreads)
+        for i in direct.indices { direct[i].subscriber.fanOutWritten(writes[i], result: written[i], events: direct[i].events) }
+        for d in queued { d.subscriber.send(d.bytes, events: d.events) }
+    }
 
     /// Starts an SSE response for `responder`: checks the cap (503 + `Retry-After` over it),
     /// sends the head (CORS headers included), `:ok` and `retry:`. Returns nil if refused or

@@ -180,6 +180,18 @@ final class HTTPConnection: ExchangeSink {
         pump()
     }
 
+    func streamFanOutWriter(sequence: Int, bytes: [UInt8]) -> FanOutWrite? {
+        guard !isClosed, !shuttingDown, !pumping, core.streamTakesDirectWrites else { return nil }
+        return tcp.fanOutWriter(for: bytes)
+    }
+
+    func streamFanOutWritten(sequence: Int, bytes: [UInt8], written: Int) {
+        guard !isClosed, !shuttingDown, written < bytes.count else { return }
+        // The rest (or, after an error, all of it: the ordinary write meets the error and
+        // closes) goes through `output` and the write queue, in order.
+        streamWrite(sequence: sequence, bytes: written > 0 ? Array(bytes[written...]) : bytes)
+    }
+
     var pendingWriteBytes: Int { isClosed ? 0 : tcp.writeQueueSize + core.output.count }
 
     func abortStream(reason: ResponseStream.CloseReason) { closeNow(reason: reason) }

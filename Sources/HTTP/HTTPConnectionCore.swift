@@ -201,6 +201,12 @@ struct HTTPConnectionCore {
         if slots.count == 1 && streamHead == nil { output.append(contentsOf: bytes) } else { streamPending.append(contentsOf: bytes) }
     }
 
+    /// Stream bytes may go straight to the socket, bypassing `output`: the head is out, the
+    /// stream is the only exchange left and nothing is waiting to be written before them.
+    var streamTakesDirectWrites: Bool {
+        phase == .open && isStreaming && !streamFinished && slots.count == 1 && streamHead == nil && output.isEmpty
+    }
+
     mutating func streamFinish() {
         guard isStreaming else { return }
         streamFinished = true

@@ -28,6 +28,12 @@ protocol ExchangeSink: AnyObject {
     func startStream(sequence: Int, head: HTTPResponse, stream: ResponseStream) -> Bool
     func streamWrite(sequence: Int, bytes: [UInt8])
     func streamFinish(sequence: Int)
+    /// A writer that puts `bytes` on the socket while the loop waits (fan-out), or nil when
+    /// they must be written the ordinary way (head not out yet, bytes queued, closing).
+    func streamFanOutWriter(sequence: Int, bytes: [UInt8]) -> FanOutWrite?
+    /// Back on the loop: the fan-out write of `bytes` took `written` of them (-1: it failed);
+    /// the rest goes the ordinary way.
+    func streamFanOutWritten(sequence: Int, bytes: [UInt8], written: Int)
     var pendingWriteBytes: Int { get }
     /// Closes the connection at once, reporting `reason` to the stream.
     func abortStream(reason: ResponseStream.CloseReason)
@@ -148,6 +154,21 @@ public final class ResponseStream {
     }
 
     public var pendingBytes: Int { sink?.pendingWriteBytes ?? 0 }
+
+    /// Fan-out, step 1 (loop): a writer for `bytes` that may run on another thread while the
+    /// loop waits for it, or nil: then use `write` (closed, or bytes already queued).
+    public func fanOutWriter(for bytes: [UInt8]) -> FanOutWrite? {
+        guard isOpen else { return nil }
+        return sink?.streamFanOutWriter(sequence: sequence, bytes: bytes)
+    }
+
+    /// Fan-out, step 3 (loop, after `SocketFanOut.write`): what the kernel did not take is
+    /// queued like a `write`, with the same slow-consumer bound.
+    public func fanOutWritten(_ write: FanOutWrite, result written: Int) {
+        guard isOpen else { return }
+        sink?.streamFanOutWritten(sequence: sequence, bytes: write.bytes, written: written)
+        if isOpen, let sink, sink.pendingWriteBytes > maxPendingBytes { sink.abortStream(reason: .tooSlow) }
+    }
 
     /// Ends the stream and closes the connection after the queued bytes.
     public func finish() {

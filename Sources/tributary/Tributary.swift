@@ -84,6 +84,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Most milliseconds live public events wait to be batched (the delay grows with subscribers up to this; 0: per loop wake-up).")
     var sseFlushInterval: Double = 200
 
+    @Option(help: "Threads writing public-event batches to SSE subscribers (default: one per core, at most 8).")
+    var sseFanOutThreads: Int = StreamSettings().fanOutThreads
+
     @Option(help: "Origin allowed to call the API and streams from a browser (CORS); repeat for several; * for any.")
     var corsOrigin: [String] = []
 
@@ -125,6 +128,7 @@ struct Serve: ParsableCommand {
         config.streams.maxBufferedBytes = sseMaxBufferedBytes
         config.streams.maxBufferedEvents = sseMaxBufferedEvents
         config.streams.flushIntervalMilliseconds = sseFlushInterval
+        config.streams.fanOutThreads = sseFanOutThreads
         config.streams.corsOrigins = corsOrigin
         do { try config.streams.validate() } catch { throw ValidationError("\(error)") }
         config.tokens = try loadTokens()

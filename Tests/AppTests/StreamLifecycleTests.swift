@@ -84,5 +84,9 @@ struct StreamLifecycleTests {
         #expect(throws: Never.self) { try s.validate() }
         s.maxSubscribers = 0
         #expect(throws: ConfigurationError.self) { try s.validate() }
+        var threads = StreamSettings()
+        #expect((1...8).contains(threads.fanOutThreads))
+        threads.fanOutThreads = 0
+        #expect(throws: ConfigurationError.self) { try threads.validate() }
     }
 }

@@ -99,3 +99,79 @@ import Glibc
         #expect(h.stop() == 0)
     }
 }
+
+@Suite(.serialized) struct StreamFanOutTests {
+    final class Box: @unchecked Sendable { var streams: [ResponseStream] = [] }
+
+    /// Fan-out writes go straight to the sockets, after what the streams already sent and
+    /// before what they send next; a stream with bytes queued gets no writer.
+    @Test func fanOutWritesKeepTheStreamsInOrder() throws {
+        let box = Box()
+        let h = try ServerHarness { r in
+            r.get("/s") { _, res in
+                if let s = res.startStream(SSE.responseHead()) { box.streams.append(s) }
+            }
+        }
+        let clients = try (0..<3).map { _ in try TestClient(port: h.port) }
+        for c in clients { c.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n") }
+        #expect(eventually { h.onLoop { box.streams.count } == 3 })
+        // The heads are out once each client has read them.
+        for c in clients { #expect(c.readUntil("\r\n\r\n") != nil) }
+        let written = h.onLoop { () -> [Int] in
+            for s in box.streams { s.write(Array("data: first\n\n".utf8)) }
+            let batch = Array("data: batch\n\n".utf8)
+            let writes = box.streams.compactMap { $0.fanOutWriter(for: batch) }
+            let results = SocketFanOut.write(writes, threads: 2)
+            for (s, (w, n)) in zip(box.streams, zip(writes, results)) { s.fanOutWritten(w, result: n) }
+            for s in box.streams { s.write(Array("data: next\n\n".utf8)) }
+            return results
+        }
+        #expect(written == [13, 13, 13])
+        for c in clients {
+            let text = try #require(c.readUntil("data: next\n\n"))
+            #expect(text.hasSuffix("\r\n\r\ndata: first\n\ndata: batch\n\ndata: next\n\n"))
+        }
+        // A finished stream gives no writer.
+        let afterFinish = h.onLoop { () -> Bool in
+            box.streams[0].finish()
+            return box.streams[0].fanOutWriter(for: [1]) == nil
+        }
+        #expect(afterFinish)
+        #expect(h.stop() == 0)
+    }
+
+    /// What the kernel does not take is queued and delivered in order, and a stream whose
+    /// unsent bytes pass its bound is cut off as too slow, as with `write`.
+    @Test func theRestOfAPartialFanOutWriteIsQueuedWithTheSameBound() throws {
+        final class Reasons: @unchecked Sendable { var stream: ResponseStream?; var reasons: [ResponseStream.CloseReason] = [] }
+        let box = Reasons()
+        let h = try ServerHarness { r in
+            r.get("/s") { _, res in
+                box.stream = res.startStream(SSE.responseHead()) { box.reasons.append($0) }
+                box.stream?.maxPendingBytes = 16 << 20
+            }
+        }
+        let c = try TestClient(port: h.port)
+        var small: Int32 = 16 << 10
+        setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(4))
+        c.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(eventually { h.onLoop { box.stream != nil } })
+        #expect(c.readUntil("\r\n\r\n") != nil)
+        let block = [UInt8](repeating: 0x78, count: 8 << 20)
+        let first = h.onLoop { () -> (taken: Int, pending: Int) in
+            guard let s = box.stream, let w = s.fanOutWriter(for: block) else { return (-2, 0) }
+            let n = SocketFanOut.write([w], threads: 1)[0]
+            s.fanOutWritten(w, result: n)
+            return (n, s.pendingBytes)
+        }
+        #expect(first.taken >= 0 && first.taken < block.count)
+        #expect(first.pending == block.count - first.taken, "the rest is queued")
+        // Over the bound: the same cut-off as `write`.
+        let reasons = h.onLoop { () -> [ResponseStream.CloseReason] in
+            for _ in 0..<4 where box.stream?.isOpen == true { box.stream?.write(block) }
+            return box.reasons
+        }
+        #expect(reasons == [.tooSlow])
+        #expect(h.stop() == 0)
+    }
+}

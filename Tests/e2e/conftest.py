@@ -356,7 +356,8 @@ def start_server_with_args(data_dir: Path, extra_args: list[str]) -> RunningServ
 
 
 SSE_TEST_ARGS = ["--sse-heartbeat", "0.3", "--cors-origin", "https://app.example", "--sse-max-buffered-events", "64",
-                 "--sse-max-buffered-bytes", "65536", "--sse-flush-interval", "2"]
+                 "--sse-max-buffered-bytes", "65536", "--sse-flush-interval", "2",
+                 "--sse-fan-out-threads", "3"]   # the parallel fan-out, whatever the core count
 
 
 @pytest.fixture(scope="module")

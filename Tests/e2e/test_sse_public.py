@@ -238,3 +238,30 @@ def test_a_subscriber_that_never_reads_is_cut_off_while_others_keep_receiving(ss
     assert stuck.closed
     stuck.close()
     reader.close()
+
+
+def test_many_subscribers_each_get_every_event_once_in_order(sse_server, http):
+    """150 subscribers: enough that the fan-out spreads its socket writes over several threads
+    (scripts/loadtest-sse measures the speed); each must see exactly the public log."""
+    head = head_position(http)
+    types = {"customer.registered", "customer.renamed"}   # only this test writes those meanwhile
+    subs = [SSEConnection(sse_server.address, "/streams/public?types=" + ",".join(sorted(types))) for _ in range(150)]
+    try:
+        cid = register(http)
+        for i in range(30):
+            rename(http, cid, f"Ann {i}")
+        deadline = time.monotonic() + 10
+        while True:   # the publisher moves the 31 events to the public log
+            expected = [e for e in public_log(http, head) if e["type"] in types]
+            if len(expected) >= 31 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert len(expected) == 31
+        for n, s in enumerate(subs):
+            got = s.events(len(expected), timeout=10)
+            assert [int(e.id) for e in got] == [e["position"] for e in expected], f"subscriber {n}"
+            assert [json.loads(e.data)["id"] for e in got] == [e["id"] for e in expected], f"subscriber {n}"
+            assert s.next_event(timeout=0.2) is None, f"subscriber {n} got more than the log holds"
+    finally:
+        for s in subs:
+            s.close()
