@@ -109,7 +109,11 @@ public final class IdempotencyIndex {
     /// Feeds one stored event (in any order); events without runtime idempotency metadata are
     /// ignored. Call it for every event of a startup scan, or use `rebuild(from:)`.
     public func observe(_ event: RecordedEvent) {
-        let p = event.metadata.properties
+        observe(event, properties: event.metadata.properties)
+    }
+
+    /// `observe` with the event's metadata properties already decoded.
+    public func observe(_ event: RecordedEvent, properties p: [String: String]) {
         guard let key = p[RuntimeMetadata.idempotencyKey], let fp = p[RuntimeMetadata.fingerprint] else { return }
         let at = p[RuntimeMetadata.handledAt].flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) } ?? event.timestamp
         if clock().timeIntervalSince(at) > retention { return }

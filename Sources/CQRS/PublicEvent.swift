@@ -61,11 +61,12 @@ public struct PublicEventEnvelope: Hashable, Sendable {
 
     /// Reads the envelope of a public-log event; nil if it lacks the publisher's metadata.
     public init?(_ recorded: RecordedEvent) {
-        let p = recorded.metadata.properties
+        let metadata = recorded.metadata   // decoded once (see RecordedEvent.metadata)
+        let p = metadata.properties
         guard let source = p[PublicMetadata.source] else { return nil }
         self.init(id: recorded.id, type: recorded.type, version: recorded.schemaVersion, source: source,
                   occurredAt: p[PublicMetadata.occurredAt] ?? RFC3339.format(recorded.timestamp),
-                  correlationId: recorded.metadata.correlationId, causationId: recorded.metadata.causationId,
+                  correlationId: metadata.correlationId, causationId: metadata.causationId,
                   data: recorded.data, position: recorded.position,
                   sourcePosition: LogPosition(p[PublicMetadata.sourcePosition].flatMap(UInt64.init) ?? 0))
     }

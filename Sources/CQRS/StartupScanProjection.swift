@@ -27,8 +27,9 @@ public final class StartupScanProjection: Projection {
     }
 
     public func apply(_ event: RecordedEvent) throws {
-        index.observe(event)
-        if let w = event.metadata.properties[watermarkProperty].flatMap(UInt64.init),
+        let properties = event.metadata.properties   // decoded once (see RecordedEvent.metadata)
+        index.observe(event, properties: properties)
+        if let w = properties[watermarkProperty].flatMap(UInt64.init),
            w > watermark.value {
             watermark = LogPosition(w)
         }

@@ -187,27 +187,43 @@ extension RecordFormat {
         return true
     }
 
-    static func decodeMetadata(_ b: [UInt8], _ h: RecordHeader) -> EventMetadata {
+    /// A record's metadata section, copied out of the read buffer, with the record's flags.
+    struct EncodedMetadata: Sendable {
+        var bytes: [UInt8]
+        var flags: UInt8
+    }
+
+    static func decodeMetadata(_ e: EncodedMetadata) -> EventMetadata {
+        let b = e.bytes
         var m = EventMetadata()
-        var i = h.metadataRange.lowerBound
+        var i = 0
         func next() -> String {
             let n = Int(u32(b, i)); i += 4
             let s = string(b, i..<(i + n)); i += n
             return s
         }
-        if h.flags & 1 != 0 { m.correlationId = next() }
-        if h.flags & 2 != 0 { m.causationId = next() }
+        if e.flags & 1 != 0 { m.correlationId = next() }
+        if e.flags & 2 != 0 { m.causationId = next() }
         let count = Int(u32(b, i)); i += 4
+        m.properties.reserveCapacity(count)
         for _ in 0..<count { let k = next(); m.properties[k] = next() }
         return m
     }
 
-    /// Materializes a parsed record.
+    /// Materializes a parsed record (its metadata is decoded when first read).
     static func event(_ b: [UInt8], _ h: RecordHeader, stream: StreamName? = nil) -> RecordedEvent {
-        RecordedEvent(id: h.id, stream: stream ?? StreamName(string(b, h.streamRange)),
-                      streamVersion: StreamVersion(h.streamVersion), position: LogPosition(h.position),
-                      type: string(b, h.typeRange), schemaVersion: Int(h.schemaVersion), data: Array(b[h.dataRange]),
-                      metadata: h.metadataRange.count == 4 ? EventMetadata() : decodeMetadata(b, h),
-                      timestamp: Date(timeIntervalSince1970: Double(h.timestampMicros) / 1_000_000))
+        let stream = stream ?? StreamName(string(b, h.streamRange))
+        let timestamp = Date(timeIntervalSince1970: Double(h.timestampMicros) / 1_000_000)
+        if h.metadataRange.count == 4 {   // no correlation, no causation, no properties
+            return RecordedEvent(id: h.id, stream: stream, streamVersion: StreamVersion(h.streamVersion),
+                                 position: LogPosition(h.position), type: string(b, h.typeRange),
+                                 schemaVersion: Int(h.schemaVersion), data: Array(b[h.dataRange]),
+                                 metadata: EventMetadata(), timestamp: timestamp)
+        }
+        return RecordedEvent(id: h.id, stream: stream, streamVersion: StreamVersion(h.streamVersion),
+                             position: LogPosition(h.position), type: string(b, h.typeRange),
+                             schemaVersion: Int(h.schemaVersion), data: Array(b[h.dataRange]),
+                             encodedMetadata: EncodedMetadata(bytes: Array(b[h.metadataRange]), flags: h.flags),
+                             timestamp: timestamp)
     }
 }

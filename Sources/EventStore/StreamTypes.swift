@@ -153,7 +153,7 @@ public struct NewEvent: Hashable, Sendable {
 }
 
 /// An event as stored: the appended event plus where and when it was committed.
-public struct RecordedEvent: Hashable, Sendable {
+public struct RecordedEvent: Sendable {
     public var id: EventID
     public var stream: StreamName
     /// Version within `stream` (0 for the stream's first event).
@@ -163,15 +163,47 @@ public struct RecordedEvent: Hashable, Sendable {
     public var type: String
     public var schemaVersion: Int
     public var data: [UInt8]
-    public var metadata: EventMetadata
+    /// Correlation, causation and properties. An event read from a file keeps its record's
+    /// metadata bytes and decodes them on each access: most readers (projections) never look,
+    /// and decoding every event's metadata up front (a dozen allocations) was a tenth of a
+    /// full replay's CPU.
+    public var metadata: EventMetadata {
+        get { encodedMetadata.map(RecordFormat.decodeMetadata) ?? decodedMetadata }
+        set { decodedMetadata = newValue; encodedMetadata = nil }
+    }
     /// Commit time, from the store's injected clock (microsecond precision).
     public var timestamp: Date
+    private var decodedMetadata: EventMetadata
+    private var encodedMetadata: RecordFormat.EncodedMetadata?
 
     public init(id: EventID, stream: StreamName, streamVersion: StreamVersion, position: LogPosition,
                 type: String, schemaVersion: Int, data: [UInt8], metadata: EventMetadata, timestamp: Date) {
         self.id = id; self.stream = stream; self.streamVersion = streamVersion; self.position = position
-        self.type = type; self.schemaVersion = schemaVersion; self.data = data; self.metadata = metadata
+        self.type = type; self.schemaVersion = schemaVersion; self.data = data; self.decodedMetadata = metadata
         self.timestamp = timestamp
+    }
+
+    /// An event whose metadata stays encoded until read.
+    init(id: EventID, stream: StreamName, streamVersion: StreamVersion, position: LogPosition,
+         type: String, schemaVersion: Int, data: [UInt8], encodedMetadata: RecordFormat.EncodedMetadata, timestamp: Date) {
+        self.init(id: id, stream: stream, streamVersion: streamVersion, position: position, type: type,
+                  schemaVersion: schemaVersion, data: data, metadata: EventMetadata(), timestamp: timestamp)
+        self.encodedMetadata = encodedMetadata
+    }
+}
+
+extension RecordedEvent: Hashable {
+    /// Equal when every field is, metadata compared decoded (however each side holds it).
+    public static func == (a: RecordedEvent, b: RecordedEvent) -> Bool {
+        a.id == b.id && a.stream == b.stream && a.streamVersion == b.streamVersion && a.position == b.position
+            && a.type == b.type && a.schemaVersion == b.schemaVersion && a.data == b.data && a.timestamp == b.timestamp
+            && a.metadata == b.metadata
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(position)
+        hasher.combine(stream)
     }
 }
 

@@ -16,6 +16,13 @@ public final class Subscription: @unchecked Sendable {
     private var buffer: [RecordedEvent] = []
     private var cancelled = false
     private var failure: EventStoreError?
+    /// Catch-up chunks handed to the executor and not yet handled. The reader waits while
+    /// `maxChunksInFlight` are, so catching up holds a few chunks in memory, not the whole
+    /// store (unbounded, a full rebuild of 1.3M events once queued 1.3 GB for the loop).
+    /// Its own lock, taken after `lock` or alone, never before it.
+    private let flow = NSCondition()
+    private var chunksInFlight = 0
+    static let maxChunksInFlight = 2
 
     init(from: LogPosition, filter: EventFilter?, executor: CompletionExecutor, handler: @escaping ([RecordedEvent]) -> Void, hub: SubscriptionHub) {
         self.cursor = from.value
@@ -53,6 +60,7 @@ public final class Subscription: @unchecked Sendable {
     /// already read, so the seam has no gap and no duplicate.
     func runCatchUp(scan: Scanner, chunk: Int = 4096) {
         while true {
+            waitForRoom()
             lock.lock()
             let after = cursor
             let stop = cancelled
@@ -80,9 +88,23 @@ public final class Subscription: @unchecked Sendable {
                 return
             }
             cursor = result.scannedTo
-            if !result.events.isEmpty { deliver(result.events) }
+            if !result.events.isEmpty { deliver(result.events, catchUp: true) }
             lock.unlock()
         }
+    }
+
+    /// Blocks the catch-up reader while `maxChunksInFlight` chunks wait for the handler
+    /// (returns at once once cancelled: the executor may never run them).
+    private func waitForRoom() {
+        flow.lock()
+        while chunksInFlight >= Self.maxChunksInFlight {
+            if !flow.wait(until: Date().addingTimeInterval(0.1)) {
+                flow.unlock()
+                if isCancelled { return }
+                flow.lock()
+            }
+        }
+        flow.unlock()
     }
 
     /// Called by the store after events are committed, in commit order.
@@ -100,8 +122,12 @@ public final class Subscription: @unchecked Sendable {
     }
 
     /// Must be called with the lock held so submissions to the executor keep global order.
-    private func deliver(_ events: [RecordedEvent]) {
+    private func deliver(_ events: [RecordedEvent], catchUp: Bool = false) {
+        if catchUp { flow.lock(); chunksInFlight += 1; flow.unlock() }
         executor.execute { [self] in
+            defer {
+                if catchUp { flow.lock(); chunksInFlight -= 1; flow.signal(); flow.unlock() }
+            }
             if self.isCancelled { return }
             self.handler(events)
         }

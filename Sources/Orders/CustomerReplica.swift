@@ -44,8 +44,8 @@ public final class CustomerReplica: Projection {
         return SnapshotWriter.encoding(capacity: copy.count * 96) { OrderSnapshotCoding.write(copy, to: &$0) }
     }
 
-    /// Restores without calling `onNameChanged`: `OrdersService.start` refreshes the order
-    /// views' names from the restored replica once both are loaded.
+    /// Restores without calling `onNameChanged`: the order views take their names from the
+    /// replica once both have caught up (`OrdersService.linkCustomerNames`).
     public func restore(from bytes: [UInt8]) throws {
         customers = try SnapshotReader.readAll(bytes) { try OrderSnapshotCoding.readReplica(&$0) }
     }

@@ -135,8 +135,8 @@ public final class OrderViewsProjection: Projection {
 
     // Snapshots: the whole state, binary (`OrderSnapshotCoding`; version 1 was JSON). Names in
     // it may be older than the replica's (the two are snapshotted at different moments):
-    // `refreshCustomerNames()` runs once both are restored, and every registration or rename
-    // replayed after that refreshes them again.
+    // `refreshCustomerNames()` runs once both have caught up, and every registration or rename
+    // applied after that refreshes them again.
     public var snapshotSchemaVersion: Int { 2 }
 
     /// Copies the state (copy-on-write, O(1)); the runner encodes it off the loop.
@@ -146,15 +146,19 @@ public final class OrderViewsProjection: Projection {
     }
 
     /// Sets every order's customer name to what `lookupName` (the replica) says now: what a
-    /// rebuild from both feeds gives. No change notifications (used on start, before serving).
+    /// rebuild from both feeds gives. Used once both feeds have caught up on start.
     func refreshCustomerNames() {
         for (customerId, indices) in state.byCustomer {
             let name = lookupName(customerId)
-            for i in indices {
-                let orderId = state.created[i].orderId
-                if state.orders[orderId]?.customerName != name { state.orders[orderId]?.customerName = name }
-            }
+            for i in indices { setCustomerName(name, ofOrder: state.created[i].orderId) }
         }
+    }
+
+    /// One lookup, changed in place; a change notification only when the name differs.
+    private func setCustomerName(_ name: String?, ofOrder orderId: String) {
+        guard let at = state.orders.index(forKey: orderId), state.orders.values[at].customerName != name else { return }
+        state.orders.values[at].customerName = name
+        onChange?(OrderViewChange(orderId: orderId, previousStatus: state.orders.values[at].status))
     }
 
     public func restore(from bytes: [UInt8]) throws {
@@ -163,13 +167,7 @@ public final class OrderViewsProjection: Projection {
 
     /// The replica saw a registration or rename: refresh the denormalized name.
     func customerNameChanged(_ customerId: String, _ name: String) {
-        for i in state.byCustomer[customerId] ?? [] {
-            let orderId = state.created[i].orderId
-            state.orders[orderId]?.customerName = name
-            if let onChange, let status = state.orders[orderId]?.status {
-                onChange(OrderViewChange(orderId: orderId, previousStatus: status))
-            }
-        }
+        for i in state.byCustomer[customerId] ?? [] { setCustomerName(name, ofOrder: state.created[i].orderId) }
     }
 
     /// One page in creation order, after `cursor`, filtered.

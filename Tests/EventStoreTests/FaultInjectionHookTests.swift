@@ -37,7 +37,7 @@ import Testing
         let other = try io.open(dir + "/checkpoint", flags: O_RDWR | O_CREAT, mode: 0o644)
         defer { io.close(seg); io.close(other) }
         try io.pwrite(seg, [1, 2, 3, 4], offset: 0)
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
         #expect(throws: EventStoreError.self) { try io.pwrite(seg, [5, 6, 7, 8], offset: 4) }
         #expect(try io.fileSize(seg) == 6)   // half of the failed buffer landed: a torn write
         try io.pwrite(other, [9], offset: 0)  // not a segment: unaffected

@@ -83,3 +83,39 @@ import Testing
         }
     }
 }
+
+@Suite struct RecordedMetadataTests {
+    /// Events read from a file keep their metadata encoded until it is read; reading gives
+    /// exactly what was appended, equality and hashing ignore how it is held, and setting it
+    /// replaces it.
+    @Test func metadataReadFromAFileIsWhatWasAppended() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let full = EventMetadata(correlationId: "corr-1", causationId: "cause-ü",
+                                 properties: ["b": "2", "a": "1", "idempotency": String(repeating: "k", count: 300)])
+        let appended = [
+            NewEvent(id: EventID(), type: "A", data: [1], metadata: full),
+            NewEvent(id: EventID(), type: "B", data: [2], metadata: EventMetadata(causationId: "only-cause")),
+            NewEvent(id: EventID(), type: "C", data: [3], metadata: EventMetadata()),
+        ]
+        let live = try await withFileStore(dir.path) { store async throws in
+            _ = try await store.append(to: "m-1", expected: .noStream, events: appended)
+            return try store.readAll(from: .start, maxCount: 10, filter: nil)
+        }
+        try await withFileStore(dir.path) { store async throws in
+            let read = try store.readAll(from: .start, maxCount: 10, filter: nil)
+            #expect(read.map(\.metadata) == appended.map(\.metadata))
+            #expect(read == live)
+            #expect(Set(read) == Set(live))
+            // An eagerly built copy of the same event is equal and hashes alike.
+            let eager = RecordedEvent(id: read[0].id, stream: read[0].stream, streamVersion: read[0].streamVersion,
+                                      position: read[0].position, type: read[0].type, schemaVersion: read[0].schemaVersion,
+                                      data: read[0].data, metadata: full, timestamp: read[0].timestamp)
+            #expect(eager == read[0])
+            #expect(eager.hashValue == read[0].hashValue)
+            var changed = read[0]
+            changed.metadata = EventMetadata(correlationId: "other")
+            #expect(changed.metadata == EventMetadata(correlationId: "other"))
+            #expect(changed != read[0])
+        }
+    }
+}
