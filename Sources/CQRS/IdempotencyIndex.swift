@@ -22,7 +22,7 @@ public enum RuntimeMetadata {
     public static let markerType = "IdempotentCommandRecorded"
 
     /// Whether `stream` is runtime-internal (starts with `$`).
-    public static func isInternal(_ stream: StreamName) -> Bool { stream.value.hasPrefix("$") }
+    public static func isInternal(_ stream: StreamName) -> Bool { stream.value.utf8.first == UInt8(ascii: "$") }
 }
 
 /// Remembers the outcome of every command sent with an idempotency key, for a retention window.

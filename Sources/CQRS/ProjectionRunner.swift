@@ -42,6 +42,8 @@ public final class ProjectionRunner {
 
     public let projection: Projection
     public let store: EventStore
+    /// `projection.filter`, read once (projections may build it on each access).
+    private let filter: EventFilter?
     public private(set) var status: ProjectionStatus = .starting
     /// Position of the last event delivered (applied or filtered out): the view reflects it.
     public internal(set) var position: LogPosition = .start
@@ -95,6 +97,7 @@ public final class ProjectionRunner {
                 options: Options = Options(), logger: @escaping CQRSLogger = { _, _ in },
                 progress: ((ReplayProgress) -> Void)? = nil) {
         self.projection = projection
+        self.filter = projection.filter
         self.store = store
         self.executor = executor
         self.scheduler = scheduler
@@ -218,9 +221,14 @@ public final class ProjectionRunner {
     private func apply(_ batch: [RecordedEvent]) -> Bool {
         for event in batch where event.position > position {
             if options.deliversInternalEvents || !RuntimeMetadata.isInternal(event.stream),
-               projection.filter?.matches(stream: event.stream.value, type: event.type) ?? true {
+               filter?.matches(stream: event.stream.value, type: event.type) ?? true {
                 do {
-                    try projection.apply(try options.upcasters.upcast(event))
+                    // Without upcasters, no copy of the event (a dozen retains) per apply.
+                    if options.upcasters.isEmpty {
+                        try projection.apply(event)
+                    } else {
+                        try projection.apply(try options.upcasters.upcast(event))
+                    }
                     eventsApplied += 1
                 } catch {
                     fail(ProjectionFailure(projection: projection.name, position: event.position, stream: event.stream.value,

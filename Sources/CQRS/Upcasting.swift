@@ -14,6 +14,9 @@ public struct UpcasterChain: @unchecked Sendable {
 
     public init() {}
 
+    /// No step registered: every event is current as stored.
+    public var isEmpty: Bool { steps.isEmpty }
+
     /// Registers the step `type` v`from` → v`from + 1`. Re-registering a step replaces it.
     public mutating func register(type: String, from version: Int, _ transform: @escaping Transform) {
         steps[type, default: [:]][version] = transform

@@ -257,7 +257,7 @@ public struct EventFilter: Hashable, Sendable {
         for p in streamPrefixes where stream.hasPrefix(p) { return true }
         if !categories.isEmpty {
             let cat: Substring
-            if let dash = stream.firstIndex(of: "-") { cat = stream[..<dash] } else { cat = Substring(stream) }
+            if let dash = stream.utf8.firstIndex(of: UInt8(ascii: "-")) { cat = stream[..<dash] } else { cat = Substring(stream) }
             if categories.contains(String(cat)) { return true }
         }
         return false
