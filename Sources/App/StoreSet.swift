@@ -9,19 +9,29 @@ final class StoreSet {
 
     let stores: [(name: String, store: FileEventStore)]
 
+    /// Opens the stores in parallel (independent directories; each recovers on its own).
     init(dataDirectory: String, durability: Durability, executor: CompletionExecutor) throws {
-        var opened: [(String, FileEventStore)] = []
-        do {
-            for name in Self.names {
-                var options = FileEventStoreOptions(durability: durability.storeDurability)
-                options.executor = executor
-                let store = try FileEventStore(directory: (dataDirectory as NSString).appendingPathComponent(name),
-                                               options: options)
-                opened.append((name, store))
+        final class Slot: @unchecked Sendable { var result: Result<FileEventStore, Error>? }
+        let slots = Self.names.map { _ in Slot() }
+        DispatchQueue.concurrentPerform(iterations: Self.names.count) { i in
+            var options = FileEventStoreOptions(durability: durability.storeDurability)
+            options.executor = executor
+            slots[i].result = Result {
+                try FileEventStore(directory: (dataDirectory as NSString).appendingPathComponent(Self.names[i]), options: options)
             }
-        } catch {
+        }
+        var opened: [(String, FileEventStore)] = []
+        var failure: Error?
+        for (name, slot) in zip(Self.names, slots) {
+            switch slot.result {
+            case .success(let store)?: opened.append((name, store))
+            case .failure(let error)?: failure = failure ?? error
+            case nil: break
+            }
+        }
+        if let failure {
             for (_, store) in opened { store.close() }
-            throw error
+            throw failure
         }
         stores = opened
     }
