@@ -59,7 +59,7 @@ extension CommandHandler {
         }
         stats.eventsReadForLoading += recorded.count
         for r in recorded {
-            do { e.state = decider.evolve(e.state, try decider.decodeRecorded(r)) } catch {
+            do { decider.apply(try decider.decodeRecorded(r), to: &e.state) } catch {
                 throw CommandError.corruptState(stream: stream, reason: "event at version \(r.streamVersion) (\(r.type) v\(r.schemaVersion)): \(error)")
             }
             e.version = r.streamVersion

@@ -240,7 +240,7 @@ public final class CommandHandler<D: Decider> {
             switch result {
             case .success(let r):
                 var next = entry
-                for e in events { next.state = decider.evolve(next.state, e) }
+                for e in events { decider.apply(e, to: &next.state) }
                 next.version = r.nextExpectedVersion
                 next.position = r.lastPosition
                 maybeSnapshot(job.stream, &next)

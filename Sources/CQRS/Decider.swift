@@ -70,6 +70,11 @@ public protocol Decider {
     /// Applies one event to the state. Must not fail: events are facts already stored.
     func evolve(_ state: State, _ event: Event) -> State
 
+    /// `evolve` in place. The default calls `evolve`; a decider whose state holds a growing
+    /// collection implements it directly, so folding an event into a state kept in a
+    /// dictionary (cache, read model) does not copy that collection each time.
+    func apply(_ event: Event, to state: inout State)
+
     /// Encodes an event at its *current* schema version.
     func encode(_ event: Event) throws -> EncodedEvent
 
@@ -94,6 +99,7 @@ public protocol Decider {
 struct SnapshotsUnsupported: Error {}
 
 extension Decider {
+    public func apply(_ event: Event, to state: inout State) { state = evolve(state, event) }
     public var upcasters: UpcasterChain { UpcasterChain() }
     public var stateSchemaVersion: Int { 1 }
     public func encodeState(_ state: State) throws -> [UInt8]? { nil }

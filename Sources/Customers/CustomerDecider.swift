@@ -107,6 +107,12 @@ public struct CustomerDecider: Decider {
 
     public func evolve(_ state: CustomerState, _ event: CustomerEvent) -> CustomerState {
         var s = state
+        apply(event, to: &s)
+        return s
+    }
+
+    /// In place: a customer's `reservations` (one per open or shipped order) is not copied per event.
+    public func apply(_ event: CustomerEvent, to s: inout CustomerState) {
         switch event {
         case .registered(let e):
             s.registered = true; s.active = true; s.customerId = e.customerId
@@ -120,7 +126,6 @@ public struct CustomerDecider: Decider {
         case .creditRejected: break
         case .creditReleased(let e): s.reservations[e.orderId] = nil
         }
-        return s
     }
 
     public func encode(_ event: CustomerEvent) throws -> EncodedEvent { try event.encoded() }

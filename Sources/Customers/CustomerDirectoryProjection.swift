@@ -32,7 +32,15 @@ public final class CustomerDirectoryProjection: Projection {
     public func apply(_ event: RecordedEvent) throws {
         guard let id = CustomerID.id(of: event.stream) else { return }
         let decoded = try decider.decode(EncodedEvent(type: event.type, schemaVersion: event.schemaVersion, data: event.data))
-        var record = records[id] ?? unregistered[id]
+        if let at = records.index(forKey: id) {
+            // Registered: changed in place (no copy of the customer's reservations per event).
+            decider.apply(decoded, to: &records.values[at].state)
+            records.values[at].version = event.streamVersion.value
+            records.values[at].updatedAt = RFC3339.format(event.timestamp)
+            onChange?(id)
+            return
+        }
+        var record = unregistered[id]
             ?? CustomerRecord(state: decider.initialState, version: -1, updatedAt: "")
         record.state = decider.evolve(record.state, decoded)
         record.version = event.streamVersion.value
