@@ -182,7 +182,7 @@ final class PublicStreamFeed {
         // (syscall) per subscriber per batch, so few subscribers get (nearly) every event at
         // once and many get bigger batches, up to the configured interval.
         let cap = registry.settings.flushIntervalMilliseconds
-        let budget = Self.writesPerMillisecond * Double(registry.settings.fanOutThreads)
+        let budget = Self.writesPerMillisecond * Double(registry.settings.effectiveFanOutThreads)
         let interval = cap == 0 ? 0 : UInt64(min(cap, Double(live.count) / budget).rounded(.up))
         let now = loop.now
         if cap == 0 {

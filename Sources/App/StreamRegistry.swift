@@ -64,6 +64,7 @@ final class StreamSubscriber {
 
     /// Fan-out, step 3: the write took `written` bytes; the rest is queued as by `send`.
     fileprivate func fanOutWritten(_ write: FanOutWrite, result written: Int, events: Int) {
+        guard stream.isOpen else { return }
         unsentEvents = events
         stream.fanOutWritten(write, result: written) // closes with `.tooSlow` beyond `maxPendingBytes`
         lastWriteAt = registry.loop.now

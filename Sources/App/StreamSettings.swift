@@ -38,6 +38,10 @@ public struct StreamSettings: Sendable {
 
     public init() {}
 
+    /// Fan-out threads that can run at once (no more than the cores): what the batching
+    /// delay is sized for.
+    var effectiveFanOutThreads: Int { max(1, min(fanOutThreads, ProcessInfo.processInfo.activeProcessorCount)) }
+
     var heartbeatMillis: UInt64 { UInt64((max(0, heartbeatSeconds) * 1000).rounded()) }
     var lifetimeMillis: UInt64 { UInt64((max(0, maxLifetimeSeconds) * 1000).rounded()) }
 
@@ -47,8 +51,11 @@ public struct StreamSettings: Sendable {
             throw ConfigurationError("SSE heartbeat and lifetime must be ≥ 0, jitter within 0…1")
         }
         guard retryMilliseconds >= 0, maxSubscribers > 0, maxBufferedBytes > 0, maxBufferedEvents > 0,
-              flushIntervalMilliseconds >= 0, maxSelections > 0, (1...64).contains(fanOutThreads) else {
+              flushIntervalMilliseconds >= 0, maxSelections > 0 else {
             throw ConfigurationError("SSE limits must be positive")
+        }
+        guard (1...64).contains(fanOutThreads) else {
+            throw ConfigurationError("--sse-fan-out-threads must be between 1 and 64")
         }
     }
 }

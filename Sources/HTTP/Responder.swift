@@ -156,7 +156,8 @@ public final class ResponseStream {
     public var pendingBytes: Int { sink?.pendingWriteBytes ?? 0 }
 
     /// Fan-out, step 1 (loop): a writer for `bytes` that may run on another thread while the
-    /// loop waits for it, or nil: then use `write` (closed, or bytes already queued).
+    /// loop waits for it, or nil: then use `write` (closed or finished, the head or an earlier
+    /// answer not out yet, bytes already queued, or the connection in the middle of a pump).
     public func fanOutWriter(for bytes: [UInt8]) -> FanOutWrite? {
         guard isOpen else { return nil }
         return sink?.streamFanOutWriter(sequence: sequence, bytes: bytes)

@@ -9,7 +9,8 @@ import Glibc
 ///
 /// Only valid while the connection is open and has nothing queued (so the bytes cannot
 /// overtake earlier ones), and only while the loop thread waits for the write: get one
-/// with `TCPConnection.fanOutWriter()`, use it in `SocketFanOut.write`, drop it.
+/// with `TCPConnection.fanOutWriter(for:)`, use it in `SocketFanOut.write` at once, drop it
+/// (kept, it would hold a descriptor number the loop may close and reuse).
 public struct FanOutWrite: @unchecked Sendable {
     let fd: Int32
     public let bytes: [UInt8]

@@ -1,6 +1,7 @@
 import CLibUV
 
-/// A connected TCP stream. Loop-confined.
+/// A connected TCP stream. Loop-confined (the one exception: a `FanOutWrite` may write to
+/// its socket from another thread while the loop thread waits in `SocketFanOut.write`).
 ///
 /// Reads are delivered as `ReadChunk`s lent from the loop's shared buffer (no
 /// per-connection read buffer). Writes first try `uv_try_write` and queue only the

@@ -260,6 +260,28 @@ import Testing
         _ = text(&c)
         #expect(c.phase == .closing)
     }
+
+    /// Fan-out writes bypass `output`, so they may only start once everything before them on
+    /// the connection is out: an earlier pipelined answer, the stream's head, earlier bytes.
+    @Test func streamTakesDirectWritesOnlyWhenNothingIsAheadOfThem() {
+        var c = core()
+        c.receive(Array("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /s HTTP/1.1\r\nHost: x\r\n\r\n".utf8), now: 0)
+        #expect(drain(&c).map(\.0) == [0, 1])
+        let started = c.startStream(sequence: 1, head: SSE.responseHead())
+        #expect(started)
+        #expect(!c.streamTakesDirectWrites)              // /slow unanswered, head not out
+        c.respond(sequence: 0, response: .text("slow"))
+        c.flush(dateLine: Self.date, now: 0)
+        #expect(!c.streamTakesDirectWrites)              // both answers' bytes still in `output`
+        c.output = []                                    // the driver wrote them
+        #expect(c.streamTakesDirectWrites)
+        c.streamWrite(Array("a".utf8))
+        #expect(!c.streamTakesDirectWrites)              // "a" waits in `output`
+        c.output = []
+        #expect(c.streamTakesDirectWrites)
+        c.streamFinish()
+        #expect(!c.streamTakesDirectWrites)
+    }
 }
 
 @Suite struct ConnectionCoreDrainTests {

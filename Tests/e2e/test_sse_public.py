@@ -242,26 +242,33 @@ def test_a_subscriber_that_never_reads_is_cut_off_while_others_keep_receiving(ss
 
 def test_many_subscribers_each_get_every_event_once_in_order(sse_server, http):
     """150 subscribers: enough that the fan-out spreads its socket writes over several threads
-    (scripts/loadtest-sse measures the speed); each must see exactly the public log."""
+    (scripts/loadtest-sse measures the speed). Three different filters (different bytes per
+    socket, so a mix-up between sockets shows) and one subscriber with a tiny receive buffer
+    that reads only at the end (its bytes queue up behind the fan-out writes): each must see
+    exactly its part of the public log, in order, once."""
     head = head_position(http)
-    types = {"customer.registered", "customer.renamed"}   # only this test writes those meanwhile
-    subs = [SSEConnection(sse_server.address, "/streams/public?types=" + ",".join(sorted(types))) for _ in range(150)]
+    filters = [("customer.registered", "customer.renamed"), ("customer.renamed",), ("customer.registered",)]
+    subs = [(f, SSEConnection(sse_server.address, "/streams/public?types=" + ",".join(f)))
+            for i in range(150) for f in [filters[i % 3]]]   # only this test writes these types meanwhile
+    late = SSEConnection(sse_server.address, "/streams/public?types=customer.renamed", rcvbuf=2048)
     try:
         cid = register(http)
         for i in range(30):
-            rename(http, cid, f"Ann {i}")
+            rename(http, cid, f"Ann {i} " + "x" * 180)   # ~15 KB of renames: more than the late one's buffer
         deadline = time.monotonic() + 10
         while True:   # the publisher moves the 31 events to the public log
-            expected = [e for e in public_log(http, head) if e["type"] in types]
-            if len(expected) >= 31 or time.monotonic() > deadline:
+            log = [e for e in public_log(http, head) if e["type"] in filters[0]]
+            if len(log) >= 31 or time.monotonic() > deadline:
                 break
             time.sleep(0.02)
-        assert len(expected) == 31
-        for n, s in enumerate(subs):
+        assert len(log) == 31
+        for n, (f, s) in enumerate(subs + [(filters[1], late)]):
+            expected = [e for e in log if e["type"] in f]
             got = s.events(len(expected), timeout=10)
-            assert [int(e.id) for e in got] == [e["position"] for e in expected], f"subscriber {n}"
-            assert [json.loads(e.data)["id"] for e in got] == [e["id"] for e in expected], f"subscriber {n}"
+            assert [int(e.id) for e in got] == [e["position"] for e in expected], f"subscriber {n} {f}"
+            assert [json.loads(e.data)["id"] for e in got] == [e["id"] for e in expected], f"subscriber {n} {f}"
             assert s.next_event(timeout=0.2) is None, f"subscriber {n} got more than the log holds"
     finally:
-        for s in subs:
+        for _, s in subs:
             s.close()
+        late.close()
