@@ -21,7 +21,9 @@ let package = Package(
         ),
         .target(name: "UV", dependencies: ["CLibUV"]),
         .target(name: "HTTP", dependencies: ["UV"]),
-        .target(name: "EventStore"),
+        // CRC-32C with the CPU's instruction (record checksums are checked on every read).
+        .target(name: "CCRC32C"),
+        .target(name: "EventStore", dependencies: ["CCRC32C"]),
         .target(name: "CQRS", dependencies: ["EventStore"]),
         // The public-event contract: the only thing the services share.
         .target(name: "PublicEvents"),

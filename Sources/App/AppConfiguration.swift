@@ -47,6 +47,10 @@ public struct AppConfiguration {
     /// Minimum seconds between two periodic snapshots of one read model (bounds the background
     /// work under a heavy write load; a crash then replays at most this long's worth of events).
     public var snapshotMinInterval = 10.0
+    /// A read model further behind its store than this many events on start catches up off
+    /// the loop (replayed into a fresh copy on a background thread, in parallel with the
+    /// others, then swapped in); 0: always.
+    public var backgroundReplayAfter: UInt64 = 4096
     /// Server-sent-event streams: heartbeat, limits, per-subscriber buffers, CORS origins.
     public var streams = StreamSettings()
     /// API tokens (hashed) that may call the API. Empty: development mode — no

@@ -18,16 +18,18 @@ final class Services {
     ///   - snapshotEvery: read-model snapshot interval in events (nil: no snapshots, every start
     ///     replays the stores in full).
     ///   - snapshotMinInterval: minimum seconds between two periodic snapshots of one read model.
+    ///   - backgroundReplayAfter: read models further behind than this catch up off the loop.
     init(stores: StoreSet, executor: CompletionExecutor, scheduler: Scheduler, logger: @escaping CQRSLogger,
          progress: @escaping (ReplayProgress) -> Void, snapshotEvery: UInt64? = nil,
-         snapshotMinInterval: Double = 0) throws {
+         snapshotMinInterval: Double = 0, backgroundReplayAfter: UInt64? = 4096) throws {
         guard let customerStore = stores["customers"], let orderStore = stores["orders"], let publicLog = stores["public"] else {
             throw ConfigurationError("stores missing")
         }
         self.logger = logger
         // Before taking commands each service needs its idempotency index and its consumer's
         // watermark, found by scanning its store: from the startup-scan snapshot on, both
-        // stores at once, in one pass each.
+        // stores at once, in one pass each. The services are built first (with empty indexes,
+        // filled below) so their read models replay off the loop during the scan.
         let scanners = [(customerStore, CustomerSagaMapping.consumerName), (orderStore, OrdersService.consumerName)].map { store, consumer in
             let projection = StartupScanProjection(name: "\(consumer).startup-scan",
                                                    watermarkProperty: Consumer<CustomerDecider>.watermarkProperty(consumer))
@@ -38,23 +40,34 @@ final class Services {
             return (projection, ProjectionRunner(projection: projection, store: store, executor: executor, scheduler: scheduler,
                                                  options: options, logger: logger))
         }
-        try Services.prepare(scanners.map(\.1), logger: logger)
+        let indexes = scanners.map { _ in IdempotencyIndex() }
+        var customerOptions = CustomersService.Options()
+        customerOptions.projectionSnapshotEvery = snapshotEvery
+        customerOptions.projectionSnapshotMinInterval = snapshotMinInterval
+        customerOptions.backgroundReplayAfter = backgroundReplayAfter
+        customers = try CustomersService(store: customerStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
+                                         options: customerOptions, idempotency: indexes[0], logger: logger, progress: progress)
+        orders = try OrdersService(store: orderStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
+                                   log: logger, idempotency: indexes[1], viewsSnapshotEvery: snapshotEvery,
+                                   viewsSnapshotMinInterval: snapshotMinInterval, backgroundReplayAfter: backgroundReplayAfter,
+                                   progress: progress)
+        customers.startReadModels()
+        orders.startReadModels()
+        do {
+            try Services.prepare(scanners.map(\.1), logger: logger)
+        } catch {
+            orders.stop()
+            customers.stop()
+            throw error
+        }
+        for ((scan, _), index) in zip(scanners, indexes) { scan.copyKeys(into: index) }
         if snapshotEvery != nil {
             for (_, runner) in scanners { runner.start() }   // follows the store from here, for the next snapshots
             scanRunners = scanners.map(\.1)
         } else {
             scanRunners = []
         }
-        let scans = scanners.map { (index: $0.0.copyIndex(), watermark: $0.0.watermark) }
-        var customerOptions = CustomersService.Options()
-        customerOptions.projectionSnapshotEvery = snapshotEvery
-        customerOptions.projectionSnapshotMinInterval = snapshotMinInterval
-        customers = try CustomersService(store: customerStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                         options: customerOptions, idempotency: scans[0].index, logger: logger, progress: progress)
-        orders = try OrdersService(store: orderStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                   log: logger, idempotency: scans[1].index, viewsSnapshotEvery: snapshotEvery,
-                                   viewsSnapshotMinInterval: snapshotMinInterval, progress: progress)
-        consumerCheckpoints = (scans[0].watermark, scans[1].watermark)
+        consumerCheckpoints = (scanners[0].0.watermark, scanners[1].0.watermark)
     }
 
     private let consumerCheckpoints: (customers: LogPosition, orders: LogPosition)

@@ -50,7 +50,8 @@ public final class TributaryServer {
             services = try Services(stores: stores, executor: executor, scheduler: LoopScheduler(loop: loop),
                                     logger: configuration.logger, progress: configuration.progress,
                                     snapshotEvery: configuration.snapshotEvery > 0 ? configuration.snapshotEvery : nil,
-                                    snapshotMinInterval: configuration.snapshotMinInterval)
+                                    snapshotMinInterval: configuration.snapshotMinInterval,
+                                    backgroundReplayAfter: configuration.backgroundReplayAfter)
         } catch {
             stores.close()
             throw error

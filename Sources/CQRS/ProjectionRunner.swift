@@ -37,6 +37,20 @@ public final class ProjectionRunner {
         public var deliversInternalEvents = false
         /// Wall clock for progress rates (inject in tests).
         public var clock: () -> Date = Date.init
+        /// Replay a long catch-up off the loop, for a `BackgroundReplayable` projection: the
+        /// events go into a fresh instance on this queue while the loop keeps serving the
+        /// current state, which then takes the result at once (ProjectionRunner+Background).
+        /// nil: every event is applied on the loop.
+        public var backgroundReplayQueue: DispatchQueue? = nil
+        /// Catch-ups shorter than this many events stay on the loop (a hop costs more).
+        public var backgroundReplayThreshold: UInt64 = 4096
+
+        /// Catch-ups of more than `events` run off the loop on a shared background queue; nil: never.
+        public mutating func enableBackgroundReplay(after events: UInt64?) {
+            guard let events else { backgroundReplayQueue = nil; return }
+            backgroundReplayQueue = ProjectionRunner.backgroundReplayQueue
+            backgroundReplayThreshold = events
+        }
         public init() {}
     }
 
@@ -48,9 +62,9 @@ public final class ProjectionRunner {
     /// Position of the last event delivered (applied or filtered out): the view reflects it.
     public internal(set) var position: LogPosition = .start
     /// Events applied since `start()` (filtered-out ones excluded).
-    public private(set) var eventsApplied: UInt64 = 0
+    public internal(set) var eventsApplied: UInt64 = 0
     /// Events delivered since `start()`.
-    public private(set) var eventsDelivered: UInt64 = 0
+    public internal(set) var eventsDelivered: UInt64 = 0
     /// Set once catch-up has finished (stays true).
     public private(set) var isCaughtUp = false
     /// Called once, on the loop thread, when catch-up has finished (use it for /ready).
@@ -60,11 +74,13 @@ public final class ProjectionRunner {
     private let scheduler: Scheduler
     let options: Options
     let logger: CQRSLogger
-    private let progress: ((ReplayProgress) -> Void)?
+    let progress: ((ReplayProgress) -> Void)?
     private var subscription: Subscription?
     private var healthTimer: Cancellable?
-    private var target: LogPosition = .start
-    private var startedAt = Date()
+    var target: LogPosition = .start
+    var startedAt = Date()
+    /// The replay running off the loop, if any (ProjectionRunner+Background).
+    var backgroundReplay: BackgroundReplay?
     private var lastReport = Date.distantPast
     /// `prepareSynchronously()` ran (snapshot restored, stored events applied).
     private var prepared = false
@@ -123,7 +139,7 @@ public final class ProjectionRunner {
 
     /// Restores the snapshot, subscribes and starts catching up. Call once.
     public func start() {
-        guard case .starting = status, subscription == nil else { return }
+        guard case .starting = status, subscription == nil, backgroundReplay == nil else { return }
         if !prepared {
             startedAt = options.clock()
             restoreSnapshot()
@@ -133,7 +149,13 @@ public final class ProjectionRunner {
             markCaughtUp()
         } else {
             status = .catchingUp
+            if !prepared && startBackgroundReplayIfWorthIt() { return }
         }
+        follow()
+    }
+
+    /// Subscribes after `position`: the catch-up left, then every new event.
+    func follow() {
         subscription = store.subscribe(from: position, filter: nil, executor: executor) { [weak self] batch in
             self?.receive(batch)
         }
@@ -162,6 +184,8 @@ public final class ProjectionRunner {
 
     /// Cancels the subscription; waiting queries get `.failed(nil)`. The view keeps its data.
     public func stop() {
+        backgroundReplay?.cancel()
+        backgroundReplay = nil
         subscription?.cancel()
         subscription = nil
         healthTimer?.cancel()
@@ -219,31 +243,60 @@ public final class ProjectionRunner {
 
     /// Applies the events after `position`; false if one failed (the runner is then `.failed`).
     private func apply(_ batch: [RecordedEvent]) -> Bool {
-        for event in batch where event.position > position {
-            if options.deliversInternalEvents || !RuntimeMetadata.isInternal(event.stream),
-               filter?.matches(stream: event.stream.value, type: event.type) ?? true {
-                do {
-                    // Without upcasters, no copy of the event (a dozen retains) per apply.
-                    if options.upcasters.isEmpty {
-                        try projection.apply(event)
-                    } else {
-                        try projection.apply(try options.upcasters.upcast(event))
-                    }
-                    eventsApplied += 1
-                } catch {
-                    fail(ProjectionFailure(projection: projection.name, position: event.position, stream: event.stream.value,
-                                           eventType: event.type, reason: "\(error)"))
-                    return false
-                }
-            }
-            position = event.position
-            eventsDelivered += 1
-        }
-        if let last = batch.last, last.position == position { lastAnchor = SnapshotFormat.anchor(of: last) }
+        var progress = Feed.Progress(position: position, anchor: lastAnchor)
+        let failure = feed.apply(batch, to: projection, progress: &progress)
+        position = progress.position
+        lastAnchor = progress.anchor
+        eventsDelivered += progress.delivered
+        eventsApplied += progress.applied
+        if let failure { fail(failure); return false }
         return true
     }
 
-    private func markCaughtUp() {
+    /// How events reach the projection (shared with the background replay).
+    var feed: Feed { Feed(filter: filter, upcasters: options.upcasters, deliversInternalEvents: options.deliversInternalEvents) }
+
+    /// Filter, upcast and apply, event by event; the same on the loop and off it.
+    struct Feed {
+        let filter: EventFilter?
+        let upcasters: UpcasterChain
+        let deliversInternalEvents: Bool
+
+        struct Progress {
+            var position: LogPosition
+            var anchor: String?
+            var delivered: UInt64 = 0
+            var applied: UInt64 = 0
+        }
+
+        /// Applies the events of `batch` after `progress.position` to `projection`, advancing
+        /// `progress`; the failure that stopped it, if one did.
+        func apply(_ batch: [RecordedEvent], to projection: Projection, progress: inout Progress) -> ProjectionFailure? {
+            for event in batch where event.position > progress.position {
+                if deliversInternalEvents || !RuntimeMetadata.isInternal(event.stream),
+                   filter?.matches(stream: event.stream.value, type: event.type) ?? true {
+                    do {
+                        // Without upcasters, no copy of the event (a dozen retains) per apply.
+                        if upcasters.isEmpty {
+                            try projection.apply(event)
+                        } else {
+                            try projection.apply(try upcasters.upcast(event))
+                        }
+                        progress.applied += 1
+                    } catch {
+                        return ProjectionFailure(projection: projection.name, position: event.position, stream: event.stream.value,
+                                                 eventType: event.type, reason: "\(error)")
+                    }
+                }
+                progress.position = event.position
+                progress.delivered += 1
+            }
+            if let last = batch.last, last.position == progress.position { progress.anchor = SnapshotFormat.anchor(of: last) }
+            return nil
+        }
+    }
+
+    func markCaughtUp() {
         isCaughtUp = true
         status = .live
         let r = report(done: true)
@@ -252,7 +305,7 @@ public final class ProjectionRunner {
         onCaughtUp?()
     }
 
-    private func report(done: Bool) -> ReplayProgress {
+    func report(done: Bool) -> ReplayProgress {
         let elapsed = max(0, options.clock().timeIntervalSince(startedAt))
         let rate = elapsed > 0 ? Double(eventsDelivered) / elapsed : 0
         let left = target.value > position.value ? Double(target.value - position.value) : 0
@@ -261,7 +314,7 @@ public final class ProjectionRunner {
                               done: done)
     }
 
-    private func releaseWaiters() {
+    func releaseWaiters() {
         guard !waiters.isEmpty else { return }
         var still: [Waiter] = []
         var due: [Waiter] = []
@@ -276,7 +329,7 @@ public final class ProjectionRunner {
         for w in all { w.timer?.cancel(); w.completion(.failed(failure)) }
     }
 
-    private func fail(_ failure: ProjectionFailure) {
+    func fail(_ failure: ProjectionFailure) {
         status = .failed(failure)
         subscription?.cancel()
         subscription = nil

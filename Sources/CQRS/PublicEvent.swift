@@ -93,7 +93,9 @@ public struct PublicEventEnvelope: Hashable, Sendable {
 public enum RFC3339 {
     /// e.g. `2026-11-26T16:25:47.123Z`.
     public static func format(_ date: Date) -> String {
-        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Truncated to the millisecond; the half-microsecond nudge keeps a whole millisecond
+        // that binary floating point holds as x.9999… from losing one.
+        let ms = Int64((date.timeIntervalSince1970 * 1000 + 0.0005).rounded(.down))
         var days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
         let msOfDay = ms - days * 86_400_000
         // Civil-from-days (Howard Hinnant's algorithm).
@@ -107,8 +109,22 @@ public enum RFC3339 {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         if m <= 2 { y += 1 }
-        func p(_ v: Int64, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
         let h = msOfDay / 3_600_000, mi = msOfDay / 60_000 % 60, s = msOfDay / 1000 % 60, f = msOfDay % 1000
-        return "\(p(y, 4))-\(p(m, 2))-\(p(d, 2))T\(p(h, 2)):\(p(mi, 2)):\(p(s, 2)).\(p(f, 3))Z"
+        guard (0...9999).contains(y) else {
+            func p(_ v: Int64, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+            return "\(p(y, 4))-\(p(m, 2))-\(p(d, 2))T\(p(h, 2)):\(p(mi, 2)):\(p(s, 2)).\(p(f, 3))Z"
+        }
+        // The common case in one buffer (read models format a time per event).
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        func digits(_ v: Int64, _ width: Int) {
+            var scale: Int64 = 1
+            for _ in 1..<width { scale *= 10 }
+            while scale > 0 { out.append(UInt8(ascii: "0") + UInt8(v / scale % 10)); scale /= 10 }
+        }
+        digits(y, 4); out.append(UInt8(ascii: "-")); digits(m, 2); out.append(UInt8(ascii: "-")); digits(d, 2)
+        out.append(UInt8(ascii: "T")); digits(h, 2); out.append(UInt8(ascii: ":")); digits(mi, 2)
+        out.append(UInt8(ascii: ":")); digits(s, 2); out.append(UInt8(ascii: ".")); digits(f, 3); out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
 }

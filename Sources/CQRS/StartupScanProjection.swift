@@ -8,7 +8,7 @@ import EventStore
 ///
 /// Use: run it with a `ProjectionRunner` (`deliversInternalEvents`, snapshots on), call the
 /// runner's `prepareSynchronously()` (snapshot + the events after it, before serving), take
-/// `copyIndex()` for the handler and `watermark` for the consumer, then `start()` the runner so
+/// `copyIndex()` or `copyKeys(into:)` for the handler and `watermark` for the consumer, then `start()` the runner so
 /// it keeps following the store for the next snapshot.
 public final class StartupScanProjection: Projection {
     public let name: String
@@ -33,6 +33,12 @@ public final class StartupScanProjection: Projection {
            w > watermark.value {
             watermark = LogPosition(w)
         }
+    }
+
+    /// Copies the scanned keys into `target` (an index made before the scan, e.g. already
+    /// given to a command handler that takes no commands until the scan is done).
+    public func copyKeys(into target: IdempotencyIndex) {
+        target.entries = index.entries
     }
 
     /// A separate index holding the same keys, for the command handler (which then records

@@ -120,3 +120,14 @@ struct SortedIDIndex {
         return sorted[lo...]
     }
 }
+
+extension CustomerDirectoryProjection: BackgroundReplayable {
+    public func makeEmpty() -> CustomerDirectoryProjection { CustomerDirectoryProjection(name: name) }
+
+    public func adoptState(of other: CustomerDirectoryProjection) {
+        records = other.records
+        unregistered = other.unregistered
+        index = other.index
+        if let onChange { for id in records.keys { onChange(id) } }
+    }
+}

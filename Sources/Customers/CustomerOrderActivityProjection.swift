@@ -53,3 +53,12 @@ public final class CustomerOrderActivityProjection: Projection {
         activity = try SnapshotReader.readAll(bytes) { try CustomerSnapshotCoding.readActivity(&$0) }
     }
 }
+
+extension CustomerOrderActivityProjection: BackgroundReplayable {
+    public func makeEmpty() -> CustomerOrderActivityProjection { CustomerOrderActivityProjection(name: name) }
+
+    public func adoptState(of other: CustomerOrderActivityProjection) {
+        activity = other.activity
+        if let onChange { for id in activity.keys { onChange(id) } }
+    }
+}

@@ -18,6 +18,10 @@ public final class CustomersService {
         public var projectionSnapshotEvery: UInt64? = nil
         /// Minimum seconds between two periodic read-model snapshots (`ProjectionRunner.Options`).
         public var projectionSnapshotMinInterval: Double = 0
+        /// Read models further behind their store than this many events when they start
+        /// catch up off the loop, in parallel (`ProjectionRunner.Options.backgroundReplayQueue`);
+        /// nil: always on the loop.
+        public var backgroundReplayAfter: UInt64? = nil
         /// Customer states kept in memory by the command handler.
         public var cacheCapacity = 100_000
         /// Public events whose credit commands may run concurrently.
@@ -68,6 +72,7 @@ public final class CustomersService {
         runnerOptions.snapshotMinInterval = options.projectionSnapshotMinInterval
         runnerOptions.upcasters = CustomerUpcasters.chain
         runnerOptions.clock = clock
+        runnerOptions.enableBackgroundReplay(after: options.backgroundReplayAfter)
         directoryRunner = ProjectionRunner(projection: directory, store: store, executor: executor, scheduler: scheduler,
                                            options: runnerOptions, logger: logger, progress: progress)
         var publicOptions = ProjectionRunner.Options()
@@ -75,6 +80,7 @@ public final class CustomersService {
         publicOptions.snapshotMinInterval = options.projectionSnapshotMinInterval
         publicOptions.snapshotStore = store   // this service's own store, not the shared public log
         publicOptions.clock = clock
+        publicOptions.enableBackgroundReplay(after: options.backgroundReplayAfter)
         orderActivityRunner = ProjectionRunner(projection: orderActivity, store: publicLog, executor: executor, scheduler: scheduler,
                                                options: publicOptions, logger: logger, progress: progress)
         publisher = Publisher(source: CustomerPublicMapping.source, store: store, publicLog: publicLog, executor: executor,
@@ -91,10 +97,16 @@ public final class CustomersService {
     /// Call once.
     /// - Throws: store read errors while recovering the publisher's or consumer's checkpoint.
     public func start(consumerFrom: LogPosition? = nil) throws {
-        directoryRunner.start()
-        orderActivityRunner.start()
+        startReadModels()
         try publisher.start()
         try consumer.start(from: consumerFrom)
+    }
+
+    /// Starts the read models alone (restore, then catch up), e.g. while the app still scans
+    /// the store for what commands need; `start` does it too. Idempotent.
+    public func startReadModels() {
+        directoryRunner.start()
+        orderActivityRunner.start()
     }
 
     /// Stops consumer, publisher and read models (views keep their data). Idempotent.

@@ -1,8 +1,14 @@
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven slicing-by-8.
+import CCRC32C
+
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the CPU's instruction where there is
+/// one (x86-64 SSE4.2, module CCRC32C), else table-driven slicing-by-8.
 ///
-/// Used to frame log records: cheap enough (several hundred MB/s even without the SSE4.2
-/// instruction) to check on every read.
+/// Used to frame log records and checked on every read: with the instruction, a full replay's
+/// checksums went from 12 % of its CPU to ~1 % (perf).
 public enum CRC32C {
+    /// Whether `checksum` uses the CPU's instruction.
+    public static let usesHardware = tributary_crc32c_available() == 1
+
     /// 8 tables of 256 entries, flattened: table k at offset k*256.
     static let tables: [UInt32] = {
         var t = [UInt32](repeating: 0, count: 8 * 256)
@@ -22,6 +28,15 @@ public enum CRC32C {
 
     /// CRC-32C of `bytes[range]`, continuing from `crc` (pass a previous result to chain).
     public static func checksum(_ bytes: [UInt8], range: Range<Int>, continuing crc: UInt32 = 0) -> UInt32 {
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count, "CRC32C range out of bounds")
+        if usesHardware {
+            return ~tributary_crc32c_update(~crc, bytes, range.lowerBound, range.count)
+        }
+        return tableChecksum(bytes, range: range, continuing: crc)
+    }
+
+    /// The table-driven computation (CPUs without the instruction; tests compare the two).
+    static func tableChecksum(_ bytes: [UInt8], range: Range<Int>, continuing crc: UInt32 = 0) -> UInt32 {
         let t = tables
         var c = ~crc
         var i = range.lowerBound

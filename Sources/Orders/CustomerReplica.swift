@@ -74,3 +74,11 @@ public final class CustomerReplica: Projection {
         }
     }
 }
+
+extension CustomerReplica: BackgroundReplayable {
+    public func makeEmpty() -> CustomerReplica { CustomerReplica() }
+
+    /// No `onNameChanged` calls: the order views take every name from the replica once both
+    /// have caught up (`OrdersService.linkCustomerNames`).
+    public func adoptState(of other: CustomerReplica) { customers = other.customers }
+}

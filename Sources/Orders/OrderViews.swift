@@ -215,3 +215,17 @@ enum OrderCursor {
         return UInt64(text.dropFirst(3))
     }
 }
+
+extension OrderViewsProjection: BackgroundReplayable {
+    public func makeEmpty() -> OrderViewsProjection { OrderViewsProjection() }
+
+    /// Every order is reported, with the status it had here before (list views filtered by
+    /// status need it). Customer names come from the replica when both have caught up.
+    public func adoptState(of other: OrderViewsProjection) {
+        let before = state.orders
+        state = other.state
+        if let onChange {
+            for (id, _) in state.orders { onChange(OrderViewChange(orderId: id, previousStatus: before[id]?.status)) }
+        }
+    }
+}

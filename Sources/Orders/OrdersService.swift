@@ -66,12 +66,14 @@ public final class OrdersService {
     ///     the customer replica every this many public-log events, and both on `stop` (nil: none,
     ///     full replay on start). Both snapshots are kept in the orders store, never in the
     ///     shared public log's. `viewsSnapshotMinInterval`: minimum seconds between two periodic ones.
+    ///   - backgroundReplayAfter: a read model further behind than this many events on start
+    ///     catches up off the loop (nil: always on the loop).
     ///   - progress: replay progress of the two projections.
     /// - Throws: when the idempotency index cannot be rebuilt from `store`.
     public init(store: EventStore, publicLog: EventStore, executor: CompletionExecutor, scheduler: Scheduler,
                 clock: @escaping () -> Date = Date.init, log: @escaping CQRSLogger = { _, _ in },
                 idempotency: IdempotencyIndex? = nil, snapshotEvery: Int? = nil, viewsSnapshotEvery: UInt64? = nil,
-                viewsSnapshotMinInterval: Double = 0,
+                viewsSnapshotMinInterval: Double = 0, backgroundReplayAfter: UInt64? = nil,
                 progress: ((ReplayProgress) -> Void)? = nil) throws {
         self.store = store
         self.publicLog = publicLog
@@ -92,6 +94,7 @@ public final class OrdersService {
         var viewsOptions = runnerOptions
         viewsOptions.snapshotEvery = viewsSnapshotEvery
         viewsOptions.snapshotMinInterval = viewsSnapshotMinInterval
+        viewsOptions.enableBackgroundReplay(after: backgroundReplayAfter)
         viewsRunner = ProjectionRunner(projection: views, store: store, executor: executor, scheduler: scheduler,
                                        options: viewsOptions, logger: log, progress: progress)
         var replicaOptions = viewsOptions
@@ -108,12 +111,18 @@ public final class OrdersService {
     /// Starts the projections, the publisher and the consumer (each resumes from its checkpoint;
     /// the consumer's is `consumerFrom` if the app found it already, else a scan of the store).
     public func start(consumerFrom: LogPosition? = nil) throws {
+        startReadModels()
+        try publisher.start()
+        try consumer.start(from: consumerFrom)
+    }
+
+    /// Starts the read models alone (restore, then catch up), e.g. while the app still scans
+    /// the store for what commands need; `start` does it too. Idempotent.
+    public func startReadModels() {
         replicaRunner.onCaughtUp = { [weak self] in self?.linkCustomerNames() }
         viewsRunner.onCaughtUp = { [weak self] in self?.linkCustomerNames() }
         replicaRunner.start()
         viewsRunner.start()
-        try publisher.start()
-        try consumer.start(from: consumerFrom)
     }
 
     /// Once both read models have caught up: the order views take every customer name from

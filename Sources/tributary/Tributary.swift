@@ -60,6 +60,10 @@ struct Serve: ParsableCommand {
                                valueName: "seconds"))
     var snapshotMinInterval: Double = 10
 
+    @Option(help: ArgumentHelp("A read model further behind its store than this on start catches up off the loop, in parallel with the others (0: always).",
+                               valueName: "events"))
+    var backgroundReplayAfter: UInt64 = 4096
+
     @Option(help: "Seconds between SSE heartbeat comments on a quiet stream (0: none).")
     var sseHeartbeat: Double = 15
 
@@ -120,6 +124,7 @@ struct Serve: ParsableCommand {
         config.shutdownGrace = shutdownGrace
         config.snapshotEvery = snapshotEvery
         config.snapshotMinInterval = snapshotMinInterval
+        config.backgroundReplayAfter = backgroundReplayAfter
         config.streams.heartbeatSeconds = sseHeartbeat
         config.streams.retryMilliseconds = sseRetry
         config.streams.maxSubscribers = sseMaxSubscribers

@@ -166,5 +166,17 @@ import EventStore
         #expect(RFC3339.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
         #expect(RFC3339.format(Date(timeIntervalSince1970: 1_795_710_347.123)) == "2026-11-26T16:25:47.123Z")
         #expect(RFC3339.format(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00.000Z")
+        #expect(RFC3339.format(Date(timeIntervalSince1970: -1.5)) == "1969-12-31T23:59:58.500Z")
+        #expect(RFC3339.format(Date(timeIntervalSince1970: 253_402_300_800)) == "10000-01-01T00:00:00.000Z")
+        // Against Foundation's formatter, whole milliseconds across four centuries.
+        let reference = ISO8601DateFormatter()
+        reference.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        reference.timeZone = TimeZone(identifier: "UTC")
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let ms = Int64.random(in: -2_208_988_800_000...7_258_118_400_000, using: &rng)   // 1900...2200
+            let date = Date(timeIntervalSince1970: Double(ms) / 1000)
+            #expect(RFC3339.format(date) == reference.string(from: date), "\(ms)")
+        }
     }
 }

@@ -16,9 +16,29 @@ import Testing
                     for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
                 }
                 #expect(CRC32C.checksum(data, range: lo..<hi) == ~c)
+                #expect(CRC32C.tableChecksum(data, range: lo..<hi) == ~c)
             }
         }
     }
+
+    /// The CPU instruction (where `checksum` uses it) and the tables agree on random records,
+    /// including chained calls.
+    @Test func crc32cHardwareMatchesTablesOnRandomInput() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let data = (0..<Int.random(in: 0...2048, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let lo = Int.random(in: 0...data.count, using: &rng), hi = Int.random(in: lo...data.count, using: &rng)
+            let seed = UInt32.random(in: 0...UInt32.max, using: &rng)
+            #expect(CRC32C.checksum(data, range: lo..<hi, continuing: seed) == CRC32C.tableChecksum(data, range: lo..<hi, continuing: seed))
+        }
+        #expect(CRC32C.checksum([], range: 0..<0) == 0)
+    }
+
+    #if arch(x86_64)
+    @Test func crc32cUsesTheInstructionOnThisCPU() {
+        #expect(CRC32C.usesHardware, "every x86-64 CPU since 2008 has SSE4.2")
+    }
+    #endif
 
     @Test func crc32cChainsAcrossCalls() {
         let data = Array("hello, tributary".utf8)

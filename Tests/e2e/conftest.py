@@ -250,13 +250,13 @@ def raw_exchange(address, data: bytes, want: int | None = None, timeout: float =
 
 # --- CQRS e2e (test_cqrs_*.py): servers that can be stopped and restarted on the same data directory. ---
 
-def start_server_durable(data_dir: Path, durability: str = "fsync") -> RunningServer:
-    """Like `start_server`, with a chosen `--durability` (restart tests use fsync)."""
+def start_server_durable(data_dir: Path, durability: str = "fsync", extra_args: list[str] | None = None) -> RunningServer:
+    """Like `start_server`, with a chosen `--durability` (restart tests use fsync) and extra options."""
     binary = server_binary()
     if not binary.exists():
         pytest.fail(f"server binary {binary} not found: build it first (swift build) or set TRIBUTARY_BIN")
     process = subprocess.Popen(
-        [str(binary), "serve", "--listen", "127.0.0.1:0", "--data", str(data_dir), "--durability", durability],
+        [str(binary), "serve", "--listen", "127.0.0.1:0", "--data", str(data_dir), "--durability", durability, *(extra_args or [])],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         cwd=REPO_ROOT,
@@ -285,10 +285,12 @@ class ServerFactory:
         self.durability = durability
         self.current: RunningServer | None = None
         self.started = 0
+        #: Extra `serve` options for the next starts.
+        self.extra_args: list[str] = []
 
     def start(self) -> RunningServer:
         assert self.current is None, "a server is already running on this data directory"
-        self.current = start_server_durable(self.data_dir, self.durability)
+        self.current = start_server_durable(self.data_dir, self.durability, self.extra_args)
         self.started += 1
         return self.current
 

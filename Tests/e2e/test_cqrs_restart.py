@@ -3,6 +3,8 @@ is identical afterwards, and /admin/consistency agrees before and after."""
 
 import uuid
 
+import pytest
+
 from cqrs_client import Api, describe, line
 
 # Headers that legitimately differ between two processes / two requests.
@@ -89,7 +91,14 @@ def consistency(api: Api) -> dict:
     return body
 
 
-def test_read_models_identical_after_restart(server_factory):
+# How the restarted server rebuilds its read models: from the shutdown snapshots (the default),
+# or replaying every store from the start off the loop (each read model into a fresh copy on a
+# background thread, swapped in when done).
+RESTART_MODES = {"snapshots": [], "full-replay-off-loop": ["--snapshot-every", "0", "--background-replay-after", "0"]}
+
+
+@pytest.mark.parametrize("mode", sorted(RESTART_MODES))
+def test_read_models_identical_after_restart(server_factory, mode):
     srv = server_factory.start()
     api = Api(srv.base)
     try:
@@ -101,6 +110,7 @@ def test_read_models_identical_after_restart(server_factory):
     finally:
         api.close()
 
+    server_factory.extra_args = RESTART_MODES[mode]
     srv = server_factory.restart()
     api = Api(srv.base)
     try:
@@ -112,6 +122,8 @@ def test_read_models_identical_after_restart(server_factory):
             f"{p}\n  before: {b[0]} {b[1]} {b[2][:400]!r}\n  after:  {a and a[0]} {a and a[1]} {a and a[2][:400]!r}"
             for p, b, a in diffs[:5])
         consistency(api)
+        off_loop = [l for l in srv.output if "off the loop" in l]
+        assert len(off_loop) == (4 if mode == "full-replay-off-loop" else 0), "\n".join(srv.output)
         # The restarted server still takes writes and the saga still runs.
         o = api.place(ids["customers"][0], [line("NEW", 1, 10)])
         api.wait_order(o["id"], "approved")

@@ -1,0 +1,129 @@
+import Foundation
+import EventStore
+
+/// A projection whose catch-up may run off the loop thread. The runner replays into a fresh
+/// instance that nothing else can see (`makeEmpty()`, no change hooks) on a background queue,
+/// while the loop keeps serving the current state; then, on the loop, the current instance
+/// takes the result (`adoptState(of:)`). Queries meanwhile see the state the view had before
+/// (the restored snapshot, or empty) with its position, as for any view not caught up yet.
+public protocol BackgroundReplayable: Projection {
+    /// A new instance of the same projection (same name and settings), empty, without hooks.
+    func makeEmpty() -> Self
+    /// Takes `other`'s state (O(1): the collections are copy-on-write) and tells this
+    /// instance's change hooks that every entry may have changed.
+    func adoptState(of other: Self)
+}
+
+/// One catch-up running off the loop: reads the store from `from` to `target` into `shadow`.
+/// Only the background queue touches it until it reports back on the loop.
+final class BackgroundReplay: @unchecked Sendable {
+    enum Outcome {
+        case finished(ProjectionRunner.Feed.Progress)
+        case failed(ProjectionFailure, ProjectionRunner.Feed.Progress)
+        case readFailed(Error, ProjectionRunner.Feed.Progress)
+        case cancelled
+    }
+
+    let shadow: Projection
+    /// Moves the shadow's state into the runner's projection (loop thread).
+    let adopt: () -> Void
+    private let lock = NSLock()
+    private var cancelled = false
+
+    init<P: BackgroundReplayable>(for projection: P) {
+        let shadow = projection.makeEmpty()
+        shadow.adoptState(of: projection)   // starts from the restored snapshot, if any (O(1))
+        self.shadow = shadow
+        adopt = { projection.adoptState(of: shadow) }
+    }
+
+    func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+    private var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+
+    /// Runs on the background queue. `report` gets the progress every `interval` seconds.
+    func run(store: EventStore, feed: ProjectionRunner.Feed, from: ProjectionRunner.Feed.Progress, target: LogPosition,
+             chunk: Int = 4096, interval: Double, clock: () -> Date, report: (ProjectionRunner.Feed.Progress) -> Void) -> Outcome {
+        var progress = from
+        var lastReport = clock()
+        while progress.position < target {
+            if isCancelled { return .cancelled }
+            let batch: [RecordedEvent]
+            do {
+                batch = try store.readAll(from: progress.position, maxCount: chunk, filter: nil)
+            } catch {
+                return .readFailed(error, progress)
+            }
+            guard !batch.isEmpty else { break }
+            if let failure = feed.apply(batch, to: shadow, progress: &progress) { return .failed(failure, progress) }
+            let now = clock()
+            if now.timeIntervalSince(lastReport) >= interval {
+                lastReport = now
+                report(progress)
+            }
+        }
+        return .finished(progress)
+    }
+}
+
+extension ProjectionRunner {
+    /// Where off-loop replays run: concurrent, so read models replay in parallel.
+    public static let backgroundReplayQueue = DispatchQueue(label: "tributary.projection-replay", qos: .userInitiated,
+                                                            attributes: .concurrent)
+
+    /// Starts the catch-up off the loop when the options allow it, the projection supports it
+    /// and the catch-up is long enough; false: catch up on the loop as usual.
+    func startBackgroundReplayIfWorthIt() -> Bool {
+        guard let queue = options.backgroundReplayQueue, target.value - position.value >= options.backgroundReplayThreshold,
+              let replayable = projection as? any BackgroundReplayable else { return false }
+        let job = BackgroundReplay(for: replayable)
+        backgroundReplay = job
+        logger(.info, "projection '\(projection.name)': replaying \(target.value - position.value) events to position \(target) off the loop")
+        let store = self.store, feed = self.feed, target = self.target, executor = self.executor
+        let from = Feed.Progress(position: position, anchor: lastAnchor)
+        let interval = options.progressInterval, clock = options.clock
+        queue.async { [weak self] in
+            let outcome = job.run(store: store, feed: feed, from: from, target: target, interval: interval, clock: clock) { p in
+                executor.execute { self?.backgroundProgress(p) }
+            }
+            executor.execute { self?.backgroundReplayEnded(job, outcome) }
+        }
+        return true
+    }
+
+    private func backgroundProgress(_ p: Feed.Progress) {
+        guard backgroundReplay != nil, let progress else { return }
+        let elapsed = max(0, options.clock().timeIntervalSince(startedAt))
+        let replayed = eventsDelivered + p.delivered
+        let rate = elapsed > 0 ? Double(replayed) / elapsed : 0
+        let left = target.value > p.position.value ? Double(target.value - p.position.value) : 0
+        progress(ReplayProgress(projection: projection.name, replayed: replayed, position: p.position, target: target,
+                                elapsedSeconds: elapsed, eventsPerSecond: rate, etaSeconds: rate > 0 ? left / rate : nil, done: false))
+    }
+
+    /// Back on the loop: adopt the result and follow the store from there (or fail, as on the loop).
+    private func backgroundReplayEnded(_ job: BackgroundReplay, _ outcome: BackgroundReplay.Outcome) {
+        guard backgroundReplay === job else { return }   // stopped meanwhile
+        backgroundReplay = nil
+        switch outcome {
+        case .cancelled:
+            return
+        case .failed(let failure, _):
+            fail(failure)
+        case .readFailed(let error, let p):
+            fail(ProjectionFailure(projection: projection.name, position: LogPosition(p.position.value + 1), stream: "",
+                                   eventType: "", reason: "replay failed: \(error)"))
+        case .finished(let p):
+            job.adopt()
+            position = p.position
+            lastAnchor = p.anchor
+            eventsDelivered += p.delivered
+            eventsApplied += p.applied
+            if position >= target {
+                markCaughtUp()
+                maybeSnapshot()   // a long replay is worth keeping at once
+            }
+            releaseWaiters()
+            follow()
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Testing
+import Foundation
+import EventStore
+@testable import CQRS
+
+/// `BalanceProjection` that may be replayed off the loop.
+final class ReplayableBalances: Projection, BackgroundReplayable {
+    let name = "balances"
+    var filter: EventFilter? { .categories("account") }
+    var balances: [String: Int] = [:]
+    /// Change hook: every key reported on adoption.
+    var onChange: ((String) -> Void)?
+    /// Events this instance applied itself (a replayed one's come from its shadow).
+    var applyCount = 0
+    struct Poisoned: Error {}
+
+    func apply(_ event: RecordedEvent) throws {
+        applyCount += 1
+        switch event.type {
+        case "Deposited":
+            balances[event.stream.value, default: 0] += try JSONCoding.decode(AccountDecider.Amount.self, from: event.data).amount
+            onChange?(event.stream.value)
+        case "Poison": throw Poisoned()
+        default: break
+        }
+    }
+
+    func makeEmpty() -> ReplayableBalances { ReplayableBalances() }
+    func adoptState(of other: ReplayableBalances) {
+        balances = other.balances
+        if let onChange { for k in balances.keys { onChange(k) } }
+    }
+}
+
+@Suite(.serialized) struct BackgroundReplayTests {
+    func deposit(_ n: Int) -> NewEvent { NewEvent(type: "Deposited", data: json("{\"amount\":\(n)}")) }
+
+    func makeRunner(_ loop: TestLoop, _ store: EventStore, _ projection: Projection, queue: DispatchQueue,
+                    threshold: UInt64 = 10, progress: @escaping (ReplayProgress) -> Void = { _ in }) -> ProjectionRunner {
+        var o = ProjectionRunner.Options()
+        o.backgroundReplayQueue = queue
+        o.backgroundReplayThreshold = threshold
+        o.progressInterval = 0
+        return ProjectionRunner(projection: projection, store: store, executor: loop.executor, scheduler: ManualScheduler(),
+                                options: o, progress: progress)
+    }
+
+    @Test func aLongCatchUpRunsOffTheLoopAndIsSwappedIn() async throws {
+        let loop = TestLoop()
+        let store = loop.makeStore()
+        for i in 0..<300 { _ = try rawAppend(store, StreamName("account-\(i % 3)"), [deposit(1)]) }
+        let projection = ReplayableBalances()
+        var changed = Set<String>()
+        projection.onChange = { changed.insert($0) }
+        let queue = DispatchQueue(label: "test.replay")
+        queue.suspend()   // hold the replay: the loop must keep serving the old (empty) state
+        let runner = makeRunner(loop, store, projection, queue: queue)
+        var caughtUp = 0
+        let before = try await loop.run { () -> (ProjectionStatus, LogPosition, Int) in
+            runner.onCaughtUp = { caughtUp += 1 }
+            runner.start()
+            return (runner.status, runner.position, projection.balances.count)
+        }
+        #expect(before.0 == .catchingUp && before.1 == .start && before.2 == 0)
+        // A query waiting for the end is answered once the replay is swapped in.
+        var waited: PositionWaitResult?
+        try await loop.run { runner.wait(forPosition: LogPosition(300), timeout: .seconds(60)) { waited = $0 } }
+        queue.resume()
+        #expect(await loop.eventually { runner.isCaughtUp })
+        try await loop.run {
+            #expect(projection.balances == ["account-0": 100, "account-1": 100, "account-2": 100])
+            #expect(runner.position == LogPosition(300) && runner.lag == 0 && runner.status == .live)
+            #expect(runner.eventsDelivered == 300 && runner.eventsApplied == 300)
+            #expect(caughtUp == 1)
+            #expect(waited == .reached(LogPosition(300)))
+            #expect(changed == ["account-0", "account-1", "account-2"], "adoption reports every entry")
+            #expect(projection.applyCount == 0, "the live instance applied nothing itself: its shadow did")
+        }
+        // Then it follows the store on the loop.
+        _ = try rawAppend(store, "account-9", [deposit(5)])
+        #expect(await loop.eventually { projection.balances["account-9"] == 5 })
+    }
+
+    @Test func aShortCatchUpStaysOnTheLoop() async throws {
+        let loop = TestLoop()
+        let store = loop.makeStore()
+        for _ in 0..<5 { _ = try rawAppend(store, "account-1", [deposit(1)]) }
+        let queue = DispatchQueue(label: "test.replay")
+        queue.suspend()   // would hang the test if used
+        let projection = ReplayableBalances()
+        let runner = makeRunner(loop, store, projection, queue: queue, threshold: 10)
+        try await loop.run { runner.start() }
+        #expect(await loop.eventually { runner.isCaughtUp })
+        #expect(try await loop.run { projection.balances["account-1"] } == 5)
+        queue.resume()
+    }
+
+    @Test func aFailingEventStopsTheProjectionWithItsPosition() async throws {
+        let loop = TestLoop()
+        let store = loop.makeStore()
+        for _ in 0..<50 { _ = try rawAppend(store, "account-1", [deposit(1)]) }
+        _ = try rawAppend(store, "account-1", [NewEvent(type: "Poison", data: json("{}"))])
+        for _ in 0..<50 { _ = try rawAppend(store, "account-1", [deposit(1)]) }
+        let projection = ReplayableBalances()
+        let runner = makeRunner(loop, store, projection, queue: DispatchQueue(label: "test.replay"))
+        try await loop.run { runner.start() }
+        #expect(await loop.eventually { runner.failure != nil })
+        try await loop.run {
+            #expect(runner.failure?.position == LogPosition(51))
+            #expect(runner.failure?.eventType == "Poison")
+            #expect(projection.balances.isEmpty, "nothing half-replayed is swapped in")
+            #expect(!runner.isCaughtUp)
+        }
+    }
+
+    @Test func stoppingDuringTheReplayDiscardsIt() async throws {
+        let loop = TestLoop()
+        let store = loop.makeStore()
+        for _ in 0..<100 { _ = try rawAppend(store, "account-1", [deposit(1)]) }
+        let queue = DispatchQueue(label: "test.replay")
+        queue.suspend()
+        let projection = ReplayableBalances()
+        let runner = makeRunner(loop, store, projection, queue: queue)
+        try await loop.run { runner.start(); runner.stop() }
+        queue.resume()
+        queue.sync {}   // the replay ran (or saw the cancel)
+        try await Task.sleep(nanoseconds: 100_000_000)
+        try await loop.run {
+            #expect(runner.status == .stopped)
+            #expect(projection.balances.isEmpty)
+            #expect(!runner.isCaughtUp)
+        }
+    }
+
+    @Test func aProjectionThatCannotReplayOffTheLoopCatchesUpOnIt() async throws {
+        let loop = TestLoop()
+        let store = loop.makeStore()
+        for _ in 0..<100 { _ = try rawAppend(store, "account-1", [deposit(1)]) }
+        let queue = DispatchQueue(label: "test.replay")
+        queue.suspend()   // would hang the test if used
+        let projection = BalanceProjection()   // not BackgroundReplayable
+        let runner = makeRunner(loop, store, projection, queue: queue)
+        try await loop.run { runner.start() }
+        #expect(await loop.eventually { runner.isCaughtUp })
+        #expect(try await loop.run { projection.balances["account-1"] } == 100)
+        queue.resume()
+    }
+}
