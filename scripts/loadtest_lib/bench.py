@@ -285,6 +285,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
             events = sum(s["lastPosition"] for s in json.loads(h)["stores"].values())
             base_extra = list(srv.extra)
             timings = {}
+            rebuild_cpu = []
             for label, extra in (("ready_s", base_extra), ("rebuild_s", base_extra + ["--snapshot-every", "0"])):
                 runs = timings[label] = []
                 srv.extra = extra
@@ -292,12 +293,14 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
                     srv.stop()
                     srv.start(ready_timeout=180)
                     runs.append(srv.ready_s)
+                    if label == "rebuild_s":
+                        rebuild_cpu.append(cpu_seconds(srv.proc.pid))   # CPU the start used, all threads
                     if sum(runs) > 45 and i < self.cfg["runs"] - 1:  # keep the whole run within 10 minutes
                         self.notes.append(f"{label} measured {len(runs)} time(s) only: "
                                           f"{srv.ready_s:.1f} s each with {events:,} events (time budget)")
                         break
             srv.extra = base_extra
-            self.r["restart"] = {"events": events, **timings}
+            self.r["restart"] = {"events": events, **timings, "rebuild_cpu_s": rebuild_cpu}
             log(f"    restart to ready with {events} events: {mmm(timings['ready_s'], '{:.2f}')} s with snapshots, "
                 f"{mmm(timings['rebuild_s'], '{:.2f}')} s full rebuild")
         finally:
@@ -540,6 +543,12 @@ def report(b, pngs, total_s):
             why.append(f"Store: at 256 appenders the group commit makes {med([x['fsyncs_per_s'] for x in s256]):.0f} fsyncs/s of "
                        f"~{med([x['events_per_batch'] for x in s256]):.0f} events each; the closed-loop appenders wait a full fsync "
                        "round per event, so events/s ≈ appenders / latency.")
+    rs = r.get("restart")
+    if rs and rs.get("rebuild_s") and rs.get("rebuild_cpu_s") and rs["events"] / med(rs["rebuild_s"]) < 500000:
+        cpu, wall = med(rs["rebuild_cpu_s"]), med(rs["rebuild_s"])
+        why.append(f"Full rebuild: start to /ready took {wall:.2f} s and {cpu:.2f} s of CPU ({cpu / wall:.2f} cores of 2: opening the "
+                   f"stores, the startup scan of both service stores, and every read model replayed off the loop in parallel), "
+                   f"~{1e6 * cpu / rs['events']:.1f} µs of CPU per stored event.")
     if why:
         L += ["Why (from the measurements of this run):", ""] + [f"- {w}" for w in why] + [""]
     # --- details
