@@ -168,26 +168,40 @@ import Glibc
         #expect(h.stop() == 0)
     }
 
+    /// One SSE stream at `/s` whose client reads nothing (16 KiB receive buffer); the head is read.
+    final class SlowStream: @unchecked Sendable {
+        var stream: ResponseStream?
+        var reasons: [ResponseStream.CloseReason] = []
+        let harness: ServerHarness
+        let client: TestClient
+
+        init(maxPendingBytes: Int) throws {
+            final class Box: @unchecked Sendable { weak var owner: SlowStream? }
+            let box = Box()
+            harness = try ServerHarness { r in
+                r.get("/s") { _, res in
+                    guard let owner = box.owner else { return }
+                    owner.stream = res.startStream(SSE.responseHead()) { owner.reasons.append($0) }
+                    owner.stream?.maxPendingBytes = maxPendingBytes
+                }
+            }
+            client = try TestClient(port: harness.port)
+            box.owner = self
+            var small: Int32 = 16 << 10
+            setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(4))
+            client.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(eventually { self.harness.onLoop { self.stream != nil } })
+            #expect(client.readUntil("\r\n\r\n") != nil)
+        }
+    }
+
     /// What the kernel does not take is queued and delivered in order, and a stream whose
     /// unsent bytes pass its bound is cut off as too slow, as with `write`.
     @Test func theRestOfAPartialFanOutWriteIsQueuedWithTheSameBound() throws {
-        final class Reasons: @unchecked Sendable { var stream: ResponseStream?; var reasons: [ResponseStream.CloseReason] = [] }
-        let box = Reasons()
-        let h = try ServerHarness { r in
-            r.get("/s") { _, res in
-                box.stream = res.startStream(SSE.responseHead()) { box.reasons.append($0) }
-                box.stream?.maxPendingBytes = 16 << 20
-            }
-        }
-        let c = try TestClient(port: h.port)
-        var small: Int32 = 16 << 10
-        setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(4))
-        c.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(eventually { h.onLoop { box.stream != nil } })
-        #expect(c.readUntil("\r\n\r\n") != nil)
+        let slow = try SlowStream(maxPendingBytes: 16 << 20)
         let block = [UInt8](repeating: 0x78, count: 8 << 20)
-        let first = h.onLoop { () -> (taken: Int, pending: Int) in
-            guard let s = box.stream, let w = s.fanOutWriter(for: block) else { return (-2, 0) }
+        let first = slow.harness.onLoop { () -> (taken: Int, pending: Int) in
+            guard let s = slow.stream, let w = s.fanOutWriter(for: block) else { return (-2, 0) }
             let n = SocketFanOut.write([w], threads: 1)[0]
             s.fanOutWritten(w, result: n)
             return (n, s.pendingBytes)
@@ -196,37 +210,24 @@ import Glibc
         // The rest is queued (the ordinary write may get a little more in first).
         #expect(first.pending > 0 && first.pending <= block.count - first.taken, "the rest is queued")
         // Over the bound: the same cut-off as `write`.
-        let reasons = h.onLoop { () -> [ResponseStream.CloseReason] in
-            for _ in 0..<4 where box.stream?.isOpen == true { box.stream?.write(block) }
-            return box.reasons
+        let reasons = slow.harness.onLoop { () -> [ResponseStream.CloseReason] in
+            for _ in 0..<4 where slow.stream?.isOpen == true { slow.stream?.write(block) }
+            return slow.reasons
         }
         #expect(reasons == [.tooSlow])
-        #expect(h.stop() == 0)
+        #expect(slow.harness.stop() == 0)
     }
 
     /// The slow-consumer bound applies to what a fan-out write leaves queued, at once.
     @Test func aFanOutWriteThatLeavesTooMuchQueuedCutsTheStreamOff() throws {
-        final class Reasons: @unchecked Sendable { var stream: ResponseStream?; var reasons: [ResponseStream.CloseReason] = [] }
-        let box = Reasons()
-        let h = try ServerHarness { r in
-            r.get("/s") { _, res in
-                box.stream = res.startStream(SSE.responseHead()) { box.reasons.append($0) }
-                box.stream?.maxPendingBytes = 1 << 20
-            }
-        }
-        let c = try TestClient(port: h.port)
-        var small: Int32 = 16 << 10
-        setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(4))
-        c.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(eventually { h.onLoop { box.stream != nil } })
-        #expect(c.readUntil("\r\n\r\n") != nil)
+        let slow = try SlowStream(maxPendingBytes: 1 << 20)
         let block = [UInt8](repeating: 0x79, count: 16 << 20)
-        let reasons = h.onLoop { () -> [ResponseStream.CloseReason] in
-            guard let s = box.stream, let w = s.fanOutWriter(for: block) else { return [] }
+        let reasons = slow.harness.onLoop { () -> [ResponseStream.CloseReason] in
+            guard let s = slow.stream, let w = s.fanOutWriter(for: block) else { return [] }
             s.fanOutWritten(w, result: SocketFanOut.write([w], threads: 1)[0])
-            return box.reasons
+            return slow.reasons
         }
         #expect(reasons == [.tooSlow])
-        #expect(h.stop() == 0)
+        #expect(slow.harness.stop() == 0)
     }
 }
