@@ -14,7 +14,8 @@ import CQRS
     }
 
     @Test(arguments: [("Ada", "Lovelace"), ("", "Lovelace"), ("Ada", ""), ("", ""), (" Ada", "Lovelace "), ("Ada\t", " "),
-                      ("\u{00A0}Ada", "Lovelace"), ("Ada King", "Lovelace"), ("Zoë", "Ångström\u{2003}")])
+                      ("\u{00A0}Ada", "Lovelace"), ("Ada King", "Lovelace"), ("Zoë", "Ångström\u{2003}"), ("Ada\n", "\rKing"),
+                      ("\u{000B}Ada", "Lovelace\u{000C}")])
     func displayIsTheTrimmedJoin(_ given: String, _ family: String) {
         #expect(PersonName.display(given: given, family: family) == (given + " " + family).trimmingCharacters(in: .whitespaces))
     }
