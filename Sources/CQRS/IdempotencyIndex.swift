@@ -71,6 +71,10 @@ public final class IdempotencyIndex {
     /// Internal (not private) for `StartupScanProjection`'s snapshots.
     var entries: [String: Entry] = [:]
     private var insertsSincePrune = 0
+    /// Inserts between two prunes when the index is small.
+    static let minInsertsBetweenPrunes = 4096
+    /// Prunes so far (for tests).
+    private(set) var prunes = 0
 
     /// - Parameters:
     ///   - retention: window during which a key is replayed (default 24 h).
@@ -96,12 +100,16 @@ public final class IdempotencyIndex {
     func record(key: String, _ entry: Entry) {
         entries[key] = entry
         insertsSincePrune += 1
-        if insertsSincePrune >= 4096 { pruneExpired() }
+        // A prune rebuilds the whole dictionary, so it waits for a number of inserts in
+        // proportion to the size: O(1) per insert, and the index holds at most ~1.5× its live
+        // keys. Pruning every 4096 inserts made a startup scan of 300k keys quadratic.
+        if insertsSincePrune >= max(Self.minInsertsBetweenPrunes, entries.count / 2) { pruneExpired() }
     }
 
     /// Drops every expired key.
     public func pruneExpired() {
         insertsSincePrune = 0
+        prunes += 1
         let now = clock()
         entries = entries.filter { now.timeIntervalSince($0.value.handledAt) <= retention }
     }

@@ -138,3 +138,25 @@ import EventStore
         #expect(e.metadata.correlationId == "corr")
     }
 }
+
+@Suite struct IdempotencyPruningTests {
+    func entry(_ at: Date) -> IdempotencyIndex.Entry {
+        IdempotencyIndex.Entry(fingerprint: "f", stream: "s-1", firstVersion: StreamVersion(0), eventCount: 1,
+                               version: StreamVersion(0), position: LogPosition(1), handledAt: at)
+    }
+
+    /// Pruning rebuilds the dictionary, so it must not run every few thousand inserts of a
+    /// big index (that made startup scans quadratic); expired keys still go.
+    @Test func pruningIsAmortizedAndStillDropsExpiredKeys() {
+        let clock = TestClock()
+        let index = IdempotencyIndex(retention: 100, clock: { clock.now })
+        for i in 0..<300_000 { index.record(key: "k\(i)", entry(clock.now)) }
+        #expect(index.count == 300_000)
+        #expect(index.prunes <= 12, "\(index.prunes) prunes for 300k inserts (every 4096 would be 73)")
+        clock.advance(200)   // all of them expire
+        for i in 0..<400_000 { index.record(key: "n\(i)", entry(clock.now)) }
+        #expect(index.count <= 400_000, "the 300k expired keys were pruned on the way (\(index.count) held)")
+        #expect(index.lookup(key: "k1", fingerprint: "f") == .miss)
+        #expect(index.lookup(key: "n1", fingerprint: "f") != .miss)
+    }
+}
