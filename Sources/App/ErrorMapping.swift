@@ -36,6 +36,11 @@ enum ErrorMapping {
                            detail: "Stored state of '\(stream)' could not be read; the operator has been told.")
         case .store(let storeError):
             return problem(for: storeError)
+        case .notReady(let reason):
+            var headers = HTTPHeaders()
+            headers.add(name: "Retry-After", value: "1")
+            return Problem(status: 503, type: ProblemType.uri("not-ready"), title: "Not ready",
+                           detail: "The server is still starting: \(reason). Retry shortly.", headers: headers)
         }
     }
 

@@ -70,6 +70,8 @@ public enum CommandError: Error, Hashable, Sendable, CustomStringConvertible {
     case corruptState(stream: StreamName, reason: String)
     /// The store failed the read or append [503 when unhealthy/closed, else 500].
     case store(EventStoreError)
+    /// What the decision needs is not there yet, e.g. a read model still replaying on start [503].
+    case notReady(reason: String)
 
     public var description: String {
         switch self {
@@ -81,6 +83,7 @@ public enum CommandError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .tooManyConflicts(s, n): return "gave up on '\(s)' after \(n) concurrent-write conflicts"
         case let .corruptState(s, r): return "cannot rebuild '\(s)': \(r)"
         case .store(let e): return e.description
+        case .notReady(let reason): return "not ready: \(reason)"
         }
     }
 }

@@ -175,8 +175,14 @@ public final class OrdersService {
         if replica.customers[p.customerId] != nil { return send() }
         // The customer may have been registered a moment ago, its public event still on its
         // way (Customers' publisher) or not yet in this replica: wait, bounded, before deciding
-        // "unknown customer".
-        awaitCustomer(p.customerId, until: .now + placeReplicaWait, then: send)
+        // "unknown customer" — which the replica can only say once it has caught up (on start
+        // it may still be replaying the public log: then 503, not a wrong 422).
+        awaitCustomer(p.customerId, until: .now + placeReplicaWait) { [self] in
+            if replica.customers[p.customerId] == nil && !replicaRunner.isCaughtUp {
+                return completion(.failure(.notReady(reason: "the customer replica is still replaying the public log")))
+            }
+            send()
+        }
     }
 
     /// Calls `proceed` once the replica knows `customerId` or at `deadline`, whichever is first:

@@ -105,3 +105,24 @@ import CQRS
         #expect(Set(r.fieldNames) == ["lines[0].sku", "lines[0].quantity", "lines[0].unitPrice", "currency", "customerId"])
     }
 }
+
+/// Until the customer replica has caught up with the public log (start-up), "unknown customer"
+/// cannot be decided: `place` answers not-ready (503) rather than a wrong 422.
+@Suite struct PlaceWhileReplayingTests {
+    @Test func placeBeforeTheReplicaCaughtUpIsNotReadyThenGoesThrough() async throws {
+        let h = Harness()
+        try h.register()   // c1 is in the public log before the service starts
+        let s = try await h.run { () -> OrdersService in
+            let s = try OrdersService(store: h.store, publicLog: h.publicLog, executor: h.executor, scheduler: h.scheduler)
+            s.placeReplicaWait = .milliseconds(50)
+            return s
+        }
+        h.service = s   // built, read models not started: the replica knows nobody yet
+        let early = await h.send(place1)
+        guard case .failure(.notReady) = early else { Issue.record("expected notReady, got \(early)"); return }
+        try await h.run { try s.start() }
+        #expect(await h.eventually { $0.isReady })
+        let later = await h.send(place1)
+        #expect((try? later.get()) != nil, "\(later)")
+    }
+}
