@@ -79,7 +79,7 @@ extension ProjectionRunner {
         backgroundReplay = job
         logger(.info, "projection '\(projection.name)': replaying \(target.value - position.value) events to position \(target) off the loop")
         let store = self.store, feed = self.feed, target = self.target, executor = self.executor
-        let from = Feed.Progress(position: position, anchor: lastAnchor)
+        let from = feedProgress
         let interval = options.progressInterval, clock = options.clock
         queue.async { [weak self] in
             let outcome = job.run(store: store, feed: feed, from: from, target: target, interval: interval, clock: clock) { p in
@@ -92,12 +92,7 @@ extension ProjectionRunner {
 
     private func backgroundProgress(_ p: Feed.Progress) {
         guard backgroundReplay != nil, let progress else { return }
-        let elapsed = max(0, options.clock().timeIntervalSince(startedAt))
-        let replayed = eventsDelivered + p.delivered
-        let rate = elapsed > 0 ? Double(replayed) / elapsed : 0
-        let left = target.value > p.position.value ? Double(target.value - p.position.value) : 0
-        progress(ReplayProgress(projection: projection.name, replayed: replayed, position: p.position, target: target,
-                                elapsedSeconds: elapsed, eventsPerSecond: rate, etaSeconds: rate > 0 ? left / rate : nil, done: false))
+        progress(report(done: false, replayed: eventsDelivered + p.delivered, position: p.position))
     }
 
     /// Back on the loop: adopt the result and follow the store from there (or fail, as on the loop).
@@ -114,10 +109,7 @@ extension ProjectionRunner {
                                    eventType: "", reason: "replay failed: \(error)"))
         case .finished(let p):
             job.adopt()
-            position = p.position
-            lastAnchor = p.anchor
-            eventsDelivered += p.delivered
-            eventsApplied += p.applied
+            advance(to: p)
             if position >= target {
                 markCaughtUp()
                 maybeSnapshot()   // a long replay is worth keeping at once

@@ -56,8 +56,9 @@ public final class ProjectionRunner {
 
     public let projection: Projection
     public let store: EventStore
-    /// `projection.filter`, read once (projections may build it on each access).
-    private let filter: EventFilter?
+    /// How events reach the projection, on the loop and off it (`projection.filter` read
+    /// once: projections may build it on each access).
+    let feed: Feed
     public private(set) var status: ProjectionStatus = .starting
     /// Position of the last event delivered (applied or filtered out): the view reflects it.
     public internal(set) var position: LogPosition = .start
@@ -113,7 +114,8 @@ public final class ProjectionRunner {
                 options: Options = Options(), logger: @escaping CQRSLogger = { _, _ in },
                 progress: ((ReplayProgress) -> Void)? = nil) {
         self.projection = projection
-        self.filter = projection.filter
+        self.feed = Feed(filter: projection.filter, upcasters: options.upcasters,
+                         deliversInternalEvents: options.deliversInternalEvents)
         self.store = store
         self.executor = executor
         self.scheduler = scheduler
@@ -243,18 +245,23 @@ public final class ProjectionRunner {
 
     /// Applies the events after `position`; false if one failed (the runner is then `.failed`).
     private func apply(_ batch: [RecordedEvent]) -> Bool {
-        var progress = Feed.Progress(position: position, anchor: lastAnchor)
+        var progress = feedProgress
         let failure = feed.apply(batch, to: projection, progress: &progress)
-        position = progress.position
-        lastAnchor = progress.anchor
-        eventsDelivered += progress.delivered
-        eventsApplied += progress.applied
+        advance(to: progress)
         if let failure { fail(failure); return false }
         return true
     }
 
-    /// How events reach the projection (shared with the background replay).
-    var feed: Feed { Feed(filter: filter, upcasters: options.upcasters, deliversInternalEvents: options.deliversInternalEvents) }
+    /// Where the next batch starts: this runner's position and anchor, nothing counted yet.
+    var feedProgress: Feed.Progress { Feed.Progress(position: position, anchor: lastAnchor) }
+
+    /// Takes what a feed (on the loop or off it) got through.
+    func advance(to progress: Feed.Progress) {
+        position = progress.position
+        lastAnchor = progress.anchor
+        eventsDelivered += progress.delivered
+        eventsApplied += progress.applied
+    }
 
     /// Filter, upcast and apply, event by event; the same on the loop and off it.
     struct Feed {
@@ -305,11 +312,14 @@ public final class ProjectionRunner {
         onCaughtUp?()
     }
 
-    func report(done: Bool) -> ReplayProgress {
+    /// Progress so far; `replayed`/`position` default to this runner's (a background replay
+    /// passes its own, not yet adopted).
+    func report(done: Bool, replayed: UInt64? = nil, position: LogPosition? = nil) -> ReplayProgress {
+        let replayed = replayed ?? eventsDelivered, position = position ?? self.position
         let elapsed = max(0, options.clock().timeIntervalSince(startedAt))
-        let rate = elapsed > 0 ? Double(eventsDelivered) / elapsed : 0
+        let rate = elapsed > 0 ? Double(replayed) / elapsed : 0
         let left = target.value > position.value ? Double(target.value - position.value) : 0
-        return ReplayProgress(projection: projection.name, replayed: eventsDelivered, position: position, target: target,
+        return ReplayProgress(projection: projection.name, replayed: replayed, position: position, target: target,
                               elapsedSeconds: elapsed, eventsPerSecond: rate, etaSeconds: done ? 0 : (rate > 0 ? left / rate : nil),
                               done: done)
     }
