@@ -77,14 +77,12 @@ final class Services {
     /// Prepares the startup scans of both stores in parallel (independent files; start-up,
     /// before serving, while the loop waits here).
     static func prepare(_ runners: [ProjectionRunner], logger: CQRSLogger) throws {
-        final class Slot: @unchecked Sendable { var result: Result<(UInt64, Double), Error> = .success((0, 0)) }
-        let slots = runners.map { _ in Slot() }
-        DispatchQueue.concurrentPerform(iterations: runners.count) { i in
+        let outcomes = concurrently(runners.count) { i in
             let started = Date()
-            slots[i].result = Result { (try runners[i].prepareSynchronously(), Date().timeIntervalSince(started)) }
+            return (try runners[i].prepareSynchronously(), Date().timeIntervalSince(started))
         }
-        for (runner, slot) in zip(runners, slots) {
-            let (scanned, seconds) = try slot.result.get()
+        for (runner, outcome) in zip(runners, outcomes) {
+            let (scanned, seconds) = try outcome.get()
             if let failure = runner.failure { throw ConfigurationError("startup scan failed: \(failure)") }
             logger(.info, "startup scan '\(runner.projection.name)': \(scanned) events scanned to position \(runner.position) in \(String(format: "%.3f", seconds)) s")
         }

@@ -11,22 +11,17 @@ final class StoreSet {
 
     /// Opens the stores in parallel (independent directories; each recovers on its own).
     init(dataDirectory: String, durability: Durability, executor: CompletionExecutor) throws {
-        final class Slot: @unchecked Sendable { var result: Result<FileEventStore, Error>? }
-        let slots = Self.names.map { _ in Slot() }
-        DispatchQueue.concurrentPerform(iterations: Self.names.count) { i in
+        let outcomes = concurrently(Self.names.count) { i in
             var options = FileEventStoreOptions(durability: durability.storeDurability)
             options.executor = executor
-            slots[i].result = Result {
-                try FileEventStore(directory: (dataDirectory as NSString).appendingPathComponent(Self.names[i]), options: options)
-            }
+            return try FileEventStore(directory: (dataDirectory as NSString).appendingPathComponent(Self.names[i]), options: options)
         }
         var opened: [(String, FileEventStore)] = []
         var failure: Error?
-        for (name, slot) in zip(Self.names, slots) {
-            switch slot.result {
-            case .success(let store)?: opened.append((name, store))
-            case .failure(let error)?: failure = failure ?? error
-            case nil: break
+        for (name, outcome) in zip(Self.names, outcomes) {
+            switch outcome {
+            case .success(let store): opened.append((name, store))
+            case .failure(let error): failure = failure ?? error
             }
         }
         if let failure {
