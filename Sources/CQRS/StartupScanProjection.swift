@@ -8,7 +8,7 @@ import EventStore
 ///
 /// Use: run it with a `ProjectionRunner` (`deliversInternalEvents`, snapshots on), call the
 /// runner's `prepareSynchronously()` (snapshot + the events after it, before serving), take
-/// `copyIndex()` or `copyKeys(into:)` for the handler and `watermark` for the consumer, then `start()` the runner so
+/// `copyKeys(into:)` for the handler and `watermark` for the consumer, then `start()` the runner so
 /// it keeps following the store for the next snapshot.
 public final class StartupScanProjection: Projection {
     public let name: String
@@ -35,18 +35,11 @@ public final class StartupScanProjection: Projection {
         }
     }
 
-    /// Copies the scanned keys into `target` (an index made before the scan, e.g. already
-    /// given to a command handler that takes no commands until the scan is done).
+    /// Copies the scanned keys into `target`: the command handler's own index (made before the
+    /// scan; it takes no commands until the scan is done), which then records live commands
+    /// while this one keeps following the store.
     public func copyKeys(into target: IdempotencyIndex) {
         target.entries = index.entries
-    }
-
-    /// A separate index holding the same keys, for the command handler (which then records
-    /// live commands in it while this one keeps following the store).
-    public func copyIndex(clock: @escaping () -> Date = Date.init) -> IdempotencyIndex {
-        let copy = IdempotencyIndex(retention: index.retention, clock: clock)
-        copy.entries = index.entries
-        return copy
     }
 
     public func captureSnapshot() throws -> SnapshotEncoding? {
