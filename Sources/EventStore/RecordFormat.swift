@@ -212,18 +212,11 @@ extension RecordFormat {
 
     /// Materializes a parsed record (its metadata is decoded when first read).
     static func event(_ b: [UInt8], _ h: RecordHeader, stream: StreamName? = nil) -> RecordedEvent {
-        let stream = stream ?? StreamName(string(b, h.streamRange))
-        let timestamp = Date(timeIntervalSince1970: Double(h.timestampMicros) / 1_000_000)
-        if h.metadataRange.count == 4 {   // no correlation, no causation, no properties
-            return RecordedEvent(id: h.id, stream: stream, streamVersion: StreamVersion(h.streamVersion),
-                                 position: LogPosition(h.position), type: string(b, h.typeRange),
-                                 schemaVersion: Int(h.schemaVersion), data: Array(b[h.dataRange]),
-                                 metadata: EventMetadata(), timestamp: timestamp)
-        }
-        return RecordedEvent(id: h.id, stream: stream, streamVersion: StreamVersion(h.streamVersion),
-                             position: LogPosition(h.position), type: string(b, h.typeRange),
-                             schemaVersion: Int(h.schemaVersion), data: Array(b[h.dataRange]),
-                             encodedMetadata: EncodedMetadata(bytes: Array(b[h.metadataRange]), flags: h.flags),
-                             timestamp: timestamp)
+        // A 4-byte section holds only a property count of 0: no metadata to keep.
+        let metadata = h.metadataRange.count == 4 ? nil : EncodedMetadata(bytes: Array(b[h.metadataRange]), flags: h.flags)
+        return RecordedEvent(id: h.id, stream: stream ?? StreamName(string(b, h.streamRange)),
+                             streamVersion: StreamVersion(h.streamVersion), position: LogPosition(h.position),
+                             type: string(b, h.typeRange), schemaVersion: Int(h.schemaVersion), data: Array(b[h.dataRange]),
+                             encodedMetadata: metadata, timestamp: Date(timeIntervalSince1970: Double(h.timestampMicros) / 1_000_000))
     }
 }

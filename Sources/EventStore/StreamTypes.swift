@@ -183,9 +183,9 @@ public struct RecordedEvent: Sendable {
         self.timestamp = timestamp
     }
 
-    /// An event whose metadata stays encoded until read.
+    /// An event whose metadata stays encoded until read (nil: it has none).
     init(id: EventID, stream: StreamName, streamVersion: StreamVersion, position: LogPosition,
-         type: String, schemaVersion: Int, data: [UInt8], encodedMetadata: RecordFormat.EncodedMetadata, timestamp: Date) {
+         type: String, schemaVersion: Int, data: [UInt8], encodedMetadata: RecordFormat.EncodedMetadata?, timestamp: Date) {
         self.init(id: id, stream: stream, streamVersion: streamVersion, position: position, type: type,
                   schemaVersion: schemaVersion, data: data, metadata: EventMetadata(), timestamp: timestamp)
         self.encodedMetadata = encodedMetadata
