@@ -86,7 +86,7 @@ public final class OrdersService {
         let views = OrderViewsProjection()
         let replica = CustomerReplica()
         views.lookupName = { [unowned replica] id in replica.customers[id]?.name }
-        // `replica.onNameChanged` is linked in `start`, once both have caught up.
+        // `replica.onNameChanged` is linked once both have caught up (`linkCustomerNames`).
         self.views = views
         self.replica = replica
         var runnerOptions = ProjectionRunner.Options()

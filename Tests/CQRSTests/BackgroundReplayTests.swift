@@ -35,6 +35,18 @@ final class ReplayableBalances: Projection, BackgroundReplayable {
 @Suite(.serialized) struct BackgroundReplayTests {
     func deposit(_ n: Int) -> NewEvent { NewEvent(type: "Deposited", data: json("{\"amount\":\(n)}")) }
 
+    /// `count` deposits of 1 to `stream`, one append each.
+    func deposits(_ count: Int, to stream: StreamName = "account-1", in store: EventStore) throws {
+        for _ in 0..<count { _ = try rawAppend(store, stream, [deposit(1)]) }
+    }
+
+    /// A replay queue that runs nothing until resumed.
+    func heldQueue() -> DispatchQueue {
+        let queue = DispatchQueue(label: "test.replay")
+        queue.suspend()
+        return queue
+    }
+
     func makeRunner(_ loop: TestLoop, _ store: EventStore, _ projection: Projection, queue: DispatchQueue,
                     threshold: UInt64 = 10, progress: @escaping (ReplayProgress) -> Void = { _ in }) -> ProjectionRunner {
         var o = ProjectionRunner.Options()
@@ -52,8 +64,7 @@ final class ReplayableBalances: Projection, BackgroundReplayable {
         let projection = ReplayableBalances()
         var changed = Set<String>()
         projection.onChange = { changed.insert($0) }
-        let queue = DispatchQueue(label: "test.replay")
-        queue.suspend()   // hold the replay: the loop must keep serving the old (empty) state
+        let queue = heldQueue()   // hold the replay: the loop must keep serving the old (empty) state
         let runner = makeRunner(loop, store, projection, queue: queue)
         var caughtUp = 0
         let before = try await loop.run { () -> (ProjectionStatus, LogPosition, Int) in
@@ -84,9 +95,8 @@ final class ReplayableBalances: Projection, BackgroundReplayable {
     @Test func aShortCatchUpStaysOnTheLoop() async throws {
         let loop = TestLoop()
         let store = loop.makeStore()
-        for _ in 0..<5 { _ = try rawAppend(store, "account-1", [deposit(1)]) }
-        let queue = DispatchQueue(label: "test.replay")
-        queue.suspend()   // would hang the test if used
+        try deposits(5, in: store)
+        let queue = heldQueue()   // would hang the test if used
         let projection = ReplayableBalances()
         let runner = makeRunner(loop, store, projection, queue: queue, threshold: 10)
         try await loop.run { runner.start() }
@@ -98,9 +108,9 @@ final class ReplayableBalances: Projection, BackgroundReplayable {
     @Test func aFailingEventStopsTheProjectionWithItsPosition() async throws {
         let loop = TestLoop()
         let store = loop.makeStore()
-        for _ in 0..<50 { _ = try rawAppend(store, "account-1", [deposit(1)]) }
+        try deposits(50, in: store)
         _ = try rawAppend(store, "account-1", [NewEvent(type: "Poison", data: json("{}"))])
-        for _ in 0..<50 { _ = try rawAppend(store, "account-1", [deposit(1)]) }
+        try deposits(50, in: store)
         let projection = ReplayableBalances()
         let runner = makeRunner(loop, store, projection, queue: DispatchQueue(label: "test.replay"))
         try await loop.run { runner.start() }
@@ -116,9 +126,8 @@ final class ReplayableBalances: Projection, BackgroundReplayable {
     @Test func stoppingDuringTheReplayDiscardsIt() async throws {
         let loop = TestLoop()
         let store = loop.makeStore()
-        for _ in 0..<100 { _ = try rawAppend(store, "account-1", [deposit(1)]) }
-        let queue = DispatchQueue(label: "test.replay")
-        queue.suspend()
+        try deposits(100, in: store)
+        let queue = heldQueue()
         let projection = ReplayableBalances()
         let runner = makeRunner(loop, store, projection, queue: queue)
         try await loop.run { runner.start(); runner.stop() }
@@ -135,9 +144,8 @@ final class ReplayableBalances: Projection, BackgroundReplayable {
     @Test func aProjectionThatCannotReplayOffTheLoopCatchesUpOnIt() async throws {
         let loop = TestLoop()
         let store = loop.makeStore()
-        for _ in 0..<100 { _ = try rawAppend(store, "account-1", [deposit(1)]) }
-        let queue = DispatchQueue(label: "test.replay")
-        queue.suspend()   // would hang the test if used
+        try deposits(100, in: store)
+        let queue = heldQueue()   // would hang the test if used
         let projection = BalanceProjection()   // not BackgroundReplayable
         let runner = makeRunner(loop, store, projection, queue: queue)
         try await loop.run { runner.start() }
