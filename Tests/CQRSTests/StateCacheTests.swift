@@ -26,3 +26,61 @@ import EventStore
         #expect(r.version == StreamVersion(1))
     }
 }
+
+/// The cache against a plain reference LRU (an array in use order) under a random mix of
+/// gets, puts and removes: the same streams are kept, and the recency queue stays bounded.
+@Suite struct StateCacheModelTests {
+    @Test(arguments: [1, 4, 8, 100])
+    func matchesAReferenceLRU(capacity: Int) {
+        var rng = SplitMix(seed: UInt64(capacity))
+        let cache = StateCache<Int>(capacity: capacity)
+        var order: [String] = []           // least recently used first
+        var values: [String: Int] = [:]
+        let keys = capacity * 3
+        for step in 0..<20_000 {
+            let key = "s-\(rng.next() % UInt64(keys))"
+            switch rng.next() % 10 {
+            case 0..<4:
+                let got = cache.get(StreamName(key))?.state
+                #expect(got == values[key], "get \(key) at step \(step)")
+                if got != nil { order.removeAll { $0 == key }; order.append(key) }
+            case 4..<9:
+                cache.put(StreamName(key), .init(state: step, version: nil, position: .start, snapshotVersion: nil))
+                values[key] = step
+                order.removeAll { $0 == key }; order.append(key)
+                if order.count > capacity {
+                    let target = capacity - capacity / 4
+                    for victim in order.prefix(order.count - target) { values[victim] = nil }
+                    order.removeFirst(order.count - target)
+                }
+            default:
+                cache.remove(StreamName(key))
+                values[key] = nil
+                order.removeAll { $0 == key }
+            }
+            #expect(cache.count == values.count, "count at step \(step)")
+            #expect(cache.queuedUses <= 2 * capacity + 65, "queue bound at step \(step)")
+        }
+    }
+
+    @Test func repeatedHitsOnOneStreamKeepTheQueueSmall() {
+        let cache = StateCache<Int>(capacity: 10)
+        cache.put("hot", .init(state: 1, version: nil, position: .start, snapshotVersion: nil))
+        for _ in 0..<100_000 { _ = cache.get("hot") }
+        #expect(cache.queuedUses <= 2 + 65)
+        #expect(cache.get("hot")?.state == 1)
+    }
+}
+
+/// A small deterministic generator so a failing sequence can be replayed.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
