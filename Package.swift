@@ -4,6 +4,10 @@ import PackageDescription
 // Module graph (see DESIGN.md section 2): dependencies point inward.
 // CLibUV <- UV <- HTTP <- App <- tributary;  EventStore <- App.
 // Only UV imports CLibUV; HTTP knows no domain; EventStore knows no HTTP.
+// Release builds specialize generics across modules (the CQRS runtime is generic over each
+// service's decider and projections): measured +15 % commands/s on scripts/bench-commands.
+let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "Tributary",
     platforms: [.macOS(.v14)],
@@ -19,20 +23,21 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"])]
         ),
-        .target(name: "UV", dependencies: ["CLibUV"]),
-        .target(name: "HTTP", dependencies: ["UV"]),
+        .target(name: "UV", dependencies: ["CLibUV"], swiftSettings: crossModule),
+        .target(name: "HTTP", dependencies: ["UV"], swiftSettings: crossModule),
         // CRC-32C with the CPU's instruction (record checksums are checked on every read).
         .target(name: "CCRC32C"),
-        .target(name: "EventStore", dependencies: ["CCRC32C"]),
-        .target(name: "CQRS", dependencies: ["EventStore"]),
+        .target(name: "EventStore", dependencies: ["CCRC32C"], swiftSettings: crossModule),
+        .target(name: "CQRS", dependencies: ["EventStore"], swiftSettings: crossModule),
         // The public-event contract: the only thing the services share.
-        .target(name: "PublicEvents"),
-        .target(name: "Customers", dependencies: ["CQRS", "EventStore", "PublicEvents"]),
-        .target(name: "Orders", dependencies: ["CQRS", "EventStore", "PublicEvents"]),
-        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "PublicEvents", "Customers", "Orders"]),
+        .target(name: "PublicEvents", swiftSettings: crossModule),
+        .target(name: "Customers", dependencies: ["CQRS", "EventStore", "PublicEvents"], swiftSettings: crossModule),
+        .target(name: "Orders", dependencies: ["CQRS", "EventStore", "PublicEvents"], swiftSettings: crossModule),
+        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "PublicEvents", "Customers", "Orders"], swiftSettings: crossModule),
         .executableTarget(
             name: "tributary",
-            dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: crossModule
         ),
         // Helper binary for scripts/crash-test and scripts/bench-store (not shipped).
         .executableTarget(
