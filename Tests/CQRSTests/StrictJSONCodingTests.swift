@@ -98,6 +98,8 @@ import Testing
             #"{"value":1.0}"#, #"{"value":1e2}"#, #"{"value":-0}"#, #"{"value":01}"#, #"{"value":9223372036854775808}"#,
             #"{"value":1,"value":2}"#, #"{"value":"1"}"#, #"{"value":null}"#, #"{}"#, #"{"value":1} x"#, #"{"value":1"#,
             #"{"value":"\ud800"}"#, "[1]", "",
+            // Keys with escapes or beyond ASCII are valid JSON the strict decoder leaves alone.
+            #"{"valu\u0065":1}"#, #"{"value":1,"é":2}"#,
         ]
         for text in leftToFoundation {
             #expect(StrictJSONDecoder.decode(Amount.self, from: Array(text.utf8)) == nil, "\(text)")
@@ -107,7 +109,41 @@ import Testing
         // JSONCoding gives Foundation's answer for them.
         #expect(try JSONCoding.decode(Amount.self, from: Array(#"{"value":1.0}"#.utf8)).value == 1)
         #expect(try JSONCoding.decode(Amount.self, from: Array(#"{"value":1,"value":2}"#.utf8)).value == 1)
+        #expect(try JSONCoding.decode(Amount.self, from: Array(#"{"valu\u0065":1}"#.utf8)).value == 1)
         #expect(try JSONCoding.decode(Flexible.self, from: Array(#""x""#.utf8)).value == "x")
         #expect(throws: DecodingError.self) { try JSONCoding.decode(Amount.self, from: Array(#"{"value":"1"}"#.utf8)) }
+    }
+
+    /// Random byte edits of valid documents: whatever the strict decoder returns, Foundation
+    /// decodes the same bytes to the same value (it may give up, never disagree).
+    @Test func mutatedDocumentsDecodeAsFoundationDoesOrNotAtAll() throws {
+        var sample = StrictJSONCodingTests.samples[0]
+        sample.big = 7
+        let seeds = [try StrictJSONCodingTests.foundationBytes(sample),
+                     try StrictJSONCodingTests.foundationBytes(StrictJSONCodingTests.samples[1])]
+        let alphabet = Array(#"{}[]":,\"-0123456789eE.+ tfnul\u00e9\ud83d "#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xA9, 0xFF]
+        var state: UInt64 = 0x5EED
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        var agreed = 0
+        for round in 0..<4_000 {
+            var bytes = seeds[round % seeds.count]
+            for _ in 0...next(3) {
+                let at = next(bytes.count)
+                switch next(3) {
+                case 0: bytes[at] = alphabet[next(alphabet.count)]
+                case 1: bytes.insert(alphabet[next(alphabet.count)], at: at)
+                default: bytes.remove(at: at)
+                }
+            }
+            guard let fast = StrictJSONDecoder.decode(Sample.self, from: bytes) else { continue }
+            let slow = try? JSONDecoder().decode(Sample.self, from: Data(bytes))
+            #expect(slow == fast, "\(String(decoding: bytes, as: UTF8.self))")
+            agreed += 1
+        }
+        // Some edits keep the document decodable (whitespace, digits, string contents).
+        #expect(agreed > 100)
     }
 }
