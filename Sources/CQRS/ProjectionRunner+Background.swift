@@ -65,15 +65,22 @@ final class BackgroundReplay: @unchecked Sendable {
     }
 }
 
-extension ProjectionRunner {
-    /// Where off-loop replays run: concurrent, so read models replay in parallel.
-    public static let backgroundReplayQueue = DispatchQueue(label: "tributary.projection-replay", qos: .userInitiated,
-                                                            attributes: .concurrent)
+/// Where a background replay runs.
+public enum BackgroundReplayPlace {
+    /// A thread of its own, started for the replay. Replays of different read models then
+    /// share the cores fairly, whatever their number: on a pool capped at one thread per core
+    /// (the global concurrent queues), the one queued last — often the longest — started
+    /// only when others had finished, and finished alone on one core.
+    case ownThread
+    /// This queue (tests hold one to look at the state while a replay waits).
+    case queue(DispatchQueue)
+}
 
+extension ProjectionRunner {
     /// Starts the catch-up off the loop when the options allow it, the projection supports it
     /// and the catch-up is long enough; false: catch up on the loop as usual.
     func startBackgroundReplayIfWorthIt() -> Bool {
-        guard let queue = options.backgroundReplayQueue, target.value - position.value >= options.backgroundReplayThreshold,
+        guard let place = options.backgroundReplay, target.value - position.value >= options.backgroundReplayThreshold,
               let replayable = projection as? any BackgroundReplayable else { return false }
         let job = BackgroundReplay(for: replayable)
         backgroundReplay = job
@@ -81,11 +88,20 @@ extension ProjectionRunner {
         let store = self.store, feed = self.feed, target = self.target, executor = self.executor
         let from = feedProgress
         let interval = options.progressInterval, clock = options.clock
-        queue.async { [weak self] in
+        let work = { [weak self] in
             let outcome = job.run(store: store, feed: feed, from: from, target: target, interval: interval, clock: clock) { p in
                 executor.execute { self?.backgroundProgress(p) }
             }
             executor.execute { self?.backgroundReplayEnded(job, outcome) }
+        }
+        switch place {
+        case .ownThread:
+            let thread = Thread(block: work)
+            thread.name = "replay \(projection.name)"
+            thread.qualityOfService = .userInitiated
+            thread.start()
+        case .queue(let queue):
+            queue.async(execute: work)
         }
         return true
     }

@@ -38,17 +38,17 @@ public final class ProjectionRunner {
         /// Wall clock for progress rates (inject in tests).
         public var clock: () -> Date = Date.init
         /// Replay a long catch-up off the loop, for a `BackgroundReplayable` projection: the
-        /// events go into a fresh instance on this queue while the loop keeps serving the
-        /// current state, which then takes the result at once (ProjectionRunner+Background).
+        /// events go into a fresh instance there while the loop keeps serving the current
+        /// state, which then takes the result at once (ProjectionRunner+Background).
         /// nil: every event is applied on the loop.
-        public var backgroundReplayQueue: DispatchQueue? = nil
+        public var backgroundReplay: BackgroundReplayPlace? = nil
         /// Catch-ups shorter than this many events stay on the loop (a hop costs more).
         public var backgroundReplayThreshold: UInt64 = 4096
 
-        /// Catch-ups of more than `events` run off the loop on a shared background queue; nil: never.
+        /// Catch-ups of more than `events` run off the loop, each on a thread of its own; nil: never.
         public mutating func enableBackgroundReplay(after events: UInt64?) {
-            guard let events else { backgroundReplayQueue = nil; return }
-            backgroundReplayQueue = ProjectionRunner.backgroundReplayQueue
+            guard let events else { backgroundReplay = nil; return }
+            backgroundReplay = .ownThread
             backgroundReplayThreshold = events
         }
         public init() {}

@@ -19,8 +19,8 @@ public final class CustomersService {
         /// Minimum seconds between two periodic read-model snapshots (`ProjectionRunner.Options`).
         public var projectionSnapshotMinInterval: Double = 0
         /// Read models further behind their store than this many events when they start
-        /// catch up off the loop, in parallel (`ProjectionRunner.Options.backgroundReplayQueue`);
-        /// nil: always on the loop.
+        /// catch up off the loop, in parallel, each on a thread of its own
+        /// (`ProjectionRunner.Options.backgroundReplay`); nil: always on the loop.
         public var backgroundReplayAfter: UInt64? = nil
         /// Customer states kept in memory by the command handler.
         public var cacheCapacity = 100_000

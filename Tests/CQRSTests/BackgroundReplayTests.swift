@@ -50,7 +50,7 @@ final class ReplayableBalances: Projection, BackgroundReplayable {
     func makeRunner(_ loop: TestLoop, _ store: EventStore, _ projection: Projection, queue: DispatchQueue,
                     threshold: UInt64 = 10, progress: @escaping (ReplayProgress) -> Void = { _ in }) -> ProjectionRunner {
         var o = ProjectionRunner.Options()
-        o.backgroundReplayQueue = queue
+        o.backgroundReplay = .queue(queue)
         o.backgroundReplayThreshold = threshold
         o.progressInterval = 0
         return ProjectionRunner(projection: projection, store: store, executor: loop.executor, scheduler: ManualScheduler(),
@@ -90,6 +90,28 @@ final class ReplayableBalances: Projection, BackgroundReplayable {
         // Then it follows the store on the loop.
         _ = try rawAppend(store, "account-9", [deposit(5)])
         #expect(await loop.eventually { projection.balances["account-9"] == 5 })
+    }
+
+    /// The production setting: each replay on a thread of its own, several at once.
+    @Test func replaysOnTheirOwnThreadsRunSideBySide() async throws {
+        let loop = TestLoop()
+        let store = loop.makeStore()
+        for i in 0..<3_000 { _ = try rawAppend(store, StreamName("account-\(i % 7)"), [deposit(1)]) }
+        var o = ProjectionRunner.Options()
+        o.enableBackgroundReplay(after: 10)
+        o.progressInterval = 0
+        let projections = (0..<3).map { _ in ReplayableBalances() }
+        let runners = projections.map {
+            ProjectionRunner(projection: $0, store: store, executor: loop.executor, scheduler: ManualScheduler(), options: o)
+        }
+        try await loop.run { for r in runners { r.start() } }
+        #expect(await loop.eventually { runners.allSatisfy(\.isCaughtUp) })
+        try await loop.run {
+            for (p, r) in zip(projections, runners) {
+                #expect(p.balances.count == 7 && p.balances.values.reduce(0, +) == 3_000)
+                #expect(r.position == LogPosition(3_000) && p.applyCount == 0, "replayed by the shadow, off the loop")
+            }
+        }
     }
 
     @Test func aShortCatchUpStaysOnTheLoop() async throws {
