@@ -1,3 +1,5 @@
+import Foundation
+
 /// Hand-written decoding of the hottest payloads over the strict decoder's tape, without the
 /// `Codable` machinery (a container box and a generic call per field).
 ///
@@ -27,6 +29,12 @@ public struct JSONObjectReader {
     public func int(_ key: String) throws -> Int { try StrictJSONDecoder.integer(Int.self, tape, try member(key)) }
     public func int64(_ key: String) throws -> Int64 { try StrictJSONDecoder.integer(Int64.self, tape, try member(key)) }
 
+    /// The string under `key` as a `String`-backed enum (what its synthesized `Decodable` reads).
+    public func value<E: RawRepresentable>(_: E.Type, _ key: String) throws -> E where E.RawValue == String {
+        guard let value = E(rawValue: try string(key)) else { throw StrictJSONDecoder.GaveUp() }
+        return value
+    }
+
     /// The object under `key`.
     public func object(_ key: String) throws -> JSONObjectReader {
         let at = try member(key)
@@ -49,4 +57,64 @@ public struct JSONObjectReader {
         }
         return result
     }
+}
+
+extension JSONCoding {
+    /// `read` over the strict decoder's tape when it accepts the document, else `Codable`
+    /// through `decode(_:from:)`, which gives the same value or Foundation's error.
+    public static func decode<T: Decodable>(_: T.Type, from bytes: [UInt8], reader read: (JSONObjectReader) throws -> T) throws -> T {
+        if let value = JSONObjectReader.read(bytes, read) { return value }
+        return try decode(T.self, from: bytes)
+    }
+}
+
+extension EncodedEvent {
+    /// The payload through a hand-written reader (see `JSONCoding.decode(_:from:reader:)`).
+    public func decodeJSON<T: Decodable>(reader read: (JSONObjectReader) throws -> T) throws -> T {
+        try JSONCoding.decode(T.self, from: data, reader: read)
+    }
+}
+
+/// Test support for hand-written readers, as `DeciderScenario` is for deciders: a reader must
+/// give what its type's `Decodable` conformance gives through Foundation, or nothing.
+public enum JSONReaderCheck {
+    /// How `read` disagrees with Foundation's `JSONDecoder` for `T`, as readable lines (none:
+    /// they agree). Checks the encoding of every sample (the reader must return the sample) and
+    /// `edits` random byte edits of those encodings (whatever the reader returns, Foundation
+    /// must return too; most edits break the document and both refuse it).
+    public static func disagreements<T: Codable & Equatable>(_ read: (JSONObjectReader) throws -> T, samples: [T],
+                                                             edits: Int = 2_000, seed: UInt64 = 1) -> [String] {
+        var problems: [String] = []
+        var encodings: [[UInt8]] = []
+        for sample in samples {
+            guard let bytes = try? JSONCoding.encode(sample) else { problems.append("cannot encode \(sample)"); continue }
+            encodings.append(bytes)
+            let got = JSONObjectReader.read(bytes, read)
+            if got != sample { problems.append("\(text(bytes)): reader gave \(got.map { "\($0)" } ?? "nothing"), expected \(sample)") }
+        }
+        guard !encodings.isEmpty else { return problems }
+        let alphabet = Array(#"{}[]":,\"-0123456789eE. tfnul"#.utf8) + [0x00, 0x1F, 0x80, 0xC3, 0xA9, 0xFF]
+        var state = seed
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        for round in 0..<edits {
+            var bytes = encodings[round % encodings.count]
+            for _ in 0...next(2) where !bytes.isEmpty {
+                let at = next(bytes.count)
+                switch next(3) {
+                case 0: bytes[at] = alphabet[next(alphabet.count)]
+                case 1: bytes.insert(alphabet[next(alphabet.count)], at: at)
+                default: bytes.remove(at: at)
+                }
+            }
+            guard let fast = JSONObjectReader.read(bytes, read) else { continue }
+            let slow = try? JSONDecoder().decode(T.self, from: Data(bytes))
+            if slow != fast { problems.append("\(text(bytes)): reader gave \(fast), Foundation \(slow.map { "\($0)" } ?? "an error")") }
+        }
+        return problems
+    }
+
+    private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -102,16 +102,63 @@ public enum CustomerEvent: Hashable, Sendable {
     /// Decodes an event already upcast to its current schema version.
     public static func decode(_ e: EncodedEvent) throws -> CustomerEvent {
         switch e.type {
-        case TypeName.registered: return .registered(try e.decodeJSON())
-        case TypeName.renamed: return .renamed(try e.decodeJSON())
-        case TypeName.emailChanged: return .emailChanged(try e.decodeJSON())
-        case TypeName.creditLimitChanged: return .creditLimitChanged(try e.decodeJSON())
-        case TypeName.deactivated: return .deactivated(try e.decodeJSON())
-        case TypeName.creditReserved: return .creditReserved(try e.decodeJSON())
-        case TypeName.creditRejected: return .creditRejected(try e.decodeJSON())
-        case TypeName.creditReleased: return .creditReleased(try e.decodeJSON())
+        case TypeName.registered: return .registered(try e.decodeJSON(reader: CustomerRegistered.init(json:)))
+        case TypeName.renamed: return .renamed(try e.decodeJSON(reader: CustomerRenamed.init(json:)))
+        case TypeName.emailChanged: return .emailChanged(try e.decodeJSON(reader: CustomerEmailChanged.init(json:)))
+        case TypeName.creditLimitChanged: return .creditLimitChanged(try e.decodeJSON(reader: CustomerCreditLimitChanged.init(json:)))
+        case TypeName.deactivated: return .deactivated(try e.decodeJSON(reader: { _ in CustomerDeactivated() }))
+        case TypeName.creditReserved: return .creditReserved(try e.decodeJSON(reader: CreditReserved.init(json:)))
+        case TypeName.creditRejected: return .creditRejected(try e.decodeJSON(reader: CreditRejected.init(json:)))
+        case TypeName.creditReleased: return .creditReleased(try e.decodeJSON(reader: CreditReleased.init(json:)))
         default: throw UnknownCustomerEvent(type: e.type, version: e.schemaVersion)
         }
+    }
+}
+
+// Hand-written readers (every customer event is decoded on each replay of the directory and
+// by the publisher): the same keys and types as the synthesized `Decodable` conformances,
+// which `EventReaderTests` checks with `JSONReaderCheck`.
+extension CustomerRegistered {
+    init(json r: JSONObjectReader) throws {
+        self.init(customerId: try r.string("customerId"), givenName: try r.string("givenName"), familyName: try r.string("familyName"),
+                  email: try r.string("email"), creditLimit: try r.int64("creditLimit"), currency: try r.string("currency"))
+    }
+}
+
+extension CustomerRenamed {
+    init(json r: JSONObjectReader) throws {
+        self.init(givenName: try r.string("givenName"), familyName: try r.string("familyName"))
+    }
+}
+
+extension CustomerEmailChanged {
+    init(json r: JSONObjectReader) throws { self.init(email: try r.string("email")) }
+}
+
+extension CustomerCreditLimitChanged {
+    init(json r: JSONObjectReader) throws {
+        self.init(creditLimit: try r.int64("creditLimit"), currency: try r.string("currency"))
+    }
+}
+
+extension CreditReserved {
+    init(json r: JSONObjectReader) throws {
+        self.init(orderId: try r.string("orderId"), amount: try r.int64("amount"), currency: try r.string("currency"),
+                  availableCredit: try r.int64("availableCredit"))
+    }
+}
+
+extension CreditRejected {
+    init(json r: JSONObjectReader) throws {
+        self.init(orderId: try r.string("orderId"), amount: try r.int64("amount"), currency: try r.string("currency"),
+                  reason: try r.value(CreditRejectionReason.self, "reason"))
+    }
+}
+
+extension CreditReleased {
+    init(json r: JSONObjectReader) throws {
+        self.init(orderId: try r.string("orderId"), amount: try r.int64("amount"), currency: try r.string("currency"),
+                  availableCredit: try r.int64("availableCredit"))
     }
 }
 

@@ -28,11 +28,11 @@ public final class CustomerOrderActivityProjection: Projection {
     public func apply(_ event: RecordedEvent) throws {
         switch event.type {
         case OrderPlacedV1.eventType.name:
-            let e = try JSONCoding.decode(OrderPlacedV1.self, from: event.data)
+            let e = try JSONCoding.decode(OrderPlacedV1.self, from: event.data, reader: OrderPublicEventReaders.placed)
             activity[e.customerId, default: CustomerOrderActivity()].orderCount += 1
             onChange?(e.customerId)
         case OrderShippedV1.eventType.name:
-            let e = try JSONCoding.decode(OrderShippedV1.self, from: event.data)
+            let e = try JSONCoding.decode(OrderShippedV1.self, from: event.data, reader: OrderPublicEventReaders.shipped)
             activity[e.customerId, default: CustomerOrderActivity()].lifetimeValue += e.total
             onChange?(e.customerId)
         default:

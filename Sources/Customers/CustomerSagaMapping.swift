@@ -19,22 +19,24 @@ public enum CustomerSagaMapping {
     ]
 
     public static func commands(for envelope: PublicEventEnvelope) throws -> [ConsumerCommand<CustomerCommand>] {
-        func decode<P: PublicEventPayload>(_: P.Type) throws -> P { try JSONCoding.decode(P.self, from: envelope.data) }
+        func decode<P: PublicEventPayload>(_ read: (JSONObjectReader) throws -> P) throws -> P {
+            try JSONCoding.decode(P.self, from: envelope.data, reader: read)
+        }
         func command(_ customerId: String, _ c: CustomerCommand) -> [ConsumerCommand<CustomerCommand>] {
             [ConsumerCommand(stream: CustomerID.stream(customerId), command: c, concurrency: .retrying)]
         }
         switch envelope.type {
         case OrderPlacedV1.eventType.name:
-            let e = try decode(OrderPlacedV1.self)
+            let e = try decode(OrderPublicEventReaders.placed)
             return command(e.customerId, .reserveCredit(orderId: e.orderId, amount: e.total, currency: e.currency))
         case OrderLinesChangedV1.eventType.name:
-            let e = try decode(OrderLinesChangedV1.self)
+            let e = try decode(OrderPublicEventReaders.linesChanged)
             return command(e.customerId, .reserveCredit(orderId: e.orderId, amount: e.total, currency: e.currency))
         case OrderCancelledV1.eventType.name:
-            let e = try decode(OrderCancelledV1.self)
+            let e = try decode(OrderPublicEventReaders.cancelled)
             return command(e.customerId, .releaseCredit(orderId: e.orderId))
         case OrderRejectedV1.eventType.name:
-            let e = try decode(OrderRejectedV1.self)
+            let e = try decode(OrderPublicEventReaders.rejected)
             return command(e.customerId, .releaseCredit(orderId: e.orderId))
         default:
             return []

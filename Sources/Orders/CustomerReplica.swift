@@ -55,19 +55,19 @@ public final class CustomerReplica: Projection {
         // published next to the old one (PublicEventType rules), so v1 keeps flowing.
         switch (event.type, event.schemaVersion) {
         case (CustomerRegisteredV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerRegisteredV1.self, from: event.data)
+            let p = try JSONCoding.decode(CustomerRegisteredV1.self, from: event.data, reader: CustomerPublicEventReaders.registered)
             customers[p.customerId] = ReplicaCustomer(customerId: p.customerId, name: p.name, active: true,
                                                       currency: p.currency, creditLimit: p.creditLimit)
             onNameChanged?(p.customerId, p.name)
         case (CustomerRenamedV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerRenamedV1.self, from: event.data)
+            let p = try JSONCoding.decode(CustomerRenamedV1.self, from: event.data, reader: CustomerPublicEventReaders.renamed)
             customers[p.customerId]?.name = p.name
             if customers[p.customerId] != nil { onNameChanged?(p.customerId, p.name) }
         case (CustomerCreditLimitChangedV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerCreditLimitChangedV1.self, from: event.data)
+            let p = try JSONCoding.decode(CustomerCreditLimitChangedV1.self, from: event.data, reader: CustomerPublicEventReaders.creditLimitChanged)
             customers[p.customerId]?.creditLimit = p.creditLimit
         case (CustomerDeactivatedV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerDeactivatedV1.self, from: event.data)
+            let p = try JSONCoding.decode(CustomerDeactivatedV1.self, from: event.data, reader: CustomerPublicEventReaders.deactivated)
             customers[p.customerId]?.active = false
         default:
             break

@@ -116,27 +116,21 @@ enum OrderEventCodec {
 
     static func decode(type: String, data: [UInt8]) throws -> OrderEvent {
         switch type {
-        case "OrderPlaced": return .placed(try decode(data, OrderPlaced.init(json:)))
-        case "LineAdded": return .lineAdded(try decode(data, LineAdded.init(json:)))
-        case "LineRemoved": return .lineRemoved(try decode(data, LineRemoved.init(json:)))
-        case "OrderApproved": return .approved(try decode(data, OrderApproved.init(json:)))
-        case "OrderRejected": return .rejected(try decode(data, OrderRejected.init(json:)))
-        case "OrderCancelled": return .cancelled(try decode(data, OrderCancelled.init(json:)))
-        case "OrderShipped": return .shipped(try decode(data, OrderShipped.init(json:)))
+        // Hand-written readers: every order event is decoded on each replay of the views.
+        case "OrderPlaced": return .placed(try JSONCoding.decode(OrderPlaced.self, from: data, reader: OrderPlaced.init(json:)))
+        case "LineAdded": return .lineAdded(try JSONCoding.decode(LineAdded.self, from: data, reader: LineAdded.init(json:)))
+        case "LineRemoved": return .lineRemoved(try JSONCoding.decode(LineRemoved.self, from: data, reader: LineRemoved.init(json:)))
+        case "OrderApproved": return .approved(try JSONCoding.decode(OrderApproved.self, from: data, reader: OrderApproved.init(json:)))
+        case "OrderRejected": return .rejected(try JSONCoding.decode(OrderRejected.self, from: data, reader: OrderRejected.init(json:)))
+        case "OrderCancelled": return .cancelled(try JSONCoding.decode(OrderCancelled.self, from: data, reader: OrderCancelled.init(json:)))
+        case "OrderShipped": return .shipped(try JSONCoding.decode(OrderShipped.self, from: data, reader: OrderShipped.init(json:)))
         default: throw UnknownEventType(type: type)
         }
-    }
-
-    /// The hand-written reader (every order event is decoded on each replay of the views), else
-    /// `Codable` through `JSONCoding`, which gives the same value or Foundation's error.
-    private static func decode<T: Decodable>(_ data: [UInt8], _ read: (JSONObjectReader) throws -> T) throws -> T {
-        if let value = JSONObjectReader.read(data, read) { return value }
-        return try JSONCoding.decode(T.self, from: data)
     }
 }
 
 // Hand-written readers: the same keys and types as the synthesized `Decodable` conformances
-// (OrderEventCodingTests checks that they agree).
+// (`EventCodingTests` checks that they agree).
 extension OrderLine {
     init(json r: JSONObjectReader) throws {
         self.init(sku: try r.string("sku"), quantity: try r.int("quantity"), unitPrice: try r.int64("unitPrice"))

@@ -49,11 +49,11 @@ public enum OrderSagaMapping {
     static func commands(for e: PublicEventEnvelope) throws -> [ConsumerCommand<OrderDecision>] {
         switch (e.type, e.version) {
         case (CustomerCreditReservedV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerCreditReservedV1.self, from: e.data)
+            let p = try JSONCoding.decode(CustomerCreditReservedV1.self, from: e.data, reader: CustomerPublicEventReaders.creditReserved)
             guard OrderValidation.isValidOrderId(p.orderId) else { return [] }
             return [ConsumerCommand(stream: OrdersService.stream(p.orderId), command: OrderDecision(orderId: p.orderId, .approve(amount: p.amount)))]
         case (CustomerCreditRejectedV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerCreditRejectedV1.self, from: e.data)
+            let p = try JSONCoding.decode(CustomerCreditRejectedV1.self, from: e.data, reader: CustomerPublicEventReaders.creditRejected)
             guard OrderValidation.isValidOrderId(p.orderId) else { return [] }
             return [ConsumerCommand(stream: OrdersService.stream(p.orderId),
                                     command: OrderDecision(orderId: p.orderId, .reject(reason: p.reason, amount: p.amount)))]

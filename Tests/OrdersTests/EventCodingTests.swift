@@ -1,114 +1,102 @@
 import Foundation
 import Testing
 import CQRS
+import PublicEvents
 @testable import Orders
 
-/// The hand-written readers of `OrderEventCodec` decode exactly what the types' `Decodable`
-/// conformances decode, and leave anything else to Foundation.
+/// The hand-written readers of this service (its internal order events, the customer public
+/// events it consumes) decode exactly what the types' `Decodable` conformances decode, and
+/// leave anything else to Foundation.
 @Suite struct EventCodingTests {
     static let awkward = "é \"q\" \\ / \u{1}\u{7F} 😀 \u{2028}"
+    static let seeds = 0..<8
 
     static func lines(_ n: Int, _ seed: Int) -> [OrderLine] {
         (0..<n).map { OrderLine(sku: $0 == 1 ? awkward : "SKU-\(seed)-\($0)", quantity: $0 * 7 - 3 + seed, unitPrice: Int64.max - Int64($0 * seed)) }
     }
+    static func id(_ seed: Int) -> String { seed % 3 == 0 ? awkward : "o-\(seed)" }
 
-    static func events(_ seed: Int) -> [OrderEvent] {
-        let id = seed % 3 == 0 ? awkward : "o-\(seed)", customer = "c-\(seed)"
-        let ls = lines(seed % 5, seed)
-        return [
-            .placed(OrderPlaced(orderId: id, customerId: customer, currency: "EUR", lines: ls, total: Int64(seed) - 50)),
-            .lineAdded(LineAdded(orderId: id, customerId: customer, currency: "USD", line: lines(2, seed)[1], lines: ls, total: Int64.min)),
-            .lineRemoved(LineRemoved(orderId: id, customerId: customer, currency: "JPY", sku: awkward, lines: ls, total: 0)),
-            .approved(OrderApproved(orderId: id, customerId: customer, total: Int64(seed), currency: "EUR")),
-            .rejected(OrderRejected(orderId: id, customerId: customer, reason: awkward)),
-            .cancelled(OrderCancelled(orderId: id, customerId: customer, reason: "", total: -1, currency: "EUR")),
-            .shipped(OrderShipped(orderId: id, customerId: customer, total: 12, currency: "GBP")),
-        ]
+    static func check<T: Codable & Equatable>(_ read: (JSONObjectReader) throws -> T, _ sample: (Int) -> T) {
+        let problems = JSONReaderCheck.disagreements(read, samples: seeds.map(sample))
+        #expect(problems.isEmpty, "\(T.self): \(problems.prefix(3))")
     }
 
-    /// What the synthesized conformance decodes from `data`, through Foundation.
-    static func foundation(_ type: String, _ data: [UInt8]) -> OrderEvent? {
-        let d = Data(data), j = JSONDecoder()
-        switch type {
-        case "OrderPlaced": return (try? j.decode(OrderPlaced.self, from: d)).map(OrderEvent.placed)
-        case "LineAdded": return (try? j.decode(LineAdded.self, from: d)).map(OrderEvent.lineAdded)
-        case "LineRemoved": return (try? j.decode(LineRemoved.self, from: d)).map(OrderEvent.lineRemoved)
-        case "OrderApproved": return (try? j.decode(OrderApproved.self, from: d)).map(OrderEvent.approved)
-        case "OrderRejected": return (try? j.decode(OrderRejected.self, from: d)).map(OrderEvent.rejected)
-        case "OrderCancelled": return (try? j.decode(OrderCancelled.self, from: d)).map(OrderEvent.cancelled)
-        case "OrderShipped": return (try? j.decode(OrderShipped.self, from: d)).map(OrderEvent.shipped)
-        default: return nil
+    @Test func orderEventReadersAgreeWithTheirConformances() {
+        Self.check(OrderLine.init(json:)) { Self.lines(3, $0)[$0 % 3] }
+        Self.check(OrderPlaced.init(json:)) {
+            OrderPlaced(orderId: Self.id($0), customerId: "c-\($0)", currency: "EUR", lines: Self.lines($0 % 5, $0), total: Int64($0) - 50)
+        }
+        Self.check(LineAdded.init(json:)) {
+            LineAdded(orderId: Self.id($0), customerId: "c", currency: "USD", line: Self.lines(2, $0)[1], lines: Self.lines($0 % 4, $0), total: .min)
+        }
+        Self.check(LineRemoved.init(json:)) {
+            LineRemoved(orderId: Self.id($0), customerId: "c", currency: "JPY", sku: Self.awkward, lines: Self.lines($0 % 3, $0), total: 0)
+        }
+        Self.check(OrderApproved.init(json:)) { OrderApproved(orderId: Self.id($0), customerId: "c", total: Int64($0), currency: "EUR") }
+        Self.check(OrderRejected.init(json:)) { OrderRejected(orderId: Self.id($0), customerId: "c", reason: Self.awkward) }
+        Self.check(OrderCancelled.init(json:)) { OrderCancelled(orderId: Self.id($0), customerId: "c", reason: "", total: -1, currency: "EUR") }
+        Self.check(OrderShipped.init(json:)) { OrderShipped(orderId: Self.id($0), customerId: "c", total: 12, currency: "GBP") }
+    }
+
+    @Test func customerPublicEventReadersAgreeWithTheirConformances() {
+        typealias R = CustomerPublicEventReaders
+        Self.check(R.registered) {
+            CustomerRegisteredV1(customerId: Self.id($0), name: Self.awkward, email: "a@b.c", creditLimit: .max - Int64($0), currency: "EUR")
+        }
+        Self.check(R.renamed) { CustomerRenamedV1(customerId: Self.id($0), name: "N \($0)") }
+        Self.check(R.creditLimitChanged) { CustomerCreditLimitChangedV1(customerId: Self.id($0), creditLimit: Int64($0), currency: "SEK") }
+        Self.check(R.deactivated) { CustomerDeactivatedV1(customerId: Self.id($0)) }
+        Self.check(R.creditReserved) {
+            CustomerCreditReservedV1(customerId: "c", orderId: Self.id($0), amount: Int64($0), currency: "EUR", availableCredit: .min)
+        }
+        Self.check(R.creditRejected) {
+            CustomerCreditRejectedV1(customerId: "c", orderId: Self.id($0), amount: 0, currency: "EUR", reason: "insufficient-credit")
         }
     }
 
-    /// The hand-written reader alone (no fallback); nil where it gives up.
-    static func fast(_ type: String, _ data: [UInt8]) -> OrderEvent? {
-        switch type {
-        case "OrderPlaced": return JSONObjectReader.read(data, OrderPlaced.init(json:)).map(OrderEvent.placed)
-        case "LineAdded": return JSONObjectReader.read(data, LineAdded.init(json:)).map(OrderEvent.lineAdded)
-        case "LineRemoved": return JSONObjectReader.read(data, LineRemoved.init(json:)).map(OrderEvent.lineRemoved)
-        case "OrderApproved": return JSONObjectReader.read(data, OrderApproved.init(json:)).map(OrderEvent.approved)
-        case "OrderRejected": return JSONObjectReader.read(data, OrderRejected.init(json:)).map(OrderEvent.rejected)
-        case "OrderCancelled": return JSONObjectReader.read(data, OrderCancelled.init(json:)).map(OrderEvent.cancelled)
-        case "OrderShipped": return JSONObjectReader.read(data, OrderShipped.init(json:)).map(OrderEvent.shipped)
-        default: return nil
-        }
-    }
-
-    @Test func readersDecodeWhatTheCodecWrites() throws {
-        for seed in 0..<12 {
-            for event in EventCodingTests.events(seed) {
+    @Test func theCodecDecodesWhatItWrites() throws {
+        for seed in Self.seeds {
+            let ls = Self.lines(seed % 5, seed)
+            let events: [OrderEvent] = [
+                .placed(OrderPlaced(orderId: Self.id(seed), customerId: "c", currency: "EUR", lines: ls, total: 1)),
+                .lineAdded(LineAdded(orderId: "o", customerId: "c", currency: "EUR", line: Self.lines(2, seed)[1], lines: ls, total: 2)),
+                .lineRemoved(LineRemoved(orderId: "o", customerId: "c", currency: "EUR", sku: "x", lines: ls, total: 3)),
+                .approved(OrderApproved(orderId: "o", customerId: "c", total: 4, currency: "EUR")),
+                .rejected(OrderRejected(orderId: "o", customerId: "c", reason: "r")),
+                .cancelled(OrderCancelled(orderId: "o", customerId: "c", reason: "r", total: 5, currency: "EUR")),
+                .shipped(OrderShipped(orderId: "o", customerId: "c", total: 6, currency: "EUR")),
+            ]
+            for event in events {
                 let encoded = try OrderEventCodec.encode(event)
-                #expect(EventCodingTests.fast(encoded.type, encoded.data) == event, "\(encoded.type)")
-                #expect(EventCodingTests.foundation(encoded.type, encoded.data) == event)
                 #expect(try OrderEventCodec.decode(type: encoded.type, data: encoded.data) == event)
             }
         }
     }
 
     @Test func readersGiveUpWhereTheConformanceWouldFailOrDiffer() throws {
-        let type = "OrderApproved"
         for text in [#"{"orderId":"o","customerId":"c","total":1}"#,                           // missing key
                      #"{"orderId":"o","customerId":"c","total":"1","currency":"EUR"}"#,        // wrong type
                      #"{"orderId":"o","customerId":"c","total":1.0,"currency":"EUR"}"#,        // Foundation's call
                      #"{"orderId":"o","customerId":"c","total":1,"currency":"EUR","total":2}"#, // duplicate key
                      #"["o"]"#] {
-            #expect(EventCodingTests.fast(type, Array(text.utf8)) == nil, "\(text)")
+            #expect(JSONObjectReader.read(Array(text.utf8), OrderApproved.init(json:)) == nil, "\(text)")
         }
         // The codec still answers as Foundation does: a value, or Foundation's error.
         let fraction = Array(#"{"orderId":"o","customerId":"c","total":1.0,"currency":"EUR"}"#.utf8)
-        #expect(try OrderEventCodec.decode(type: type, data: fraction) == .approved(OrderApproved(orderId: "o", customerId: "c", total: 1, currency: "EUR")))
-        #expect(throws: DecodingError.self) { try OrderEventCodec.decode(type: type, data: Array(#"{"orderId":"o"}"#.utf8)) }
+        #expect(try OrderEventCodec.decode(type: "OrderApproved", data: fraction)
+                == .approved(OrderApproved(orderId: "o", customerId: "c", total: 1, currency: "EUR")))
+        #expect(throws: DecodingError.self) { try OrderEventCodec.decode(type: "OrderApproved", data: Array(#"{"orderId":"o"}"#.utf8)) }
         // Unknown keys are ignored, as by the synthesized conformance.
         let extra = Array(#"{"orderId":"o","customerId":"c","total":1,"currency":"EUR","note":[{}]}"#.utf8)
-        #expect(EventCodingTests.fast(type, extra) == EventCodingTests.foundation(type, extra))
+        #expect(JSONObjectReader.read(extra, OrderApproved.init(json:)) == OrderApproved(orderId: "o", customerId: "c", total: 1, currency: "EUR"))
     }
 
-    /// Random byte edits of encoded events: whatever a reader returns, Foundation agrees.
-    @Test func mutatedEventsDecodeAsFoundationDoesOrNotAtAll() throws {
-        let encoded = try (0..<6).flatMap { try EventCodingTests.events($0).map(OrderEventCodec.encode) }
-        let alphabet = Array(#"{}[]":,\"-0123456789eE. tfnul"#.utf8) + [0x00, 0x1F, 0x80, 0xC3, 0xA9, 0xFF]
-        var state: UInt64 = 0xC0DE
-        func next(_ n: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int((state >> 33) % UInt64(n))
+    /// The check itself catches a reader that disagrees (here: one that ignores a field).
+    @Test func theCheckCatchesAWrongReader() {
+        let careless: (JSONObjectReader) throws -> OrderShipped = {
+            OrderShipped(orderId: try $0.string("orderId"), customerId: try $0.string("customerId"), total: 0, currency: try $0.string("currency"))
         }
-        var agreed = 0
-        for round in 0..<6_000 {
-            let e = encoded[round % encoded.count]
-            var bytes = e.data
-            for _ in 0...next(2) {
-                let at = next(bytes.count)
-                switch next(3) {
-                case 0: bytes[at] = alphabet[next(alphabet.count)]
-                case 1: bytes.insert(alphabet[next(alphabet.count)], at: at)
-                default: bytes.remove(at: at)
-                }
-            }
-            guard let fast = EventCodingTests.fast(e.type, bytes) else { continue }
-            #expect(EventCodingTests.foundation(e.type, bytes) == fast, "\(e.type): \(String(decoding: bytes, as: UTF8.self))")
-            agreed += 1
-        }
-        #expect(agreed > 200)
+        let problems = JSONReaderCheck.disagreements(careless, samples: [OrderShipped(orderId: "o", customerId: "c", total: 7, currency: "EUR")], edits: 50)
+        #expect(!problems.isEmpty)
     }
 }
