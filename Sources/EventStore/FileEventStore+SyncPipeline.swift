@@ -26,10 +26,12 @@ extension FileEventStore {
     /// Whether no fdatasync is running (called with `queueCond` held).
     var syncsIdle: Bool { freeSyncSlots.count == syncFDs.count }
 
-    /// Whether the writer may start another batch (called with `queueCond` held).
+    /// Whether the writer may start another batch (called with `queueCond` held): with
+    /// `.fsync`, when a sync slot is free and either no sync runs or enough appends wait
+    /// (`syncPipelineMinBatch`).
     var canStartBatch: Bool {
-        if case .fsync = options.durability { return !freeSyncSlots.isEmpty }
-        return true
+        guard case .fsync = options.durability else { return true }
+        return !freeSyncSlots.isEmpty && (syncsIdle || queue.count >= options.syncPipelineMinBatch)
     }
 
     /// Runs the fdatasync covering batch `seq` on the sync queue; reports to the writer.

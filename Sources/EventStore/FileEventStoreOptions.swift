@@ -31,6 +31,15 @@ public struct FileEventStoreOptions {
     /// throughput and cuts latency. Batches still complete strictly in order. 1 = classic
     /// one-at-a-time group commit.
     public var syncPipelineDepth = 4
+    /// With `.fsync` and a sync already running: a further batch starts only once this many
+    /// appends wait; fewer wait for the running sync and share the next one. Each fdatasync
+    /// costs CPU (kernel time, a device notification: ~0.1 ms here, in a VM), so a trickle of
+    /// appends synced one or two at a time in parallel costs a busy server throughput, while a
+    /// big queue (hundreds of appenders) still fills the pipeline. Measured with 32 against 1:
+    /// wrk command mix 8.4k -> 9.7k commands/s (167 -> 146 µs of CPU each, 40 % fewer
+    /// fsyncs); store alone, 256 appenders 211k -> 237k appends/s, 16 appenders the same rate
+    /// with half the fsyncs. 1: any waiting append starts a batch while a slot is free.
+    public var syncPipelineMinBatch = 32
     /// Upper bound on the bytes of one group-commit write (further appends wait for the next).
     public var maxBatchBytes: Int = 8 << 20
     /// Save the index checkpoint after at least this many new events (and at least a quarter

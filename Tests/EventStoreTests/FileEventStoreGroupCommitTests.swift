@@ -93,6 +93,52 @@ import Testing
         sub.cancel()
     }
 
+    private func arrived(_ io: GatedFileIO, within seconds: Double) async -> Bool {
+        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            DispatchQueue.global().async { c.resume(returning: io.arrived.wait(timeout: .now() + seconds) == .success) }
+        }
+    }
+
+    private func appendConcurrently(_ store: FileEventStore, _ n: Int, prefix: String) -> Task<[AppendResult], Error> {
+        Task {
+            try await withThrowingTaskGroup(of: AppendResult.self, returning: [AppendResult].self) { group in
+                for i in 0..<n { group.addTask { try await store.append(to: StreamName("\(prefix)-\(i % 10)"), expected: .any, events: events(1)) } }
+                var all: [AppendResult] = []
+                for try await r in group { all.append(r) }
+                return all
+            }
+        }
+    }
+
+    /// While a sync runs, a few waiting appends wait for it (one more fdatasync later, not one
+    /// each); a queue of `syncPipelineMinBatch` starts a parallel batch at once.
+    @Test func aSecondSyncStartsOnlyForAQueueWorthIt() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let io = GatedFileIO()
+        var options = fileOptions(io: io)
+        options.syncPipelineDepth = 4
+        options.syncPipelineMinBatch = 32
+        let store = try FileEventStore(directory: dir.path, options: options)
+        defer { store.close() }
+        io.hold()
+        let first = Task { try await store.append(to: "w-0", expected: .any, events: events(1)) }
+        await waitArrived(io)
+        let few = appendConcurrently(store, 10, prefix: "few")
+        #expect(await eventually { queued(store) == 10 })
+        #expect(await arrived(io, within: 0.3) == false, "10 waiting appends start no second sync")
+        #expect(queued(store) == 10)
+        let many = appendConcurrently(store, 40, prefix: "many")
+        #expect(await arrived(io, within: 10), "50 waiting appends start a parallel batch")
+        io.release()
+        _ = try await first.value
+        #expect(try await few.value.count == 10)
+        #expect(try await many.value.count == 40)
+        let stats = store.stats
+        #expect(stats.appends == 51)
+        #expect(stats.fsyncs >= 2 && stats.fsyncs <= 3, "\(stats.fsyncs) fsyncs")
+        #expect(store.lastPosition == LogPosition(51))
+    }
+
     @Test func manyConcurrentAppendersNeedFewerFsyncsThanAppends() async throws {
         let dir = TempDirectory(); defer { dir.remove() }
         let store = try FileEventStore(directory: dir.path, options: fileOptions())
