@@ -156,7 +156,10 @@ public final class FileEventStore: EventStore, @unchecked Sendable {
             return
         }
         queue.append(PendingAppend(stream: stream, expected: expected, events: events, completion: completion))
-        queueCond.signal()
+        // Wake the writer only if it may start a batch now: otherwise a sync is running and
+        // its completion wakes it (waking it per append to find nothing to do cost the loop
+        // a futex call, and the writer a context switch, for each append).
+        if canStartBatch { queueCond.signal() }
         queueCond.unlock()
     }
 
