@@ -32,7 +32,7 @@ public struct CustomerDecider: Decider {
             if given == state.givenName && family == state.familyName { return [] }
             return [.renamed(CustomerRenamed(givenName: given, familyName: family))]
         case .changeEmail(let email):
-            let e = email.trimmingCharacters(in: .whitespacesAndNewlines)
+            let e = CustomerValidation.trimmed(email)
             try CustomerValidation.check([CustomerValidation.email(e)])
             if e == state.email { return [] }
             return [.emailChanged(CustomerEmailChanged(email: e))]
@@ -53,7 +53,7 @@ public struct CustomerDecider: Decider {
 
     private func register(_ r: RegisterCustomer, _ state: CustomerState) throws -> [CustomerEvent] {
         if state.registered { throw DomainError.conflict("customer-exists", "customer '\(r.customerId)' already exists") }
-        let email = r.email.trimmingCharacters(in: .whitespacesAndNewlines)
+        let email = CustomerValidation.trimmed(r.email)
         try CustomerValidation.check([CustomerValidation.customerId(r.customerId), CustomerValidation.name(r.name),
                                       CustomerValidation.email(email), CustomerValidation.creditLimit(r.creditLimit),
                                       CustomerValidation.currency(r.currency)])

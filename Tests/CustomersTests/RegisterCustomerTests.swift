@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import CQRS
 @testable import Customers
@@ -65,5 +66,21 @@ import CQRS
     @Test func everyInvalidFieldIsReportedAtOnce() {
         let r = scenario.given([]).when(register("bad id", name: "", email: "nope", limit: -5, currency: "XXX"))
         #expect(Set(r.fieldNames) == ["customerId", "name", "email", "creditLimit", "currency"])
+    }
+}
+
+/// The ASCII fast path of `CustomerValidation.trimmed` trims exactly as Foundation does.
+@Suite struct TrimmingTests {
+    @Test func trimsAsFoundationDoes() {
+        let pieces = [" ", "\t", "\n", "\r", "\u{0B}", "\u{0C}", "\r\n", "a", "Ada", "x y", "\u{1F}", "\u{7F}", "\u{85}", "\u{A0}", "é", "\u{2028}", "\u{3000}", ""]
+        var state: UInt64 = 42
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        for _ in 0..<5_000 {
+            let s = (0..<next(6)).map { _ in pieces[next(pieces.count)] }.joined()
+            #expect(CustomerValidation.trimmed(s) == s.trimmingCharacters(in: .whitespacesAndNewlines), "\(Array(s.unicodeScalars))")
+        }
     }
 }
