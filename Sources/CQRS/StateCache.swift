@@ -2,11 +2,10 @@ import EventStore
 
 /// A bounded LRU map from stream to loaded aggregate state. Loop-confined.
 ///
-/// Every access stamps the stream with a tick and appends (stream, tick) to a recency queue;
-/// an older pair of the same stream stays behind in the queue and is skipped when it reaches
-/// the head (its tick no longer matches). Eviction pops from the head, so it costs O(1)
-/// amortized and never copies or sorts the states. The queue is compacted when stale pairs
-/// make up most of it, so it stays within a small multiple of the entry count.
+/// A doubly linked list threaded through an array of nodes (indices, no references) keeps the
+/// use order: a hit moves its node to the front, an insert beyond `capacity` drops the node at
+/// the back. Every operation is O(1) and none ever walks or copies the cached states (an
+/// earlier version sorted the whole cache to evict, a stall of tens of milliseconds).
 final class StateCache<State> {
     struct Entry {
         var state: State
@@ -18,81 +17,89 @@ final class StateCache<State> {
         var snapshotVersion: StreamVersion?
     }
 
-    private struct Slot {
-        var entry: Entry
-        var tick: UInt64
-    }
-
-    private struct Use {
-        let stream: StreamName
-        let tick: UInt64
+    private struct Node {
+        var stream: StreamName
+        /// nil only while the node is on the free list.
+        var entry: Entry?
+        /// Neighbours towards the most (`newer`) and least (`older`) recently used end; -1: none.
+        var newer: Int
+        var older: Int
     }
 
     let capacity: Int
-    private var slots: [StreamName: Slot] = [:]
-    private var recency: [Use] = []
-    /// Index of the queue's head in `recency` (popped pairs before it are dead).
-    private var head = 0
-    private var clock: UInt64 = 0
+    private var nodes: [Node] = []
+    private var indexOf: [StreamName: Int] = [:]
+    private var freeNodes: [Int] = []
+    private var newest = -1
+    private var oldest = -1
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
-    var count: Int { slots.count }
+    var count: Int { indexOf.count }
 
-    /// Pairs in the recency queue, stale ones included (for tests of its bound).
-    var queuedUses: Int { recency.count - head }
+    /// Nodes allocated, free ones included (for tests: never more than `capacity + 1`).
+    var storageCount: Int { nodes.count }
 
     func get(_ stream: StreamName) -> Entry? {
-        guard slots[stream] != nil else { return nil }
-        let tick = touch(stream)
-        slots[stream]!.tick = tick
-        return slots[stream]!.entry
+        guard let i = indexOf[stream] else { return nil }
+        moveToFront(i)
+        return nodes[i].entry
     }
 
     func put(_ stream: StreamName, _ entry: Entry) {
-        slots[stream] = Slot(entry: entry, tick: touch(stream))
-        if slots.count > capacity { evict() }
+        if let i = indexOf[stream] {
+            nodes[i].entry = entry
+            moveToFront(i)
+            return
+        }
+        let node = Node(stream: stream, entry: entry, newer: -1, older: -1)
+        let i: Int
+        if let reused = freeNodes.popLast() {
+            i = reused
+            nodes[i] = node
+        } else {
+            i = nodes.count
+            nodes.append(node)
+        }
+        indexOf[stream] = i
+        linkAtFront(i)
+        if indexOf.count > capacity { remove(nodes[oldest].stream) }
     }
 
-    func remove(_ stream: StreamName) { slots[stream] = nil }
+    func remove(_ stream: StreamName) {
+        guard let i = indexOf.removeValue(forKey: stream) else { return }
+        unlink(i)
+        nodes[i].entry = nil   // releases the state now
+        freeNodes.append(i)
+    }
 
     func removeAll() {
-        slots = [:]
-        recency = []
-        head = 0
+        nodes = []
+        indexOf = [:]
+        freeNodes = []
+        newest = -1
+        oldest = -1
     }
 
-    /// Records a use of `stream` and returns its tick.
-    private func touch(_ stream: StreamName) -> UInt64 {
-        // Compact before appending: the new pair's tick is not yet the stream's.
-        if recency.count - head > 2 * slots.count + 64 { compact() }
-        clock += 1
-        recency.append(Use(stream: stream, tick: clock))
-        return clock
+    private func moveToFront(_ i: Int) {
+        guard i != newest else { return }
+        unlink(i)
+        linkAtFront(i)
     }
 
-    /// Drops the least recently used streams until a quarter of the capacity is free, so
-    /// evictions come in batches rather than one per insert.
-    private func evict() {
-        let target = capacity - capacity / 4
-        while slots.count > target, head < recency.count {
-            let use = recency[head]
-            head += 1
-            if slots[use.stream]?.tick == use.tick {
-                slots[use.stream] = nil
-            }
-        }
-        if head > 1024 && head * 2 > recency.count { compact() }
+    private func linkAtFront(_ i: Int) {
+        nodes[i].newer = -1
+        nodes[i].older = newest
+        if newest >= 0 { nodes[newest].newer = i }
+        newest = i
+        if oldest < 0 { oldest = i }
     }
 
-    /// Rebuilds the queue from the live pairs only, in the same order.
-    private func compact() {
-        var live: [Use] = []
-        live.reserveCapacity(slots.count + 64)
-        for i in head..<recency.count where slots[recency[i].stream]?.tick == recency[i].tick {
-            live.append(recency[i])
-        }
-        recency = live
-        head = 0
+    private func unlink(_ i: Int) {
+        let newer = nodes[i].newer, older = nodes[i].older
+        if newer >= 0 { nodes[newer].older = older } else { newest = older }
+        if older >= 0 { nodes[older].newer = newer } else { oldest = newer }
+        nodes[i].newer = -1
+        nodes[i].older = -1
     }
 }

@@ -28,7 +28,7 @@ import EventStore
 }
 
 /// The cache against a plain reference LRU (an array in use order) under a random mix of
-/// gets, puts and removes: the same streams are kept, and the recency queue stays bounded.
+/// gets, puts and removes: the same streams are kept, and its storage stays bounded.
 @Suite struct StateCacheModelTests {
     @Test(arguments: [1, 4, 8, 100])
     func matchesAReferenceLRU(capacity: Int) {
@@ -48,27 +48,25 @@ import EventStore
                 cache.put(StreamName(key), .init(state: step, version: nil, position: .start, snapshotVersion: nil))
                 values[key] = step
                 order.removeAll { $0 == key }; order.append(key)
-                if order.count > capacity {
-                    let target = capacity - capacity / 4
-                    for victim in order.prefix(order.count - target) { values[victim] = nil }
-                    order.removeFirst(order.count - target)
-                }
+                if order.count > capacity { values[order.removeFirst()] = nil }
             default:
                 cache.remove(StreamName(key))
                 values[key] = nil
                 order.removeAll { $0 == key }
             }
             #expect(cache.count == values.count, "count at step \(step)")
-            #expect(cache.queuedUses <= 2 * capacity + 65, "queue bound at step \(step)")
+            #expect(cache.storageCount <= capacity + 1, "storage bound at step \(step)")
         }
     }
 
-    @Test func repeatedHitsOnOneStreamKeepTheQueueSmall() {
+    @Test func churnReusesStorage() {
         let cache = StateCache<Int>(capacity: 10)
-        cache.put("hot", .init(state: 1, version: nil, position: .start, snapshotVersion: nil))
-        for _ in 0..<100_000 { _ = cache.get("hot") }
-        #expect(cache.queuedUses <= 2 + 65)
-        #expect(cache.get("hot")?.state == 1)
+        for i in 0..<100_000 {
+            cache.put(StreamName("s-\(i)"), .init(state: i, version: nil, position: .start, snapshotVersion: nil))
+            _ = cache.get(StreamName("s-\(i / 2)"))
+        }
+        #expect(cache.count == 10 && cache.storageCount <= 11)
+        #expect(cache.get("s-99999")?.state == 99_999)
     }
 }
 
