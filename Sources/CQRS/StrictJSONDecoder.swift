@@ -24,7 +24,8 @@ struct StrictJSONDecoder {
         var parser = Parser(bytes: bytes)
         guard parser.parseDocument() else { return nil }
         let tape = Tape(bytes: bytes, tokens: parser.tokens)
-        guard let value = try? T(from: TreeDecoder(tape: tape, index: 0)), !tape.gaveUp else { return nil }
+        // Through `value`, so the types Foundation treats specially give up at the top too.
+        guard let value = try? StrictJSONDecoder.value(T.self, tape, 0), !tape.gaveUp else { return nil }
         return value
     }
 
@@ -107,6 +108,10 @@ struct StrictJSONDecoder {
         var depth = 0
         var tokens: [Token] = []
         static let maxDepth = 256
+        /// Objects with more members go to Foundation: the duplicate check and the key lookups
+        /// here are linear per key (quadratic per object), fine for the small objects the server
+        /// writes and reads, not for a hostile body of tens of thousands of keys.
+        static let maxMembers: Int64 = 64
 
         init(bytes: [UInt8]) {
             self.bytes = bytes
@@ -192,6 +197,7 @@ struct StrictJSONDecoder {
                 skipWhitespace()
                 guard parseValue() else { return false }
                 count += 1
+                guard count <= Parser.maxMembers else { return false }
                 skipWhitespace()
                 guard i < bytes.count else { return false }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -472,7 +478,15 @@ struct StrictJSONDecoder {
             return keys
         }
 
-        func contains(_ key: Key) -> Bool { tape.member(key.stringValue, of: object) != nil }
+        func contains(_ key: Key) -> Bool {
+            let name = key.stringValue
+            if tape.member(name, of: object) != nil { return true }
+            // Keys on the tape are plain ASCII, compared byte for byte; Foundation compares
+            // Strings, where a key beyond ASCII may equal one of them (U+212A KELVIN SIGN is
+            // "K"). Not worth telling apart here: give up.
+            if !name.utf8.allSatisfy({ $0 < 0x80 }) { tape.gaveUp = true }
+            return false
+        }
 
         private func value(_ key: Key) throws -> Int {
             guard let at = tape.member(key.stringValue, of: object) else { throw tape.giveUp() }

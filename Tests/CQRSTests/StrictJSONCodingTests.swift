@@ -114,6 +114,26 @@ import Testing
         #expect(throws: DecodingError.self) { try JSONCoding.decode(Amount.self, from: Array(#"{"value":"1"}"#.utf8)) }
     }
 
+    /// Review findings: a body with very many keys, a coding key beyond ASCII, a top-level
+    /// type Foundation decodes with its own strategy.
+    @Test func leavesHugeObjectsOddKeysAndSpecialTopLevelTypesToFoundation() throws {
+        func object(_ n: Int) -> [UInt8] { Array(("{" + (0..<n).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}").utf8) }
+        #expect(StrictJSONDecoder.decode([String: Int].self, from: object(64))?.count == 64)
+        #expect(StrictJSONDecoder.decode([String: Int].self, from: object(65)) == nil, "beyond 64 members: Foundation's")
+        #expect(try JSONCoding.decode([String: Int].self, from: object(20_000)).count == 20_000)
+
+        struct Kelvin: Codable, Equatable {
+            var k: Int?
+            enum CodingKeys: String, CodingKey { case k = "\u{212A}" }
+        }
+        let kelvin = Array(#"{"K":1}"#.utf8)
+        #expect(StrictJSONDecoder.decode(Kelvin.self, from: kelvin) == nil)
+        #expect(try JSONCoding.decode(Kelvin.self, from: kelvin) == (try JSONDecoder().decode(Kelvin.self, from: Data(kelvin))))
+
+        #expect(StrictJSONDecoder.decode(Data.self, from: Array("[1,2]".utf8)) == nil)
+        #expect(StrictJSONDecoder.decode(URL.self, from: Array(#"{"relative":"http://x/"}"#.utf8)) == nil)
+    }
+
     /// Random byte edits of valid documents: whatever the strict decoder returns, Foundation
     /// decodes the same bytes to the same value (it may give up, never disagree).
     @Test func mutatedDocumentsDecodeAsFoundationDoesOrNotAtAll() throws {
