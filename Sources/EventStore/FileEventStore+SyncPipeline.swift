@@ -19,12 +19,19 @@ extension FileEventStore {
         // Opened before any data of the segment is written, so every error on that data is
         // after each descriptor's error cursor.
         let path = directory + "/" + SegmentFile.name(activeSegment)
-        for _ in 0..<pipelineDepth { syncFDs.append(try io.open(path, flags: O_RDONLY, mode: 0)) }
+        do {
+            for _ in 0..<pipelineDepth { syncFDs.append(try io.open(path, flags: O_RDONLY, mode: 0)) }
+        } catch {
+            // All or none: a partial set would leave slots that are never free.
+            for fd in syncFDs { io.close(fd) }
+            syncFDs = []
+            throw error
+        }
         queueCond.lock(); freeSyncSlots = Array(0..<syncFDs.count); queueCond.unlock()
     }
 
     /// Whether no fdatasync is running (called with `queueCond` held).
-    var syncsIdle: Bool { freeSyncSlots.count == syncFDs.count }
+    var syncsIdle: Bool { runningSyncs == 0 }
 
     /// Whether the writer may start another batch (called with `queueCond` held): with
     /// `.fsync`, when a sync slot is free and either no sync runs or enough appends wait
@@ -38,6 +45,7 @@ extension FileEventStore {
     func startSync(_ seq: UInt64) {
         queueCond.lock()
         let slot = freeSyncSlots.removeLast()  // admission (`canStartBatch`) guaranteed one
+        runningSyncs += 1
         queueCond.unlock()
         let fd = syncFDs[slot]
         syncQueue.async { [self] in
@@ -50,6 +58,7 @@ extension FileEventStore {
             }
             queueCond.lock()
             freeSyncSlots.append(slot)
+            runningSyncs -= 1
             if let failure {
                 if syncError == nil { syncError = failure }
             } else {

@@ -105,6 +105,9 @@ public final class FileEventStore: EventStore, @unchecked Sendable {
     /// Indexes into `syncFDs` with no fdatasync running: never two at once on one descriptor,
     /// or one of them could miss a writeback error the other consumed.
     var freeSyncSlots: [Int] = []
+    /// fdatasyncs running (guarded by `queueCond`, so appenders may read it: `syncFDs` is
+    /// writer-only).
+    var runningSyncs = 0
     /// Writer-only: when a full disk was the failure, the time of the next space probe.
     var spaceProbeDue: Date?
     var writerThread: Thread?

@@ -60,7 +60,9 @@ enum InjectedFault: String, CaseIterable, CustomTestStringConvertible, Sendable 
     @Test func everyAppendOfAFailingBatchFailsAndNoneSurvivesARestart() async throws {
         let dir = TempDirectory(); defer { dir.remove() }
         let io = FaultInjectingFileIO()
-        let store = try FileEventStore(directory: dir.path, options: fileOptions(io: io))
+        var options = fileOptions(io: io)
+        options.syncPipelineMinBatch = 1   // several batches in flight: later ones fail too
+        let store = try FileEventStore(directory: dir.path, options: options)
         _ = try await store.append(to: "g-1", expected: .any, events: events(1))
         io.failNextSync(errno: EIO)
         let outcomes = await withTaskGroup(of: EventStoreError?.self, returning: [EventStoreError?].self) { group in

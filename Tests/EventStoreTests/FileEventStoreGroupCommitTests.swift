@@ -64,6 +64,7 @@ import Testing
         let io = GatedFileIO()
         var options = fileOptions(io: io)
         options.syncPipelineDepth = 4
+        options.syncPipelineMinBatch = 1   // any waiting append may start a parallel batch
         let store = try FileEventStore(directory: dir.path, options: options)
         defer { store.close() }
         let got = Collected()
@@ -137,6 +138,28 @@ import Testing
         #expect(stats.appends == 51)
         #expect(stats.fsyncs >= 2 && stats.fsyncs <= 3, "\(stats.fsyncs) fsyncs")
         #expect(store.lastPosition == LogPosition(51))
+    }
+
+    /// The appends that waited below the threshold are started by the running sync's
+    /// completion alone (no later append wakes the writer).
+    @Test func appendsWaitingBelowTheThresholdGoOutWhenTheSyncEnds() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let io = GatedFileIO()
+        var options = fileOptions(io: io)
+        options.syncPipelineDepth = 4
+        options.syncPipelineMinBatch = 32
+        let store = try FileEventStore(directory: dir.path, options: options)
+        defer { store.close() }
+        io.hold()
+        let first = Task { try await store.append(to: "z-0", expected: .any, events: events(1)) }
+        await waitArrived(io)
+        let few = appendConcurrently(store, 10, prefix: "z")
+        #expect(await eventually { queued(store) == 10 })
+        io.release()
+        _ = try await first.value
+        #expect(try await few.value.count == 10)
+        #expect(store.stats.fsyncs == 2, "one for the first append, one for the ten that waited")
+        #expect(store.lastPosition == LogPosition(11))
     }
 
     @Test func manyConcurrentAppendersNeedFewerFsyncsThanAppends() async throws {
