@@ -96,14 +96,29 @@ extension ProjectionRunner {
         }
         switch place {
         case .ownThread:
-            let thread = Thread(block: work)
-            thread.name = "replay \(projection.name)"
+            // Named from inside: on Linux a name set before start() never reaches the thread,
+            // and the kernel keeps at most 15 bytes (`top -H` shows which replay is which).
+            let name = Self.threadName(projection.name)
+            let thread = Thread {
+                Thread.current.name = name
+                work()
+            }
             thread.qualityOfService = .userInitiated
             thread.start()
         case .queue(let queue):
             queue.async(execute: work)
         }
         return true
+    }
+
+    /// The longest prefix of `name` that fits a kernel thread name (15 bytes).
+    static func threadName(_ name: String) -> String {
+        var result = ""
+        for c in name {
+            guard result.utf8.count + c.utf8.count <= 15 else { break }
+            result.append(c)
+        }
+        return result
     }
 
     private func backgroundProgress(_ p: Feed.Progress) {

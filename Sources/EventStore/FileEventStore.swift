@@ -137,8 +137,12 @@ public final class FileEventStore: EventStore, @unchecked Sendable {
             releaseFiles()
             throw error
         }
-        let thread = Thread { [self] in self.writerMain() }
-        thread.name = "tributary.eventstore.writer"
+        let thread = Thread { [self] in
+            // Named from inside: on Linux a name set before start() never reaches the thread,
+            // and the kernel keeps at most 15 bytes.
+            Thread.current.name = "store-writer"
+            self.writerMain()
+        }
         thread.qualityOfService = .userInitiated
         writerThread = thread
         thread.start()

@@ -15,6 +15,7 @@ final class ReplayableBalances: Projection, BackgroundReplayable {
     struct Poisoned: Error {}
 
     func apply(_ event: RecordedEvent) throws {
+        if let barrier, !arrived { arrived = true; barrier.arriveAndWait() }
         applyCount += 1
         switch event.type {
         case "Deposited":
@@ -25,10 +26,40 @@ final class ReplayableBalances: Projection, BackgroundReplayable {
         }
     }
 
-    func makeEmpty() -> ReplayableBalances { ReplayableBalances() }
+    /// Shared with the shadows: each one's first apply waits there for the others.
+    var barrier: ReplayBarrier?
+    private var arrived = false
+
+    func makeEmpty() -> ReplayableBalances {
+        let shadow = ReplayableBalances()
+        shadow.barrier = barrier
+        return shadow
+    }
     func adoptState(of other: ReplayableBalances) {
         balances = other.balances
         if let onChange { for k in balances.keys { onChange(k) } }
+    }
+}
+
+/// Lets `parties` threads meet: each waits (up to 20 s) until all have arrived.
+final class ReplayBarrier: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let parties: Int
+    private var count = 0
+    private(set) var timedOut = false
+    private(set) var threads = Set<ObjectIdentifier>()
+
+    init(parties: Int) { self.parties = parties }
+
+    func arriveAndWait() {
+        condition.lock(); defer { condition.unlock() }
+        count += 1
+        threads.insert(ObjectIdentifier(Thread.current))
+        condition.broadcast()
+        let deadline = Date().addingTimeInterval(20)
+        while count < parties {
+            if !condition.wait(until: deadline) { timedOut = true; return }
+        }
     }
 }
 
@@ -100,12 +131,21 @@ final class ReplayableBalances: Projection, BackgroundReplayable {
         var o = ProjectionRunner.Options()
         o.enableBackgroundReplay(after: 10)
         o.progressInterval = 0
-        let projections = (0..<3).map { _ in ReplayableBalances() }
+        // Each replay's first apply waits until all three are inside one: run one after the
+        // other (a pool of one thread per core on a 2-core machine), they would time out.
+        let barrier = ReplayBarrier(parties: 3)
+        let projections = (0..<3).map { _ in
+            let p = ReplayableBalances()
+            p.barrier = barrier
+            return p
+        }
         let runners = projections.map {
             ProjectionRunner(projection: $0, store: store, executor: loop.executor, scheduler: ManualScheduler(), options: o)
         }
         try await loop.run { for r in runners { r.start() } }
-        #expect(await loop.eventually { runners.allSatisfy(\.isCaughtUp) })
+        #expect(await loop.eventually(30) { runners.allSatisfy(\.isCaughtUp) })
+        #expect(!barrier.timedOut, "the three replays ran at the same time")
+        #expect(barrier.threads.count == 3, "on three threads")
         try await loop.run {
             for (p, r) in zip(projections, runners) {
                 #expect(p.balances.count == 7 && p.balances.values.reduce(0, +) == 3_000)
