@@ -156,9 +156,18 @@ public final class OrderViewsProjection: Projection {
 
     /// One lookup, changed in place; a change notification only when the name differs.
     private func setCustomerName(_ name: String?, ofOrder orderId: String) {
-        guard let at = state.orders.index(forKey: orderId), state.orders.values[at].customerName != name else { return }
-        state.orders.values[at].customerName = name
-        onChange?(OrderViewChange(orderId: orderId, previousStatus: state.orders.values[at].status))
+        guard let at = state.orders.index(forKey: orderId) else { return }
+        // Through `inout` (the dictionary's modify accessor): reading `values[at].field` copies
+        // the whole view, a dozen retains, for every order of a renamed customer.
+        guard let status = Self.rename(&state.orders.values[at], to: name) else { return }
+        onChange?(OrderViewChange(orderId: orderId, previousStatus: status))
+    }
+
+    /// Sets the name; the view's status if it changed, nil if the name was already that.
+    private static func rename(_ view: inout OrderView, to name: String?) -> OrderStatus? {
+        guard view.customerName != name else { return nil }
+        view.customerName = name
+        return view.status
     }
 
     public func restore(from bytes: [UInt8]) throws {
