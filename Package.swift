@@ -27,7 +27,9 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["UV"], swiftSettings: crossModule),
         // CRC-32C with the CPU's instruction (record checksums are checked on every read).
         .target(name: "CCRC32C"),
-        .target(name: "EventStore", dependencies: ["CCRC32C"], swiftSettings: crossModule),
+        // SHA-256 with the CPU's SHA extensions (the log's hash chain hashes every record).
+        .target(name: "CSHA256"),
+        .target(name: "EventStore", dependencies: ["CCRC32C", "CSHA256"], swiftSettings: crossModule),
         .target(name: "CQRS", dependencies: ["EventStore"], swiftSettings: crossModule),
         // The public-event contract: the only thing the services share.
         .target(name: "PublicEvents", swiftSettings: crossModule),

@@ -1,6 +1,6 @@
 // CRC-32C with the SSE4.2 `crc32` instruction: eight bytes per instruction instead of eight
-// table lookups. The only C in the project besides libuv's headers; the Swift side keeps the
-// table-driven version for CPUs without it and checks the two against each other in tests.
+// table lookups. One of two small C modules (with CSHA256) besides libuv's headers; the Swift
+// side keeps the table-driven version for CPUs without it and checks the two in tests.
 #include "crc32c_hw.h"
 #include <string.h>
 

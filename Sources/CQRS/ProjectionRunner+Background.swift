@@ -106,7 +106,7 @@ extension ProjectionRunner {
             thread.qualityOfService = .userInitiated
             thread.start()
         case .queue(let queue):
-            queue.async(execute: work)
+            queue.async { work() }
         }
         return true
     }
