@@ -15,9 +15,8 @@ public struct JSONObjectReader {
     /// Reads the JSON object in `bytes` with `read`; nil when the strict decoder does not accept
     /// the document, the root is no object, or `read` throws.
     public static func read<T>(_ bytes: [UInt8], _ read: (JSONObjectReader) throws -> T) -> T? {
-        var parser = StrictJSONDecoder.Parser(bytes: bytes)
-        guard parser.parseDocument(), parser.tokens[0].kind == .object else { return nil }
-        return try? read(JSONObjectReader(tape: StrictJSONDecoder.Tape(bytes: bytes, tokens: parser.tokens), object: 0))
+        guard let tape = StrictJSONDecoder.tape(bytes), tape.tokens[0].kind == .object else { return nil }
+        return try? read(JSONObjectReader(tape: tape, object: 0))
     }
 
     private func member(_ key: String) throws -> Int {
