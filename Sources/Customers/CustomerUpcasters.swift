@@ -27,7 +27,7 @@ public enum PersonName {
     /// Splits a display name at its last space (trimmed): "Ada King Lovelace" → ("Ada King",
     /// "Lovelace"); a single word is a given name with an empty family name.
     public static func split(_ name: String) -> (given: String, family: String) {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = CustomerValidation.trimmed(name)
         guard let space = trimmed.lastIndex(of: " ") else { return (trimmed, "") }
         let given = trimmed[..<space].trimmingCharacters(in: .whitespaces)
         let family = trimmed[trimmed.index(after: space)...].trimmingCharacters(in: .whitespaces)
