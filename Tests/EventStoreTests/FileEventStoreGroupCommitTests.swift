@@ -113,19 +113,27 @@ import Testing
 
     /// While a sync runs, a few waiting appends wait for it (one more fdatasync later, not one
     /// each); a queue of `syncPipelineMinBatch` starts a parallel batch at once.
-    @Test func aSecondSyncStartsOnlyForAQueueWorthIt() async throws {
-        let dir = TempDirectory(); defer { dir.remove() }
+    /// A store (pipeline depth 4, threshold 32) whose first append's sync is held at the gate,
+    /// with ten more appends waiting behind it.
+    private func tenWaitingBehindAHeldSync(_ dir: TempDirectory) async throws
+        -> (store: FileEventStore, io: GatedFileIO, first: Task<AppendResult, Error>, few: Task<[AppendResult], Error>) {
         let io = GatedFileIO()
         var options = fileOptions(io: io)
         options.syncPipelineDepth = 4
         options.syncPipelineMinBatch = 32
         let store = try FileEventStore(directory: dir.path, options: options)
-        defer { store.close() }
         io.hold()
         let first = Task { try await store.append(to: "w-0", expected: .any, events: events(1)) }
         await waitArrived(io)
         let few = appendConcurrently(store, 10, prefix: "few")
         #expect(await eventually { queued(store) == 10 })
+        return (store, io, first, few)
+    }
+
+    @Test func aSecondSyncStartsOnlyForAQueueWorthIt() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let (store, io, first, few) = try await tenWaitingBehindAHeldSync(dir)
+        defer { store.close() }
         #expect(await arrived(io, within: 0.3) == false, "10 waiting appends start no second sync")
         #expect(queued(store) == 10)
         let many = appendConcurrently(store, 40, prefix: "many")
@@ -144,17 +152,8 @@ import Testing
     /// completion alone (no later append wakes the writer).
     @Test func appendsWaitingBelowTheThresholdGoOutWhenTheSyncEnds() async throws {
         let dir = TempDirectory(); defer { dir.remove() }
-        let io = GatedFileIO()
-        var options = fileOptions(io: io)
-        options.syncPipelineDepth = 4
-        options.syncPipelineMinBatch = 32
-        let store = try FileEventStore(directory: dir.path, options: options)
+        let (store, io, first, few) = try await tenWaitingBehindAHeldSync(dir)
         defer { store.close() }
-        io.hold()
-        let first = Task { try await store.append(to: "z-0", expected: .any, events: events(1)) }
-        await waitArrived(io)
-        let few = appendConcurrently(store, 10, prefix: "z")
-        #expect(await eventually { queued(store) == 10 })
         io.release()
         _ = try await first.value
         #expect(try await few.value.count == 10)
