@@ -24,18 +24,20 @@ let package = Package(
             providers: [.apt(["libuv1-dev"])]
         ),
         .target(name: "UV", dependencies: ["CLibUV"], swiftSettings: crossModule),
-        .target(name: "HTTP", dependencies: ["UV"], swiftSettings: crossModule),
+        // JSON: the strict decoder, the sorted encoder, hand-written readers, JSONValue. No dependencies.
+        .target(name: "JSON", swiftSettings: crossModule),
+        .target(name: "HTTP", dependencies: ["UV", "JSON"], swiftSettings: crossModule),
         // CRC-32C with the CPU's instruction (record checksums are checked on every read).
         .target(name: "CCRC32C"),
         // SHA-256 with the CPU's SHA extensions (the log's hash chain hashes every record).
         .target(name: "CSHA256"),
         .target(name: "EventStore", dependencies: ["CCRC32C", "CSHA256"], swiftSettings: crossModule),
-        .target(name: "CQRS", dependencies: ["EventStore"], swiftSettings: crossModule),
+        .target(name: "CQRS", dependencies: ["EventStore", "JSON"], swiftSettings: crossModule),
         // The public-event contract: the only thing the services share.
-        .target(name: "PublicEvents", swiftSettings: crossModule),
-        .target(name: "Customers", dependencies: ["CQRS", "EventStore", "PublicEvents"], swiftSettings: crossModule),
-        .target(name: "Orders", dependencies: ["CQRS", "EventStore", "PublicEvents"], swiftSettings: crossModule),
-        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "PublicEvents", "Customers", "Orders"], swiftSettings: crossModule),
+        .target(name: "PublicEvents", dependencies: ["JSON"], swiftSettings: crossModule),
+        .target(name: "Customers", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: crossModule),
+        .target(name: "Orders", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: crossModule),
+        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "PublicEvents", "Customers", "Orders", "JSON"], swiftSettings: crossModule),
         .executableTarget(
             name: "tributary",
             dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -47,14 +49,18 @@ let package = Package(
             dependencies: ["EventStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/StoreTool"
         ),
+        // What tests share: loop stand-ins, clocks, schedulers, decider scenarios, reader checks.
+        .target(name: "TributaryTesting", dependencies: ["UV", "EventStore", "CQRS", "JSON"]),
         .testTarget(name: "UVTests", dependencies: ["UV"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "UV"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TributaryTesting"]),
+        .testTarget(name: "PublicEventsTests", dependencies: ["PublicEvents", "JSON", "TributaryTesting"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "UV", "JSON"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
-        .testTarget(name: "CQRSTests", dependencies: ["CQRS", "EventStore"]),
-        .testTarget(name: "CustomersTests", dependencies: ["Customers", "CQRS", "EventStore", "PublicEvents"],
+        .testTarget(name: "CQRSTests", dependencies: ["CQRS", "EventStore", "JSON", "TributaryTesting"]),
+        .testTarget(name: "CustomersTests", dependencies: ["Customers", "CQRS", "EventStore", "PublicEvents", "JSON", "TributaryTesting"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "OrdersTests", dependencies: ["Orders", "CQRS", "EventStore", "PublicEvents"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "HTTP", "UV", "EventStore"]),
+        .testTarget(name: "OrdersTests", dependencies: ["Orders", "CQRS", "EventStore", "PublicEvents", "JSON", "TributaryTesting"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "HTTP", "UV", "EventStore", "JSON"]),
     ],
     // Callback-driven libuv code and a dedicated writer thread do not fit Swift 6's
     // strict-sendability model without wrapping every handle; the loop-confinement

@@ -15,6 +15,7 @@
 //   an order's total equals the sum of its lines, every line has quantity > 0 and price ≥ 0.
 import Foundation
 
+
 private struct RegisterBody: Codable, Equatable { var customerId: String?; var name: String; var email: String; var creditLimit: Int64; var currency: String }
 private struct RenameBody: Codable, Equatable { var name: String }
 private struct EmailBody: Codable, Equatable { var email: String }

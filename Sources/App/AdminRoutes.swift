@@ -1,4 +1,5 @@
 import HTTP
+import JSON
 
 /// `GET /admin/consistency`: rebuilds every read model from the stores and compares it with
 /// the live one (usable after tests, load runs and crashes). 200 when they agree, 409 with

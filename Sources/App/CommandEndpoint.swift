@@ -2,6 +2,7 @@ import CQRS
 import EventStore
 import Foundation
 import HTTP
+import JSON
 
 /// The command side of the HTTP API, shared by every service's routes: headers in
 /// (`If-Match`, `Idempotency-Key`, `X-Correlation-ID`), outcome or problem out.

@@ -1,6 +1,7 @@
 import CQRS
 import EventStore
 import HTTP
+import JSON
 
 /// THE mapping from the runtime's and the domain's errors to HTTP problems
 /// (DESIGN.md section 5). Transport-level errors are mapped by `Problem.from` in HTTP.

@@ -2,6 +2,7 @@ import CQRS
 import EventStore
 import Foundation
 import HTTP
+import JSON
 
 /// The query side of the HTTP API, shared by every view: `minPosition` waits, the position
 /// header, `ETag` / `If-None-Match`, and 404 for a missing document.

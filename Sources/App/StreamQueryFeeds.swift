@@ -4,6 +4,7 @@ import Foundation
 import HTTP
 import Orders
 import UV
+import JSON
 
 /// The read-model streams: `/streams/queries/customers/{id}`, `/streams/queries/orders/{id}`
 /// (several ids: `a,b` in the path or `?ids=a,b`), `/streams/queries/orders?customerId=&status=`

@@ -1,5 +1,6 @@
 import Foundation
 import EventStore
+import JSON
 
 /// An event in stored form: its type name, schema version and JSON bytes.
 public struct EncodedEvent: Hashable, Sendable {
@@ -25,26 +26,10 @@ public struct EncodedEvent: Hashable, Sendable {
     }
 }
 
-/// Shared JSON helpers (sorted keys for deterministic bytes).
-///
-/// Foundation's `JSONEncoder`/`JSONDecoder` define the results; the strict coders
-/// (`SortedJSONEncoder`, `StrictJSONDecoder`) produce the same results much more cheaply for
-/// the plain shapes the server uses, and hand everything else to Foundation.
-public enum JSONCoding {
-    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        if let bytes = SortedJSONEncoder.encode(value) { return bytes }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
-    }
-    public static func decode<T: Decodable>(_: T.Type, from bytes: [UInt8]) throws -> T {
-        if let value = fastDecode(T.self, from: bytes) { return value }
-        return try JSONDecoder().decode(T.self, from: Data(bytes))
-    }
-    /// The value `JSONDecoder` would decode, when the strict decoder can tell cheaply; nil when
-    /// the caller must ask Foundation (for the value or for its error).
-    public static func fastDecode<T: Decodable>(_: T.Type, from bytes: [UInt8]) -> T? {
-        StrictJSONDecoder.decode(T.self, from: bytes)
+extension EncodedEvent {
+    /// The payload through a hand-written reader (see `JSONCoding.decode(_:from:reader:)`).
+    public func decodeJSON<T: Decodable>(reader read: (JSONObjectReader) throws -> T) throws -> T {
+        try JSONCoding.decode(T.self, from: data, reader: read)
     }
 }
 

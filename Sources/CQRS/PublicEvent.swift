@@ -1,5 +1,6 @@
 import Foundation
 import EventStore
+import JSON
 
 /// A public event as a service's mapping function produces it (the publisher adds the rest).
 public struct PublicEventDraft: Hashable, Sendable {
@@ -76,7 +77,7 @@ public struct PublicEventEnvelope: Hashable, Sendable {
     public func jsonBytes() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(data.count + 256)
-        func str(_ s: String?) { if let s { SortedJSONEncoder.writeString(s, into: &out) } else { out += Array("null".utf8) } }
+        func str(_ s: String?) { if let s { JSONString.write(s, into: &out) } else { out += Array("null".utf8) } }
         out += Array("{\"id\":".utf8); str(id.description.lowercased())
         out += Array(",\"type\":".utf8); str(type)
         out += Array(",\"version\":\(version),\"source\":".utf8); str(source)

@@ -1,4 +1,5 @@
 import CQRS
+import JSON
 
 /// Why a credit reservation was refused (the public event's `reason`).
 public enum CreditRejectionReason: String, Codable, Hashable, Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import CQRS
 import EventStore
 import PublicEvents
+import JSON
 
 /// What the public log says about a customer's orders.
 public struct CustomerOrderActivity: Codable, Hashable, Sendable {
@@ -28,11 +29,11 @@ public final class CustomerOrderActivityProjection: Projection {
     public func apply(_ event: RecordedEvent) throws {
         switch event.type {
         case OrderPlacedV1.eventType.name:
-            let e = try JSONCoding.decode(OrderPlacedV1.self, from: event.data, reader: OrderPublicEventReaders.placed)
+            let e = try OrderPlacedV1.decode(event.data)
             activity[e.customerId, default: CustomerOrderActivity()].orderCount += 1
             onChange?(e.customerId)
         case OrderShippedV1.eventType.name:
-            let e = try JSONCoding.decode(OrderShippedV1.self, from: event.data, reader: OrderPublicEventReaders.shipped)
+            let e = try OrderShippedV1.decode(event.data)
             activity[e.customerId, default: CustomerOrderActivity()].lifetimeValue += e.total
             onChange?(e.customerId)
         default:

@@ -1,6 +1,7 @@
 import CQRS
 import EventStore
 import PublicEvents
+import JSON
 
 /// Order public events → customer credit commands (pure; the consumer's mapping).
 ///
@@ -19,24 +20,21 @@ public enum CustomerSagaMapping {
     ]
 
     public static func commands(for envelope: PublicEventEnvelope) throws -> [ConsumerCommand<CustomerCommand>] {
-        func decode<P: PublicEventPayload>(_ read: (JSONObjectReader) throws -> P) throws -> P {
-            try JSONCoding.decode(P.self, from: envelope.data, reader: read)
-        }
         func command(_ customerId: String, _ c: CustomerCommand) -> [ConsumerCommand<CustomerCommand>] {
             [ConsumerCommand(stream: CustomerID.stream(customerId), command: c, concurrency: .retrying)]
         }
         switch envelope.type {
         case OrderPlacedV1.eventType.name:
-            let e = try decode(OrderPublicEventReaders.placed)
+            let e = try OrderPlacedV1.decode(envelope.data)
             return command(e.customerId, .reserveCredit(orderId: e.orderId, amount: e.total, currency: e.currency))
         case OrderLinesChangedV1.eventType.name:
-            let e = try decode(OrderPublicEventReaders.linesChanged)
+            let e = try OrderLinesChangedV1.decode(envelope.data)
             return command(e.customerId, .reserveCredit(orderId: e.orderId, amount: e.total, currency: e.currency))
         case OrderCancelledV1.eventType.name:
-            let e = try decode(OrderPublicEventReaders.cancelled)
+            let e = try OrderCancelledV1.decode(envelope.data)
             return command(e.customerId, .releaseCredit(orderId: e.orderId))
         case OrderRejectedV1.eventType.name:
-            let e = try decode(OrderPublicEventReaders.rejected)
+            let e = try OrderRejectedV1.decode(envelope.data)
             return command(e.customerId, .releaseCredit(orderId: e.orderId))
         default:
             return []

@@ -1,5 +1,6 @@
 import Foundation
 import EventStore
+import JSON
 
 /// `active` or `deactivated`.
 public enum CustomerStatus: String, Codable, Hashable, Sendable, CaseIterable {
@@ -76,7 +77,7 @@ public struct CustomerHistoryEntry: Codable, Hashable, Sendable {
     public var correlationId: String?
     public var causationId: String?
     /// The event's data (upcast to the current schema).
-    public var data: JSONFragment
+    public var data: JSONValue
 }
 
 /// Positions a customer view reflects, one per store feeding it.
@@ -93,47 +94,6 @@ public enum CustomerStoreKind: String, Hashable, Sendable {
     case customers
     /// The public log: positions of `/public/events`.
     case publicLog = "public"
-}
-
-/// A JSON value, for embedding event data in Codable views.
-public enum JSONFragment: Codable, Hashable, Sendable {
-    case null
-    case bool(Bool)
-    case int(Int64)
-    case double(Double)
-    case string(String)
-    case array([JSONFragment])
-    case object([String: JSONFragment])
-
-    /// Parses UTF-8 JSON bytes (invalid JSON becomes the string of the bytes).
-    public init(jsonBytes: [UInt8]) {
-        if let v = try? JSONDecoder().decode(JSONFragment.self, from: Data(jsonBytes)) { self = v }
-        else { self = .string(String(decoding: jsonBytes, as: UTF8.self)) }
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONFragment].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONFragment].self)) }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .int(let i): try c.encode(i)
-        case .double(let d): try c.encode(d)
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
-    }
 }
 
 /// A query parameter the read side cannot serve (→ 400).

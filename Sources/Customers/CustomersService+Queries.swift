@@ -1,6 +1,7 @@
 import Foundation
 import CQRS
 import EventStore
+import JSON
 
 extension CustomersService {
     /// Default and maximum page sizes of `listCustomers`.
@@ -74,7 +75,7 @@ extension CustomersService {
                                         version: r.streamVersion.value, position: r.position.value,
                                         eventId: r.id.description.lowercased(), time: RFC3339.format(r.timestamp),
                                         correlationId: r.metadata.correlationId, causationId: r.metadata.causationId,
-                                        data: JSONFragment(jsonBytes: up.data))
+                                        data: JSONValue(jsonBytes: up.data))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// An RFC 9457 problem detail (`application/problem+json`).
 ///

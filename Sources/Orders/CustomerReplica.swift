@@ -2,6 +2,7 @@ import Foundation
 import EventStore
 import CQRS
 import PublicEvents
+import JSON
 
 /// What Orders knows about a customer, copied from customer public events.
 public struct ReplicaCustomer: Codable, Hashable, Sendable {
@@ -55,19 +56,19 @@ public final class CustomerReplica: Projection {
         // published next to the old one (PublicEventType rules), so v1 keeps flowing.
         switch (event.type, event.schemaVersion) {
         case (CustomerRegisteredV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerRegisteredV1.self, from: event.data, reader: CustomerPublicEventReaders.registered)
+            let p = try CustomerRegisteredV1.decode(event.data)
             customers[p.customerId] = ReplicaCustomer(customerId: p.customerId, name: p.name, active: true,
                                                       currency: p.currency, creditLimit: p.creditLimit)
             onNameChanged?(p.customerId, p.name)
         case (CustomerRenamedV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerRenamedV1.self, from: event.data, reader: CustomerPublicEventReaders.renamed)
+            let p = try CustomerRenamedV1.decode(event.data)
             customers[p.customerId]?.name = p.name
             if customers[p.customerId] != nil { onNameChanged?(p.customerId, p.name) }
         case (CustomerCreditLimitChangedV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerCreditLimitChangedV1.self, from: event.data, reader: CustomerPublicEventReaders.creditLimitChanged)
+            let p = try CustomerCreditLimitChangedV1.decode(event.data)
             customers[p.customerId]?.creditLimit = p.creditLimit
         case (CustomerDeactivatedV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerDeactivatedV1.self, from: event.data, reader: CustomerPublicEventReaders.deactivated)
+            let p = try CustomerDeactivatedV1.decode(event.data)
             customers[p.customerId]?.active = false
         default:
             break

@@ -1,4 +1,5 @@
 import CQRS
+import JSON
 
 /// Life-cycle status of an order.
 public enum OrderStatus: String, Codable, Hashable, Sendable, CaseIterable {

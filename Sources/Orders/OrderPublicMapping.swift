@@ -1,6 +1,7 @@
 import EventStore
 import CQRS
 import PublicEvents
+import JSON
 
 /// Pure mapping of internal order events to the public contract (the publisher's `map`).
 public enum OrderPublicMapping {
@@ -49,11 +50,11 @@ public enum OrderSagaMapping {
     static func commands(for e: PublicEventEnvelope) throws -> [ConsumerCommand<OrderDecision>] {
         switch (e.type, e.version) {
         case (CustomerCreditReservedV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerCreditReservedV1.self, from: e.data, reader: CustomerPublicEventReaders.creditReserved)
+            let p = try CustomerCreditReservedV1.decode(e.data)
             guard OrderValidation.isValidOrderId(p.orderId) else { return [] }
             return [ConsumerCommand(stream: OrdersService.stream(p.orderId), command: OrderDecision(orderId: p.orderId, .approve(amount: p.amount)))]
         case (CustomerCreditRejectedV1.eventType.name, 1):
-            let p = try JSONCoding.decode(CustomerCreditRejectedV1.self, from: e.data, reader: CustomerPublicEventReaders.creditRejected)
+            let p = try CustomerCreditRejectedV1.decode(e.data)
             guard OrderValidation.isValidOrderId(p.orderId) else { return [] }
             return [ConsumerCommand(stream: OrdersService.stream(p.orderId),
                                     command: OrderDecision(orderId: p.orderId, .reject(reason: p.reason, amount: p.amount)))]

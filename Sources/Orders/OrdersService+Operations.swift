@@ -1,6 +1,7 @@
 import Foundation
 import EventStore
 import CQRS
+import JSON
 
 /// One runtime component of the service, for `/health` and `/metrics`.
 public struct OrdersComponentStatus: Codable, Hashable, Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import EventStore
 import CQRS
 import PublicEvents
+import JSON
 
 /// Which store a position belongs to.
 public enum OrdersFeed: String, Hashable, Sendable, Codable {
@@ -247,7 +248,7 @@ public final class OrdersService {
         if events.isEmpty { return nil }
         return OrderHistory(orderId: orderId, events: try events.map { r, _ in
             OrderHistoryEntry(type: r.type, schemaVersion: r.schemaVersion, version: r.streamVersion.value, position: r.position.value,
-                              time: RFC3339.format(r.timestamp), data: try JSONCoding.decode(OrderJSON.self, from: r.data),
+                              time: RFC3339.format(r.timestamp), data: try JSONCoding.decode(JSONValue.self, from: r.data),
                               correlationId: r.metadata.correlationId, causationId: r.metadata.causationId,
                               eventId: r.id.description.lowercased())
         })

@@ -1,6 +1,8 @@
+import JSON
+
 /// The public-event contract shared by every service: names, versions and payloads.
 ///
-/// Public events are the only thing services exchange (DESIGN.md section 1). Each type has
+/// Public events are the only thing services exchange (docs/architecture.md). Each type has
 /// a dotted name, a version and a JSON Schema in `openapi/public-events.yaml`. A payload
 /// struct here is the *current* version of its event; an incompatible change adds a new
 /// version (a new struct and a new `PublicEventType`), never edits an existing one.
@@ -21,6 +23,9 @@ public struct PublicEventType: Hashable, Sendable, CustomStringConvertible {
 /// A payload type bound to its public event name and version.
 public protocol PublicEventPayload: Codable, Sendable, Equatable {
     static var eventType: PublicEventType { get }
+    /// The hand-written reader (PublicEventReaders.swift): the value the synthesized
+    /// `Decodable` conformance gives, or an error that makes `decode(_:)` fall back to it.
+    init(json: JSONObjectReader) throws
 }
 
 /// Currencies the services accept: ISO 4217 codes with minor units (amounts are integers

@@ -1,7 +1,9 @@
 import Testing
+import TributaryTesting
 import Foundation
 import EventStore
 @testable import CQRS
+import JSON
 
 /// `BalanceProjection` that may be replayed off the loop.
 final class ReplayableBalances: Projection, BackgroundReplayable {

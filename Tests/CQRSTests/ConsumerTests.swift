@@ -1,7 +1,9 @@
 import Testing
+import TributaryTesting
 import Foundation
 import EventStore
 @testable import CQRS
+import JSON
 
 /// Consumers: public events become commands with an exactly-once effect across crashes.
 @Suite struct ConsumerTests {

@@ -1,7 +1,9 @@
 import Testing
+import TributaryTesting
 import Foundation
 import EventStore
 @testable import CQRS
+import JSON
 
 /// Durability across a real process-style restart: close the file store, reopen it, rebuild.
 @Suite struct FileStoreRestartTests {

@@ -1,7 +1,9 @@
 import Testing
+import TributaryTesting
 import Foundation
 import EventStore
 @testable import CQRS
+import JSON
 
 /// Balance per account, from `account` streams. `Poison` events make it throw.
 final class BalanceProjection: Projection {

@@ -1,7 +1,9 @@
 import Testing
+import TributaryTesting
 import Foundation
 import EventStore
 @testable import CQRS
+import JSON
 
 /// Balances again, but the snapshot's encoding can be held (to prove it runs off the loop and
 /// one at a time) and records the queue it ran on.

@@ -1,7 +1,9 @@
 import Testing
+import TributaryTesting
 import Foundation
 import EventStore
 @testable import CQRS
+import JSON
 
 /// The outbox publisher: deterministic public ids, dedupe on re-publish, checkpoint from the log.
 @Suite struct PublisherTests {

@@ -1,4 +1,5 @@
 import Testing
+import TributaryTesting
 import EventStore
 @testable import CQRS
 

@@ -1,6 +1,7 @@
 import Foundation
 import EventStore
 @testable import CQRS
+import TributaryTesting
 
 // MARK: - A tiny bank-account decider
 
@@ -77,35 +78,6 @@ struct AccountDecider: Decider {
     }
 }
 
-// MARK: - The loop stand-in
-
-/// A serial queue standing in for the libuv loop: everything CQRS runs on it.
-final class TestLoop: @unchecked Sendable {
-    let queue = DispatchQueue(label: "cqrs.test.loop")
-    let executor: DispatchQueueExecutor
-
-    init() { executor = DispatchQueueExecutor(queue: queue) }
-
-    /// Runs `body` on the loop and returns its value.
-    func run<T>(_ body: @escaping () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { c in queue.async { c.resume(with: Result { try body() }) } }
-    }
-
-    /// Polls `condition` on the loop until true or `seconds` pass.
-    func eventually(_ seconds: Double = 5, _ condition: @escaping () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if (try? await run(condition)) == true { return true }
-            try? await Task.sleep(nanoseconds: 2_000_000)
-        }
-        return (try? await run(condition)) == true
-    }
-
-    func makeStore(clock: @escaping () -> Date = Date.init) -> MemoryEventStore {
-        MemoryEventStore(executor: executor, clock: clock)
-    }
-}
-
 extension CommandHandler {
     /// Sends one command through the loop and awaits its completion.
     func send(_ command: D.Command, on stream: StreamName, _ mode: ConcurrencyMode = .retrying,
@@ -113,43 +85,6 @@ extension CommandHandler {
         await withCheckedContinuation { c in
             loop.queue.async { self.handle(command, on: stream, concurrency: mode, context: context) { c.resume(returning: $0) } }
         }
-    }
-}
-
-/// A mutable clock for idempotency expiry.
-final class TestClock: @unchecked Sendable {
-    var now = Date(timeIntervalSince1970: 1_800_000_000)
-    func advance(_ seconds: TimeInterval) { now = now.addingTimeInterval(seconds) }
-    var function: () -> Date { { [unowned self] in self.now } }
-}
-
-/// Timers fired by hand (on the loop): `advance(by:)` runs what is due.
-final class ManualScheduler: Scheduler, @unchecked Sendable {
-    final class Item: Cancellable {
-        let due: Duration
-        let work: () -> Void
-        var cancelled = false
-        init(due: Duration, work: @escaping () -> Void) { self.due = due; self.work = work }
-        func cancel() { cancelled = true }
-    }
-    private(set) var now: Duration = .zero
-    private var items: [Item] = []
-
-    func schedule(after delay: Duration, _ work: @escaping () -> Void) -> Cancellable {
-        let item = Item(due: now + delay, work: work)
-        items.append(item)
-        return item
-    }
-
-    var pending: Int { items.filter { !$0.cancelled }.count }
-
-    func advance(by d: Duration) {
-        now += d
-        while let i = items.firstIndex(where: { !$0.cancelled && $0.due <= now }) {
-            let item = items.remove(at: i)
-            item.work()
-        }
-        items.removeAll { $0.cancelled }
     }
 }
 

@@ -4,6 +4,7 @@ import CQRS
 import EventStore
 import PublicEvents
 @testable import Customers
+import JSON
 
 /// `rebuildAndCompare()`: fresh read models from the stores equal the live ones, and a
 /// divergence is reported.

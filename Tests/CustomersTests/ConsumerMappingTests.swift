@@ -4,6 +4,7 @@ import CQRS
 import EventStore
 import PublicEvents
 @testable import Customers
+import JSON
 
 /// Order public events → customer credit commands (the consumer's pure mapping).
 @Suite struct ConsumerMappingTests {

@@ -1,7 +1,9 @@
 import Testing
+import TributaryTesting
 import CQRS
 import PublicEvents
 @testable import Customers
+import JSON
 
 /// The hand-written readers of this service (its internal customer events, the order public
 /// events it consumes) decode exactly what the types' `Decodable` conformances decode, and
@@ -33,19 +35,6 @@ import PublicEvents
         // A reason outside the enum: the conformance fails, so the reader gives up.
         let odd = Array(#"{"orderId":"o","amount":1,"currency":"EUR","reason":"whim"}"#.utf8)
         #expect(JSONObjectReader.read(odd, CreditRejected.init(json:)) == nil)
-    }
-
-    @Test func orderPublicEventReadersAgreeWithTheirConformances() {
-        typealias R = OrderPublicEventReaders
-        func lines(_ seed: Int) -> [OrderLineV1] {
-            (0..<(seed % 4)).map { OrderLineV1(sku: $0 == 1 ? Self.awkward : "S\($0)", quantity: $0 - 1, unitPrice: .max - Int64($0)) }
-        }
-        Self.check(R.line) { OrderLineV1(sku: Self.id($0), quantity: $0, unitPrice: -Int64($0)) }
-        Self.check(R.placed) { OrderPlacedV1(orderId: Self.id($0), customerId: "c", currency: "EUR", lines: lines($0), total: Int64($0)) }
-        Self.check(R.linesChanged) { OrderLinesChangedV1(orderId: "o", customerId: Self.id($0), currency: "EUR", lines: lines($0), total: .min) }
-        Self.check(R.cancelled) { OrderCancelledV1(orderId: Self.id($0), customerId: "c", reason: Self.awkward, total: 3, currency: "EUR") }
-        Self.check(R.rejected) { OrderRejectedV1(orderId: Self.id($0), customerId: "c", reason: "insufficient-credit") }
-        Self.check(R.shipped) { OrderShippedV1(orderId: Self.id($0), customerId: "c", total: Int64($0) * 1_000, currency: "EUR") }
     }
 
     @Test func everyStoredEventTypeDecodesWhatItEncodes() throws {

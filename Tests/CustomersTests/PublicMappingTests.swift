@@ -4,6 +4,7 @@ import CQRS
 import EventStore
 import PublicEvents
 @testable import Customers
+import JSON
 
 /// Internal customer events → public `customer.*` events (the publisher's pure mapping).
 @Suite struct PublicMappingTests {

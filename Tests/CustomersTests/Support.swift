@@ -4,6 +4,8 @@ import CQRS
 import EventStore
 import PublicEvents
 @testable import Customers
+import JSON
+import TributaryTesting
 
 // MARK: - Deciders
 
@@ -36,64 +38,6 @@ extension DeciderScenario.Outcome {
     var fieldNames: [String] { error?.fieldErrors.map(\.field) ?? [] }
 }
 
-// MARK: - The loop stand-in
-
-/// A serial queue standing in for the libuv loop: the service runs on it.
-final class TestLoop: @unchecked Sendable {
-    let queue = DispatchQueue(label: "customers.test.loop")
-    let executor: DispatchQueueExecutor
-    let scheduler: QueueScheduler
-
-    init() {
-        executor = DispatchQueueExecutor(queue: queue)
-        scheduler = QueueScheduler(queue: queue)
-    }
-
-    func run<T>(_ body: @escaping () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { c in queue.async { c.resume(with: Result { try body() }) } }
-    }
-
-    func eventually(_ seconds: Double = 5, _ condition: @escaping () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if (try? await run(condition)) == true { return true }
-            try? await Task.sleep(nanoseconds: 2_000_000)
-        }
-        return (try? await run(condition)) == true
-    }
-
-    func makeStore(clock: @escaping () -> Date = Date.init) -> MemoryEventStore {
-        MemoryEventStore(executor: executor, clock: clock)
-    }
-}
-
-/// Timers on the loop queue.
-final class QueueScheduler: Scheduler, @unchecked Sendable {
-    final class Item: Cancellable, @unchecked Sendable {
-        var cancelled = false
-        func cancel() { cancelled = true }
-    }
-    let queue: DispatchQueue
-    init(queue: DispatchQueue) { self.queue = queue }
-    func schedule(after delay: Duration, _ work: @escaping () -> Void) -> Cancellable {
-        let item = Item()
-        let c = delay.components
-        let nanos = Int(c.seconds) * 1_000_000_000 + Int(c.attoseconds / 1_000_000_000)
-        queue.asyncAfter(deadline: .now() + .nanoseconds(nanos)) { if !item.cancelled { work() } }
-        return item
-    }
-}
-
-/// A clock that ticks one second per reading, from a fixed start (deterministic timestamps).
-final class TickingClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var now: Date
-    init(start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { now = start }
-    var function: () -> Date {
-        { [self] in lock.lock(); defer { lock.unlock() }; now = now.addingTimeInterval(1); return now }
-    }
-}
-
 // MARK: - Service harness
 
 /// One customers service over two stores, on a test loop.
@@ -103,7 +47,7 @@ final class ServiceHarness: @unchecked Sendable {
     let publicLog: EventStore
     var service: CustomersService!
 
-    init(loop: TestLoop = TestLoop(), store: EventStore? = nil, publicLog: EventStore? = nil, clock: TickingClock = TickingClock()) {
+    init(loop: TestLoop = TestLoop(), store: EventStore? = nil, publicLog: EventStore? = nil, clock: SteppingClock = SteppingClock()) {
         self.loop = loop
         self.store = store ?? loop.makeStore(clock: clock.function)
         self.publicLog = publicLog ?? loop.makeStore(clock: clock.function)

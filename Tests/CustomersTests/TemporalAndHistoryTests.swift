@@ -1,4 +1,5 @@
 import Testing
+import TributaryTesting
 import Foundation
 import CQRS
 import EventStore
@@ -7,7 +8,7 @@ import EventStore
 /// State at a version or as of a time, and the audit history, computed from the stream.
 @Suite struct TemporalAndHistoryTests {
     func harness() async throws -> ServiceHarness {
-        let h = ServiceHarness()      // TickingClock: every event one second after the previous
+        let h = ServiceHarness()      // SteppingClock: every event one second after the previous
         try await h.start()
         try await h.ok(register("c1", name: "Ada Lovelace", limit: 100), "c1")
         try await h.ok(.rename(name: "Ada King"), "c1")

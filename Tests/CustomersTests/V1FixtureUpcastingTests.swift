@@ -1,9 +1,11 @@
 import Testing
+import TributaryTesting
 import Foundation
 import CQRS
 import EventStore
 import PublicEvents
 @testable import Customers
+import JSON
 
 /// The committed fixture store `Fixtures/v1-store` was written with v1 of `CustomerRegistered`
 /// and `CustomerRenamed` (a single `name`). The service must start from it and serve v2 state
@@ -34,7 +36,7 @@ import PublicEvents
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var options = FileEventStoreOptions(durability: .fsync)
         let start = Date(timeIntervalSince1970: 1_767_225_600)   // 2026-01-01T00:00:00Z
-        let ticks = TickingClock(start: start)
+        let ticks = SteppingClock(start: start)
         options.clock = ticks.function
         options.executor = InlineExecutor()
         let store = try FileEventStore(directory: dir, options: options)
@@ -122,6 +124,6 @@ import PublicEvents
     }
 }
 
-extension JSONFragment {
-    var objectValue: [String: JSONFragment]? { if case .object(let o) = self { return o } else { return nil } }
+extension JSONValue {
+    var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
 }

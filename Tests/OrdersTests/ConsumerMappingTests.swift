@@ -4,6 +4,7 @@ import CQRS
 import EventStore
 import PublicEvents
 @testable import Orders
+import JSON
 
 /// Customer credit answers map to approve/reject commands on the right order stream.
 @Suite struct ConsumerMappingTests {

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
+import TributaryTesting
 import CQRS
 import PublicEvents
 @testable import Orders
+import JSON
 
 /// The hand-written readers of this service (its internal order events, the customer public
 /// events it consumes) decode exactly what the types' `Decodable` conformances decode, and
@@ -36,22 +38,6 @@ import PublicEvents
         Self.check(OrderRejected.init(json:)) { OrderRejected(orderId: Self.id($0), customerId: "c", reason: Self.awkward) }
         Self.check(OrderCancelled.init(json:)) { OrderCancelled(orderId: Self.id($0), customerId: "c", reason: "", total: -1, currency: "EUR") }
         Self.check(OrderShipped.init(json:)) { OrderShipped(orderId: Self.id($0), customerId: "c", total: 12, currency: "GBP") }
-    }
-
-    @Test func customerPublicEventReadersAgreeWithTheirConformances() {
-        typealias R = CustomerPublicEventReaders
-        Self.check(R.registered) {
-            CustomerRegisteredV1(customerId: Self.id($0), name: Self.awkward, email: "a@b.c", creditLimit: .max - Int64($0), currency: "EUR")
-        }
-        Self.check(R.renamed) { CustomerRenamedV1(customerId: Self.id($0), name: "N \($0)") }
-        Self.check(R.creditLimitChanged) { CustomerCreditLimitChangedV1(customerId: Self.id($0), creditLimit: Int64($0), currency: "SEK") }
-        Self.check(R.deactivated) { CustomerDeactivatedV1(customerId: Self.id($0)) }
-        Self.check(R.creditReserved) {
-            CustomerCreditReservedV1(customerId: "c", orderId: Self.id($0), amount: Int64($0), currency: "EUR", availableCredit: .min)
-        }
-        Self.check(R.creditRejected) {
-            CustomerCreditRejectedV1(customerId: "c", orderId: Self.id($0), amount: 0, currency: "EUR", reason: "insufficient-credit")
-        }
     }
 
     @Test func theCodecDecodesWhatItWrites() throws {

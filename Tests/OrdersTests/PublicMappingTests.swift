@@ -3,6 +3,7 @@ import CQRS
 import EventStore
 import PublicEvents
 @testable import Orders
+import JSON
 
 /// Each internal event maps to exactly the expected public payload.
 @Suite struct PublicMappingTests {

@@ -4,6 +4,7 @@ import CQRS
 import EventStore
 import PublicEvents
 @testable import Orders
+import JSON
 
 /// The saga inside the module: memory stores, the real runtime, customer answers by hand.
 @Suite struct SagaTests {

@@ -4,6 +4,8 @@ import EventStore
 import CQRS
 import PublicEvents
 @testable import Orders
+import JSON
+import TributaryTesting
 
 // MARK: - Decider fixtures
 
@@ -42,27 +44,6 @@ extension DeciderScenario.Outcome {
 }
 
 // MARK: - The loop stand-in and a service harness
-
-/// Timers on a dispatch queue (the loop stand-in).
-final class QueueScheduler: Scheduler, @unchecked Sendable {
-    final class Token: Cancellable, @unchecked Sendable { var cancelled = false; func cancel() { cancelled = true } }
-    let queue: DispatchQueue
-    init(queue: DispatchQueue) { self.queue = queue }
-    func schedule(after delay: Duration, _ work: @escaping () -> Void) -> Cancellable {
-        let token = Token()
-        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-        queue.asyncAfter(deadline: .now() + seconds) { if !token.cancelled { work() } }
-        return token
-    }
-}
-
-/// A clock that advances one second per reading (deterministic commit times).
-final class SteppingClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var now = Date(timeIntervalSince1970: 1_800_000_000)
-    func next() -> Date { lock.lock(); defer { lock.unlock() }; now = now.addingTimeInterval(1); return now }
-    var function: () -> Date { { [self] in self.next() } }
-}
 
 /// Memory stores + a serial queue as the loop + the real runtime.
 final class Harness: @unchecked Sendable {

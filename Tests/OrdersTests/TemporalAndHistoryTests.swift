@@ -4,6 +4,7 @@ import CQRS
 import EventStore
 import PublicEvents
 @testable import Orders
+import JSON
 
 /// `?version=` / `?asOf=` views and the audit history, computed from the stream.
 @Suite struct TemporalAndHistoryTests {

@@ -1,14 +1,11 @@
-import Foundation
+import JSON
 
 extension HTTPResponse {
     /// A JSON response (`Content-Type: application/json`) encoding `value` with sorted keys.
     public static func json<T: Encodable>(_ value: T, status: Int = 200, headers: HTTPHeaders = HTTPHeaders()) throws -> HTTPResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
         var h = headers
         h.set(name: "Content-Type", value: "application/json")
-        return HTTPResponse(status: status, headers: h, body: [UInt8](data))
+        return HTTPResponse(status: status, headers: h, body: try JSONCoding.encode(value))
     }
 
     /// A plain-text response (`text/plain; charset=utf-8`).
@@ -29,18 +26,5 @@ extension HTTPRequest {
         let bytes = media.utf8.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
         let lower = String(decoding: bytes.map { ($0 >= 65 && $0 <= 90) ? $0 | 0x20 : $0 }, as: UTF8.self)
         return lower == "application/json" || (lower.hasPrefix("application/") && lower.hasSuffix("+json"))
-    }
-
-    /// Decodes the body as JSON. Throws a `Problem`: 415 for a non-JSON content type,
-    /// 400 for malformed JSON or a body that does not fit `T`.
-    public func decodeJSON<T: Decodable>(_ type: T.Type = T.self) throws -> T {
-        guard hasJSONContentType else {
-            throw Problem(status: 415, detail: "Expected Content-Type: application/json.")
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(body))
-        } catch let error as DecodingError {
-            throw Problem.from(error)
-        }
     }
 }

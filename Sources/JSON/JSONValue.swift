@@ -1,6 +1,9 @@
-/// A JSON value, used for problem extension members and small hand-built bodies.
-/// Serialized deterministically (object keys sorted) without Foundation.
-public enum JSONValue: Sendable, Equatable, Encodable,
+import Foundation
+
+/// Any JSON value: problem extension members, small hand-built bodies, and stored event data
+/// carried verbatim inside `Codable` views (histories). Serialized deterministically (object
+/// keys sorted) without Foundation.
+public indirect enum JSONValue: Sendable, Hashable, Codable,
     ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
     case string(String)
@@ -19,6 +22,24 @@ public enum JSONValue: Sendable, Equatable, Encodable,
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
     public init(nilLiteral: ()) { self = .null }
+
+    /// Parses UTF-8 JSON bytes; bytes that are not JSON become the string of the bytes.
+    public init(jsonBytes: [UInt8]) {
+        if let v = try? JSONCoding.decode(JSONValue.self, from: jsonBytes) { self = v }
+        else { self = .string(String(decoding: jsonBytes, as: UTF8.self)) }
+    }
+
+    /// Integers before doubles, so `3` stays `.int(3)`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int.self) { self = .int(i) }
+        else if let d = try? c.decode(Double.self) { self = .double(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
@@ -68,24 +89,6 @@ public enum JSONValue: Sendable, Equatable, Encodable,
         return out
     }
 
-    /// Appends `s` as a JSON string literal (RFC 8259 escaping).
-    public static func writeString(_ s: String, into out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    /// Appends `s` as a JSON string literal (see `JSONString.write`).
+    public static func writeString(_ s: String, into out: inout [UInt8]) { JSONString.write(s, into: &out) }
 }

@@ -1,3 +1,5 @@
+import CQRS
+
 /// given(events).when(command).then(events | error) for deciders, without a store.
 ///
 /// `given` events go through the decider's codec (encode, upcast, decode) before being folded,

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import TributaryTesting
 @testable import CQRS
+@testable import JSON
 
 /// The strict JSON coders give exactly Foundation's results (bytes when encoding, values when
 /// decoding) or none, so `JSONCoding` can fall back to Foundation.
