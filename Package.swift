@@ -26,7 +26,9 @@ let package = Package(
         .target(name: "UV", dependencies: ["CLibUV"], swiftSettings: crossModule),
         // JSON: the strict decoder, the sorted encoder, hand-written readers, JSONValue. No dependencies.
         .target(name: "JSON", swiftSettings: crossModule),
-        .target(name: "HTTP", dependencies: ["UV", "JSON"], swiftSettings: crossModule),
+        // A Prometheus registry (counters, gauges, histograms, text exposition). No dependencies.
+        .target(name: "Metrics", swiftSettings: crossModule),
+        .target(name: "HTTP", dependencies: ["UV", "JSON", "Metrics"], swiftSettings: crossModule),
         // CRC-32C with the CPU's instruction (record checksums are checked on every read).
         .target(name: "CCRC32C"),
         // SHA-256 with the CPU's SHA extensions (the log's hash chain hashes every record).
@@ -37,7 +39,7 @@ let package = Package(
         .target(name: "PublicEvents", dependencies: ["JSON"], swiftSettings: crossModule),
         .target(name: "Customers", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: crossModule),
         .target(name: "Orders", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: crossModule),
-        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "PublicEvents", "Customers", "Orders", "JSON"], swiftSettings: crossModule),
+        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "PublicEvents", "Customers", "Orders", "JSON", "Metrics"], swiftSettings: crossModule),
         .executableTarget(
             name: "tributary",
             dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -54,7 +56,7 @@ let package = Package(
         .testTarget(name: "UVTests", dependencies: ["UV"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TributaryTesting"]),
         .testTarget(name: "PublicEventsTests", dependencies: ["PublicEvents", "JSON", "TributaryTesting"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "UV", "JSON"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "UV", "JSON", "Metrics"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
         .testTarget(name: "CQRSTests", dependencies: ["CQRS", "EventStore", "JSON", "TributaryTesting"]),
         .testTarget(name: "CustomersTests", dependencies: ["Customers", "CQRS", "EventStore", "PublicEvents", "JSON", "TributaryTesting"],

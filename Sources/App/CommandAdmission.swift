@@ -1,4 +1,5 @@
 import HTTP
+import Metrics
 
 /// Admission control for client commands: at most `limit` accepted and not yet answered.
 /// One more is shed with 503 + `Retry-After` before anything is decoded into the runtime,

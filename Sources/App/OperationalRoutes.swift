@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import HTTP
+import Metrics
 import JSON
 
 /// `GET /health`, `GET /ready` and `GET /metrics`.

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Metrics
 import UV
 
 /// One SSE subscriber: a `ResponseStream` plus the bookkeeping every stream kind shares

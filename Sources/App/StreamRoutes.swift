@@ -1,5 +1,6 @@
 import EventStore
 import HTTP
+import Metrics
 import UV
 
 /// The SSE routes (`/streams/...`), the shared parts they need, and CORS preflight.

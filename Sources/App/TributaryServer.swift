@@ -2,6 +2,7 @@ import CQRS
 import EventStore
 import Foundation
 import HTTP
+import Metrics
 import UV
 
 /// The whole server: stores, router, HTTP listener, on one libuv loop.

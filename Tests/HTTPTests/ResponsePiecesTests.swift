@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import HTTP
+import Metrics
 import JSON
 
 @Suite struct SSEFramingTests {

@@ -2,6 +2,7 @@ import Glibc
 import Foundation
 import Testing
 @testable import HTTP
+import Metrics
 @testable import UV
 
 /// A running server on its own loop thread, for socket tests.
