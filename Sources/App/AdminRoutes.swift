@@ -17,10 +17,10 @@ enum AdminRoutes {
                 let consistent = customers.consistent && orders.consistent
                 let body: JSONValue = [
                     "consistent": .bool(consistent),
-                    "customers": ["consistent": .bool(customers.consistent), "compared": .int(customers.customersCompared),
+                    "customers": ["consistent": .bool(customers.consistent), "compared": .int(customers.compared),
                                   "differences": .array(customers.differences.prefix(50).map { .string($0) })],
-                    "orders": ["consistent": .bool(orders.consistent), "compared": .int(orders.ordersCompared),
-                               "customersCompared": .int(orders.customersCompared),
+                    "orders": ["consistent": .bool(orders.consistent), "compared": .int(orders.compared),
+                               "customersCompared": .int(orders.alsoCompared["customersCompared"] ?? 0),
                                "differences": .array(orders.differences.prefix(50).map { .string($0) })],
                 ]
                 responder.respond(OperationalRoutes.json(body, status: consistent ? 200 : 409))

@@ -57,7 +57,7 @@ enum CustomerRoutes {
                 let limit = try q.integer("limit").map { Int(clamping: $0) }
                 do {
                     return try .json(service.listCustomers(status: status, cursor: q["cursor"], limit: limit))
-                } catch let e as CustomerQueryError {
+                } catch let e as QueryError {
                     throw badParameter(e.parameter, e.message)
                 }
             }
@@ -70,7 +70,7 @@ enum CustomerRoutes {
                 if version != nil || asOf != nil {
                     do {
                         return try service.customer(id, atVersion: version, asOf: asOf).map { try .json($0, version: $0.version) }
-                    } catch let e as CustomerQueryError {
+                    } catch let e as QueryError {
                         throw badParameter(e.parameter, e.message)
                     }
                 }
@@ -86,8 +86,8 @@ enum CustomerRoutes {
     }
 
     private static func sources(_ service: CustomersService) -> [QueryEndpoint.Source] {
-        [QueryEndpoint.Source(name: "customers", position: { service.positions.customers }) { p, t, c in
-            service.wait(forPosition: p, in: .customers, timeout: t, completion: c)
+        [QueryEndpoint.Source(name: "customers", position: { service.positions.own }) { p, t, c in
+            service.wait(forPosition: p, in: .own, timeout: t, completion: c)
          },
          QueryEndpoint.Source(name: "public", position: { service.positions.publicLog }) { p, t, c in
             service.wait(forPosition: p, in: .publicLog, timeout: t, completion: c)

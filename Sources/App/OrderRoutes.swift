@@ -55,8 +55,8 @@ enum OrderRoutes {
                 let limit = try q.integer("limit").map { Int(clamping: $0) }
                 do {
                     return try .json(service.orders(customerId: q["customerId"], status: status, cursor: q["cursor"], limit: limit))
-                } catch let e as DomainError {
-                    throw badParameter(e.fieldErrors.first?.field ?? "query", e.fieldErrors.first?.message ?? e.message)
+                } catch let e as QueryError {
+                    throw badParameter(e.parameter, e.message)
                 }
             }
         }
@@ -65,9 +65,12 @@ enum OrderRoutes {
             QueryEndpoint.run(context, responder, sources: sources(service)) {
                 let q = context.query
                 let version = try q.integer("version"), asOf = try q.timestamp("asOf")
-                if let version, version < 0 { throw badParameter("version", "must be ≥ 0") }
                 if version != nil || asOf != nil {
-                    return try service.order(id, atVersion: version, asOf: asOf).map { try .json($0, version: $0.version) }
+                    do {
+                        return try service.order(id, atVersion: version, asOf: asOf).map { try .json($0, version: $0.version) }
+                    } catch let e as QueryError {
+                        throw badParameter(e.parameter, e.message)
+                    }
                 }
                 return try service.order(id).map { try details.document(for: id, view: $0, version: $0.version) }
             }
@@ -75,7 +78,7 @@ enum OrderRoutes {
         router.get("/queries/orders/{id}/history") { context, responder in
             let id = context.parameters["id"] ?? ""
             QueryEndpoint.run(context, responder, sources: sources(service)) {
-                try service.history(id).map { try .json($0) }
+                try service.history(id).map { try .json(["orderId": AnyEncodable(id), "events": AnyEncodable($0)]) }
             }
         }
         router.get("/queries/stats") { context, responder in
@@ -86,8 +89,8 @@ enum OrderRoutes {
     }
 
     private static func sources(_ service: OrdersService) -> [QueryEndpoint.Source] {
-        [QueryEndpoint.Source(name: "orders", position: { service.positions.orders }) { p, t, c in
-            service.wait(forPosition: p, in: .orders, timeout: t, completion: c)
+        [QueryEndpoint.Source(name: "orders", position: { service.positions.own }) { p, t, c in
+            service.wait(forPosition: p, in: .own, timeout: t, completion: c)
          },
          QueryEndpoint.Source(name: "public", position: { service.positions.publicLog }) { p, t, c in
             service.wait(forPosition: p, in: .publicLog, timeout: t, completion: c)

@@ -9,10 +9,15 @@ import Orders
 final class Services {
     let customers: CustomersService
     let orders: OrdersService
+    /// Both, as the runtime the app starts, stops and probes the same way.
+    let all: [RunningService]
 
     private let logger: CQRSLogger
     /// Longest wait for the read-model snapshots of a graceful shutdown.
     var finalSnapshotTimeout = 60.0
+    /// Each service's startup scan (idempotency keys, consumer watermark), in `all`'s order.
+    private let scans: [ServiceStartupScan]
+    private var consumerCheckpoints: [LogPosition] = []
 
     /// - Parameters:
     ///   - snapshotEvery: read-model snapshot interval in events (nil: no snapshots, every start
@@ -26,82 +31,62 @@ final class Services {
             throw ConfigurationError("stores missing")
         }
         self.logger = logger
-        // Before taking commands each service needs its idempotency index and its consumer's
-        // watermark, found by scanning its store: from the startup-scan snapshot on, both
-        // stores at once, in one pass each. The services are built first (with empty indexes,
-        // filled below) so their read models replay off the loop during the scan.
-        let scanners = [(customerStore, CustomerSagaMapping.consumerName), (orderStore, OrdersService.consumerName)].map { store, consumer in
-            let projection = StartupScanProjection(name: "\(consumer).startup-scan",
-                                                   watermarkProperty: Consumer<CustomerDecider>.watermarkProperty(consumer))
-            var options = ProjectionRunner.Options()
-            options.snapshotEvery = snapshotEvery
-            options.snapshotMinInterval = snapshotMinInterval
-            options.deliversInternalEvents = true
-            return (projection, ProjectionRunner(projection: projection, store: store, executor: executor, scheduler: scheduler,
-                                                 options: options, logger: logger))
+        func tuned(_ defaults: ServiceOptions) -> ServiceOptions {
+            var o = defaults
+            o.readModelSnapshotEvery = snapshotEvery
+            o.readModelSnapshotMinInterval = snapshotMinInterval
+            o.backgroundReplayAfter = backgroundReplayAfter
+            return o
         }
-        let indexes = scanners.map { _ in IdempotencyIndex() }
-        var customerOptions = CustomersService.Options()
-        customerOptions.projectionSnapshotEvery = snapshotEvery
-        customerOptions.projectionSnapshotMinInterval = snapshotMinInterval
-        customerOptions.backgroundReplayAfter = backgroundReplayAfter
+        // Before taking commands each service needs its idempotency index and its consumer's
+        // watermark, found by scanning its store (from the scan's snapshot on). The services
+        // are built first, with empty indexes the scans fill, so their read models replay off
+        // the loop during the scans.
         customers = try CustomersService(store: customerStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                         options: customerOptions, idempotency: indexes[0], logger: logger, progress: progress)
+                                         options: tuned(CustomersService.defaultOptions), idempotency: IdempotencyIndex(),
+                                         logger: logger, progress: progress)
         orders = try OrdersService(store: orderStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                   log: logger, idempotency: indexes[1], viewsSnapshotEvery: snapshotEvery,
-                                   viewsSnapshotMinInterval: snapshotMinInterval, backgroundReplayAfter: backgroundReplayAfter,
-                                   progress: progress)
-        customers.startReadModels()
-        orders.startReadModels()
+                                   options: tuned(OrdersService.defaultOptions), idempotency: IdempotencyIndex(),
+                                   logger: logger, progress: progress)
+        all = [customers.runtime, orders.running]
+        scans = all.map { s in
+            ServiceStartupScan(store: s.store, index: s.idempotency, consumerName: s.consumerName, executor: executor,
+                               scheduler: scheduler, snapshotEvery: snapshotEvery, snapshotMinInterval: snapshotMinInterval,
+                               logger: logger)
+        }
+        for s in all { s.startReadModels() }
         do {
-            try Services.prepare(scanners.map(\.1), logger: logger)
+            try Services.prepare(scans, logger: logger)
         } catch {
-            orders.stop()
-            customers.stop()
+            for s in all { s.stop() }
             throw error
         }
-        for ((scan, _), index) in zip(scanners, indexes) { scan.copyKeys(into: index) }
-        if snapshotEvery != nil {
-            for (_, runner) in scanners { runner.start() }   // follows the store from here, for the next snapshots
-            scanRunners = scanners.map(\.1)
-        } else {
-            scanRunners = []
-        }
-        consumerCheckpoints = (scanners[0].0.watermark, scanners[1].0.watermark)
+        consumerCheckpoints = scans.map { $0.finish() }
     }
 
-    private let consumerCheckpoints: (customers: LogPosition, orders: LogPosition)
-    /// Follow each service's store for the startup-scan snapshots.
-    private let scanRunners: [ProjectionRunner]
-
-    /// Prepares the startup scans of both stores in parallel (independent files; start-up,
+    /// Prepares the startup scans of every store in parallel (independent files; start-up,
     /// before serving, while the loop waits here).
-    static func prepare(_ runners: [ProjectionRunner], logger: CQRSLogger) throws {
-        let outcomes = concurrently(runners.count) { i in
-            let started = Date()
-            return (try runners[i].prepareSynchronously(), Date().timeIntervalSince(started))
-        }
-        for (runner, outcome) in zip(runners, outcomes) {
-            let (scanned, seconds) = try outcome.get()
-            if let failure = runner.failure { throw ConfigurationError("startup scan failed: \(failure)") }
-            logger(.info, "startup scan '\(runner.projection.name)': \(scanned) events scanned to position \(runner.position) in \(String(format: "%.3f", seconds)) s")
+    static func prepare(_ scans: [ServiceStartupScan], logger: CQRSLogger) throws {
+        let outcomes = concurrently(scans.count) { i in try scans[i].prepare() }
+        for (scan, outcome) in zip(scans, outcomes) {
+            let (scanned, seconds): (UInt64, Double)
+            do { (scanned, seconds) = try outcome.get() } catch { throw ConfigurationError("startup scan failed: \(error)") }
+            logger(.info, "startup scan '\(scan.runner.projection.name)': \(scanned) events scanned to position \(scan.runner.position) in \(String(format: "%.3f", seconds)) s")
         }
     }
 
     func start() throws {
-        try customers.start(consumerFrom: consumerCheckpoints.customers)
-        try orders.start(consumerFrom: consumerCheckpoints.orders)
+        for (s, checkpoint) in zip(all, consumerCheckpoints) { try s.start(consumerFrom: checkpoint) }
     }
 
-    /// Stops both services, then snapshots every read model (encoded in parallel on the
+    /// Stops every service, then snapshots every read model (encoded in parallel on the
     /// runners' queues) so the next start replays only what comes after; waits for the saves
     /// (bounded by `finalSnapshotTimeout`) because the stores close next. A failed or late
     /// save is logged: the next start just replays more.
     func stop() {
-        orders.stop()
-        customers.stop()
-        for r in scanRunners { r.stop() }
-        let pending = (customers.projectionRunners + orders.projectionRunners + scanRunners).compactMap { $0.saveFinalSnapshot() }
+        for s in all.reversed() { s.stop() }
+        for scan in scans { scan.stop() }
+        let pending = (all.flatMap(\.projectionRunners) + scans.map(\.runner)).compactMap { $0.saveFinalSnapshot() }
         let deadline = Date().addingTimeInterval(finalSnapshotTimeout)
         for p in pending {
             switch p.wait(timeout: max(0, deadline.timeIntervalSinceNow)) {
@@ -116,16 +101,15 @@ final class Services {
     }
 
     /// Every read model has caught up with its store (what `/ready` reports).
-    var isReady: Bool { customers.isReady && orders.isReady }
+    var isReady: Bool { all.allSatisfy(\.isReady) }
 
-    /// Projections, publishers and consumers of both services, in one shape.
+    /// Projections, publishers and consumers of every service, in one shape.
     var components: [RuntimeComponent] {
-        customers.components.map {
-            RuntimeComponent(service: "customers", kind: $0.kind, name: $0.name, status: $0.status,
-                             position: $0.position.value, lag: $0.lag, healthy: $0.isHealthy, error: $0.error)
-        } + orders.health.components.map {
-            RuntimeComponent(service: "orders", kind: $0.kind, name: $0.name, status: $0.status,
-                             position: $0.position, lag: $0.lag, healthy: $0.healthy, error: $0.error)
+        all.flatMap { s in
+            s.components.map {
+                RuntimeComponent(service: s.name, kind: $0.kind, name: $0.name, status: $0.status,
+                                 position: $0.position.value, lag: $0.lag, healthy: $0.isHealthy, error: $0.error)
+            }
         }
     }
 }

@@ -145,13 +145,13 @@ final class QueryStreamFeeds {
 
     private func customerToken() -> String {
         let p = customers.positions
-        return "customers:\(p.customers),public:\(p.publicLog)"
+        return "customers:\(p.own),public:\(p.publicLog)"
     }
     private func orderToken() -> String {
         let p = orders.positions
-        return "orders:\(p.orders),public:\(p.publicLog)"
+        return "orders:\(p.own),public:\(p.publicLog)"
     }
-    private func statsToken() -> String { "orders:\(orders.positions.orders)" }
+    private func statsToken() -> String { "orders:\(orders.positions.own)" }
 
     private func customerFrame(_ id: String, id token: String) -> [UInt8]? {
         guard let view = customers.customer(id), let json = try? JSONCoding.encode(view) else { return nil }
@@ -266,8 +266,8 @@ final class QueryStreamFeeds {
             }
             let limit = try q.integer("limit").map { Int(clamping: $0) }
             snapshot = try JSONCoding.encode(orders.orders(customerId: q["customerId"], status: status, cursor: nil, limit: limit))
-        } catch let e as DomainError {
-            return refuse(context, responder, badParameter(e.fieldErrors.first?.field ?? "query", e.fieldErrors.first?.message ?? e.message))
+        } catch let e as QueryError {
+            return refuse(context, responder, badParameter(e.parameter, e.message))
         } catch {
             return refuse(context, responder, error)
         }

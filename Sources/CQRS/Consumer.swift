@@ -1,6 +1,15 @@
 import Foundation
 import EventStore
 
+/// Metadata property names a consumer writes on the events its commands append (stored
+/// forever: never change them).
+public enum ConsumerMetadata {
+    /// The public position a command reacted to.
+    public static func position(_ consumer: String) -> String { "consumer.\(consumer).position" }
+    /// The watermark: every public event up to it had completed when the command was issued.
+    public static func watermark(_ consumer: String) -> String { "consumer.\(consumer).safe" }
+}
+
 /// One command a consumer sends for a public event.
 public struct ConsumerCommand<Command> {
     public var stream: StreamName
@@ -98,9 +107,9 @@ public final class Consumer<D: Decider> {
     }
 
     /// Metadata property holding the public position a command reacted to.
-    public static func positionProperty(_ name: String) -> String { "consumer.\(name).position" }
+    public static func positionProperty(_ name: String) -> String { ConsumerMetadata.position(name) }
     /// Metadata property holding the watermark (everything up to it was done).
-    public static func watermarkProperty(_ name: String) -> String { "consumer.\(name).safe" }
+    public static func watermarkProperty(_ name: String) -> String { ConsumerMetadata.watermark(name) }
 
     /// The highest watermark recorded in `store` by consumer `name` (`.start` if none).
     /// Scans the whole store; an app that already scans at startup can use `watermark(in:)`.

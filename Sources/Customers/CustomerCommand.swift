@@ -1,3 +1,4 @@
+import CQRS
 import EventStore
 
 /// Registration data of a new customer (`POST /commands/customers/register`).
@@ -42,26 +43,19 @@ public enum CustomerCommand: Hashable, Sendable {
     }
 }
 
-/// Customer ids and their streams.
+/// Customer ids and their streams (`customer-<id>`).
 public enum CustomerID {
+    /// How customer ids map to streams.
+    public static let identity = StreamIdentity(category: "customer")
     /// Stream category of customers.
-    public static let category = "customer"
-    static let prefix = "customer-"
+    public static var category: String { identity.category }
 
     /// 1…64 characters of `[A-Za-z0-9_-]`.
-    public static func isValid(_ id: String) -> Bool {
-        let u = id.utf8
-        guard !u.isEmpty, u.count <= 64 else { return false }
-        return u.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
-        }
-    }
+    public static func isValid(_ id: String) -> Bool { StreamIdentity.isValidID(id) }
 
     /// `customer-<id>`.
-    public static func stream(_ id: String) -> StreamName { StreamName(prefix + id) }
+    public static func stream(_ id: String) -> StreamName { identity.stream(id) }
 
     /// The customer id of a `customer-<id>` stream, nil for other streams.
-    public static func id(of stream: StreamName) -> String? {
-        stream.value.hasPrefix(prefix) ? String(stream.value.dropFirst(prefix.count)) : nil
-    }
+    public static func id(of stream: StreamName) -> String? { identity.id(of: stream) }
 }

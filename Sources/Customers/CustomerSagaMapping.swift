@@ -1,43 +1,47 @@
 import CQRS
 import EventStore
 import PublicEvents
-import JSON
 
 /// Order public events → customer credit commands (pure; the consumer's mapping).
 ///
-/// `order.placed` / `order.lines-changed` → `reserveCredit(total)` (a lines change replaces the
-/// order's reservation); `order.cancelled` / `order.rejected` → `releaseCredit`. Other order
-/// events (`order.approved`, `order.shipped`) need no credit change: a shipped order keeps its
-/// reservation (the credit is spent); they only feed the read model.
+/// `order.placed` / `order.lines-changed` v1 → `reserveCredit(total)` (a lines change replaces
+/// the order's reservation); `order.cancelled` / `order.rejected` v1 → `releaseCredit`. Other
+/// order events (`order.approved`, `order.shipped`) need no credit change: a shipped order
+/// keeps its reservation (the credit is spent); they only feed the read model.
 public enum CustomerSagaMapping {
     /// Stable consumer name (stored in event metadata and idempotency keys: never rename).
     public static let consumerName = "customers-credit"
 
-    /// The public event types the consumer subscribes to.
-    public static let eventTypes: Set<String> = [
-        OrderPlacedV1.eventType.name, OrderLinesChangedV1.eventType.name,
-        OrderCancelledV1.eventType.name, OrderRejectedV1.eventType.name,
-    ]
-
-    public static func commands(for envelope: PublicEventEnvelope) throws -> [ConsumerCommand<CustomerCommand>] {
+    /// The reactions, per public event type and version.
+    public static let reactions: SagaReactions<CustomerCommand> = {
+        var r = SagaReactions<CustomerCommand>(consumerName: consumerName)
         func command(_ customerId: String, _ c: CustomerCommand) -> [ConsumerCommand<CustomerCommand>] {
             [ConsumerCommand(stream: CustomerID.stream(customerId), command: c, concurrency: .retrying)]
         }
-        switch envelope.type {
-        case OrderPlacedV1.eventType.name:
+        r.on(OrderPlacedV1.eventType.name, version: OrderPlacedV1.eventType.version) { envelope in
             let e = try OrderPlacedV1.decode(envelope.data)
             return command(e.customerId, .reserveCredit(orderId: e.orderId, amount: e.total, currency: e.currency))
-        case OrderLinesChangedV1.eventType.name:
+        }
+        r.on(OrderLinesChangedV1.eventType.name, version: OrderLinesChangedV1.eventType.version) { envelope in
             let e = try OrderLinesChangedV1.decode(envelope.data)
             return command(e.customerId, .reserveCredit(orderId: e.orderId, amount: e.total, currency: e.currency))
-        case OrderCancelledV1.eventType.name:
+        }
+        r.on(OrderCancelledV1.eventType.name, version: OrderCancelledV1.eventType.version) { envelope in
             let e = try OrderCancelledV1.decode(envelope.data)
             return command(e.customerId, .releaseCredit(orderId: e.orderId))
-        case OrderRejectedV1.eventType.name:
+        }
+        r.on(OrderRejectedV1.eventType.name, version: OrderRejectedV1.eventType.version) { envelope in
             let e = try OrderRejectedV1.decode(envelope.data)
             return command(e.customerId, .releaseCredit(orderId: e.orderId))
-        default:
-            return []
         }
+        return r
+    }()
+
+    /// The public event types the consumer subscribes to.
+    public static var eventTypes: Set<String> { reactions.eventTypes }
+
+    /// The commands for one public event (none for other types and versions).
+    public static func commands(for envelope: PublicEventEnvelope) throws -> [ConsumerCommand<CustomerCommand>] {
+        try reactions.commands(for: envelope)
     }
 }

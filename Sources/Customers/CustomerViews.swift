@@ -1,4 +1,5 @@
 import Foundation
+import CQRS
 import EventStore
 import JSON
 
@@ -34,11 +35,7 @@ public struct CustomerView: Codable, Hashable, Sendable {
 }
 
 /// `GET /queries/customers?status=&cursor=&limit=`: a page in customer-id order.
-public struct CustomerPage: Codable, Hashable, Sendable {
-    public var items: [CustomerView]
-    /// Pass as `cursor` for the next page; nil on the last page.
-    public var nextCursor: String?
-}
+public typealias CustomerPage = Page<CustomerView>
 
 /// `?version=` / `?asOf=`: the customer as it was, computed from its stream's events (no
 /// order count / lifetime value: those come from the public log, not the stream).
@@ -58,48 +55,4 @@ public struct CustomerTemporalView: Codable, Hashable, Sendable {
     public var version: Int64
     /// RFC 3339 commit time of the event at `version`.
     public var updatedAt: String
-}
-
-/// One entry of `GET /queries/customers/{id}/history`.
-public struct CustomerHistoryEntry: Codable, Hashable, Sendable {
-    /// Internal event type, e.g. `CustomerRenamed`.
-    public var type: String
-    /// Schema version of `data` (current, after upcasting).
-    public var schemaVersion: Int
-    /// Schema version the event was stored with (the audit trail is never rewritten).
-    public var storedSchemaVersion: Int
-    public var version: Int64
-    /// Global position in the customers store.
-    public var position: UInt64
-    public var eventId: String
-    /// RFC 3339 commit time.
-    public var time: String
-    public var correlationId: String?
-    public var causationId: String?
-    /// The event's data (upcast to the current schema).
-    public var data: JSONValue
-}
-
-/// Positions a customer view reflects, one per store feeding it.
-public struct CustomerPositions: Codable, Hashable, Sendable {
-    /// Position in the customers store (`customers`).
-    public var customers: UInt64
-    /// Position in the public log (`public`).
-    public var publicLog: UInt64
-}
-
-/// The stores a customer read can wait on (`minPosition`).
-public enum CustomerStoreKind: String, Hashable, Sendable {
-    /// The service's own store: positions returned by customer commands.
-    case customers
-    /// The public log: positions of `/public/events`.
-    case publicLog = "public"
-}
-
-/// A query parameter the read side cannot serve (→ 400).
-public struct CustomerQueryError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var parameter: String
-    public var message: String
-    public init(parameter: String, message: String) { self.parameter = parameter; self.message = message }
-    public var description: String { "\(parameter): \(message)" }
 }

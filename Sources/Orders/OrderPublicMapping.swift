@@ -41,25 +41,27 @@ public enum OrderPublicMapping {
     }
 }
 
-/// The saga's half in Orders: customer credit answers become approve/reject commands.
-public enum OrderSagaMapping {
-    /// Public event types the consumer subscribes to.
-    static let eventTypes: Set<String> = [CustomerCreditReservedV1.eventType.name, CustomerCreditRejectedV1.eventType.name]
-
-    /// Pure and deterministic (the consumer's exactly-once argument relies on it).
-    static func commands(for e: PublicEventEnvelope) throws -> [ConsumerCommand<OrderDecision>] {
-        switch (e.type, e.version) {
-        case (CustomerCreditReservedV1.eventType.name, 1):
+/// The saga's half in Orders: customer credit answers (v1) become approve/reject commands.
+/// Pure and deterministic (the consumer's exactly-once argument relies on it).
+enum OrderSagaMapping {
+    static let reactions: SagaReactions<OrderDecision> = {
+        var r = SagaReactions<OrderDecision>(consumerName: OrdersService.consumerName)
+        r.on(CustomerCreditReservedV1.eventType.name, version: CustomerCreditReservedV1.eventType.version) { e in
             let p = try CustomerCreditReservedV1.decode(e.data)
             guard OrderValidation.isValidOrderId(p.orderId) else { return [] }
             return [ConsumerCommand(stream: OrdersService.stream(p.orderId), command: OrderDecision(orderId: p.orderId, .approve(amount: p.amount)))]
-        case (CustomerCreditRejectedV1.eventType.name, 1):
+        }
+        r.on(CustomerCreditRejectedV1.eventType.name, version: CustomerCreditRejectedV1.eventType.version) { e in
             let p = try CustomerCreditRejectedV1.decode(e.data)
             guard OrderValidation.isValidOrderId(p.orderId) else { return [] }
             return [ConsumerCommand(stream: OrdersService.stream(p.orderId),
                                     command: OrderDecision(orderId: p.orderId, .reject(reason: p.reason, amount: p.amount)))]
-        default:
-            return []
         }
-    }
+        return r
+    }()
+
+    /// Public event types the consumer subscribes to.
+    static var eventTypes: Set<String> { reactions.eventTypes }
+
+    static func commands(for e: PublicEventEnvelope) throws -> [ConsumerCommand<OrderDecision>] { try reactions.commands(for: e) }
 }

@@ -8,13 +8,9 @@ enum OrderValidation {
     static let maxTotal: Int64 = 1_000_000_000_000_000   // 10^15 minor units
     static let maxSkuLength = 64
     static let maxReasonLength = 500
-    static let maxOrderIdLength = 64
 
     /// Order ids: 1…64 characters of `[A-Za-z0-9_-]`.
-    static func isValidOrderId(_ id: String) -> Bool {
-        guard !id.isEmpty, id.utf8.count <= maxOrderIdLength else { return false }
-        return id.utf8.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
-    }
+    static func isValidOrderId(_ id: String) -> Bool { StreamIdentity.isValidID(id) }
 
     static func isAlnum(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)

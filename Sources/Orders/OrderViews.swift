@@ -64,11 +64,7 @@ public struct OrderStatsView: Codable, Hashable, Sendable {
 }
 
 /// A page of `GET /queries/orders`.
-public struct OrderPage: Codable, Hashable, Sendable {
-    public var items: [OrderView]
-    /// Opaque; pass as `cursor` for the next page. nil on the last page.
-    public var nextCursor: String?
-}
+public typealias OrderPage = Page<OrderView>
 
 /// The order views and stats: an in-memory projection of the orders store, ordered by creation
 /// position. Customer names come from `CustomerReplica` (public log) through `lookupName` and
@@ -200,29 +196,13 @@ public final class OrderViewsProjection: Projection {
             while lo < hi { let mid = (lo + hi) / 2; if state.created[mid].position <= after { lo = mid + 1 } else { hi = mid } }
             for c in state.created[lo...] where !consider(c) { break }
         }
-        return OrderPage(items: items, nextCursor: more ? last.map(OrderCursor.encode) : nil)
+        return OrderPage(items: items, nextCursor: more ? last.map { Paging.cursor(kind: OrdersService.cursorKind, key: String($0)) } : nil)
     }
 }
 
 struct OrderViewError: Error, CustomStringConvertible {
     var reason: String
     var description: String { reason }
-}
-
-/// Opaque list cursors: base64url of `o1:<creation position>`.
-enum OrderCursor {
-    static func encode(_ position: UInt64) -> String {
-        Data("o1:\(position)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decode(_ cursor: String) -> UInt64? {
-        var s = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while s.count % 4 != 0 { s += "=" }
-        guard s.count <= 64, let data = Data(base64Encoded: s), let text = String(data: data, encoding: .utf8),
-              text.hasPrefix("o1:") else { return nil }
-        return UInt64(text.dropFirst(3))
-    }
 }
 
 extension OrderViewsProjection: BackgroundReplayable {

@@ -4,22 +4,6 @@ import CQRS
 import PublicEvents
 import JSON
 
-/// Which store a position belongs to.
-public enum OrdersFeed: String, Hashable, Sendable, Codable {
-    /// The orders service's own store (`orders/`).
-    case orders
-    /// The shared public log (`public/`): customer events feed the replica and customer names.
-    case publicLog = "public"
-}
-
-/// The positions the order read models reflect, one per store that feeds them.
-public struct OrdersPositions: Codable, Hashable, Sendable {
-    /// Orders store position reflected by the order views and stats.
-    public var orders: UInt64
-    /// Public-log position reflected by the customer replica (customer names).
-    public var publicLog: UInt64
-}
-
 /// The Orders service: commands, the order read models, the customer replica, the publisher
 /// (orders store → public log, source `orders`) and the saga consumer (customer credit events →
 /// approve/reject). A facade for the App, which maps it to HTTP.
@@ -27,104 +11,84 @@ public struct OrdersPositions: Codable, Hashable, Sendable {
 /// Loop-confined: create it and call everything on the loop thread; `executor` must run work
 /// on that thread and the stores must complete through it.
 public final class OrdersService {
+    public typealias Options = ServiceOptions
+
     /// Stream category of orders (`order-<orderId>`).
     public static let category = "order"
-    /// Public-event source name.
+    /// How order ids map to streams.
+    static let identity = StreamIdentity(category: category)
+    /// Public-event source name, store name, position-token prefix.
     public static let source = "orders"
     /// Consumer name (stored in event metadata: never change it).
     public static let consumerName = "orders-saga"
 
+    /// Production defaults: no aggregate snapshots (order streams are short), 10k cached orders.
+    public static var defaultOptions: Options {
+        var o = Options()
+        o.aggregateSnapshotEvery = nil
+        return o
+    }
+
     /// The stream of an order.
-    public static func stream(_ orderId: String) -> StreamName { StreamName("\(category)-\(orderId)") }
+    public static func stream(_ orderId: String) -> StreamName { identity.stream(orderId) }
 
     /// Order ids: 1…64 characters of `[A-Za-z0-9_-]`.
     public static func isValidOrderId(_ id: String) -> Bool { OrderValidation.isValidOrderId(id) }
 
-    public let store: EventStore
-    public let publicLog: EventStore
+    /// The shared machinery (as the app sees it: start, stop, health, positions).
+    public var running: RunningService { runtime }
+    let runtime: ServiceRuntime<OrderDecider>
+    public var store: EventStore { runtime.store }
+    public var publicLog: EventStore { runtime.publicLog }
     /// Order views + stats (orders store).
     public let viewsRunner: ProjectionRunner
     /// Customer replica (public log).
     public let replicaRunner: ProjectionRunner
-    public let publisher: Publisher
+    public var publisher: Publisher { runtime.publisher }
     /// How long `place` waits for a customer it does not know yet to appear in the replica (a
     /// registration a moment ago may still be on its way through the public log); an unknown
     /// customer is a 422 after this.
     public var placeReplicaWait: Duration = .seconds(2)
 
-    let handler: CommandHandler<OrderDecider>
-    let consumer: Consumer<OrderDecider>
+    var handler: CommandHandler<OrderDecider> { runtime.handler }
+    var consumer: Consumer<OrderDecider> { runtime.consumer! }
     let views: OrderViewsProjection
     let replica: CustomerReplica
-    private let clock: () -> Date
-    private let log: CQRSLogger
 
     /// - Parameters:
     ///   - store: the orders store; `publicLog`: the shared public log.
-    ///   - idempotency: the orders store's index if the app rebuilt it already (nil: rebuilt now).
-    ///   - snapshotEvery: aggregate snapshot interval (nil: none).
-    ///   - viewsSnapshotEvery: snapshot the order views every this many orders-store events and
-    ///     the customer replica every this many public-log events, and both on `stop` (nil: none,
-    ///     full replay on start). Both snapshots are kept in the orders store, never in the
-    ///     shared public log's. `viewsSnapshotMinInterval`: minimum seconds between two periodic ones.
-    ///   - backgroundReplayAfter: a read model further behind than this many events on start
-    ///     catches up off the loop (nil: always on the loop).
+    ///   - options: snapshots, caches, background replay (`Options`). Both read models keep
+    ///     their snapshots in the orders store, never in the shared public log's.
+    ///   - idempotency: the orders store's index if the app fills it from its startup scan
+    ///     (nil: rebuilt now).
     ///   - progress: replay progress of the two projections.
     /// - Throws: when the idempotency index cannot be rebuilt from `store`.
     public init(store: EventStore, publicLog: EventStore, executor: CompletionExecutor, scheduler: Scheduler,
-                clock: @escaping () -> Date = Date.init, log: @escaping CQRSLogger = { _, _ in },
-                idempotency: IdempotencyIndex? = nil, snapshotEvery: Int? = nil, viewsSnapshotEvery: UInt64? = nil,
-                viewsSnapshotMinInterval: Double = 0, backgroundReplayAfter: UInt64? = nil,
-                progress: ((ReplayProgress) -> Void)? = nil) throws {
-        self.store = store
-        self.publicLog = publicLog
-        self.clock = clock
-        self.log = log
-        var options = CommandHandler<OrderDecider>.Options()
-        options.clock = clock
-        options.snapshotEvery = snapshotEvery
-        handler = try CommandHandler(decider: OrderDecider(), store: store, options: options, idempotency: idempotency, logger: log)
+                options: Options = OrdersService.defaultOptions, idempotency: IdempotencyIndex? = nil,
+                logger: @escaping CQRSLogger = { _, _ in }, progress: ((ReplayProgress) -> Void)? = nil) throws {
+        runtime = try ServiceRuntime(name: Self.source, decider: OrderDecider(), store: store, publicLog: publicLog,
+                                     executor: executor, scheduler: scheduler, options: options, idempotency: idempotency,
+                                     logger: logger, progress: progress, publish: OrderPublicMapping.map(recorded:),
+                                     reactions: OrderSagaMapping.reactions)
         let views = OrderViewsProjection()
         let replica = CustomerReplica()
         views.lookupName = { [unowned replica] id in replica.customers[id]?.name }
         // `replica.onNameChanged` is linked once both have caught up (`linkCustomerNames`).
         self.views = views
         self.replica = replica
-        var runnerOptions = ProjectionRunner.Options()
-        runnerOptions.clock = clock
-        var viewsOptions = runnerOptions
-        viewsOptions.snapshotEvery = viewsSnapshotEvery
-        viewsOptions.snapshotMinInterval = viewsSnapshotMinInterval
-        viewsOptions.enableBackgroundReplay(after: backgroundReplayAfter)
-        viewsRunner = ProjectionRunner(projection: views, store: store, executor: executor, scheduler: scheduler,
-                                       options: viewsOptions, logger: log, progress: progress)
-        var replicaOptions = viewsOptions
-        replicaOptions.snapshotStore = store
-        replicaRunner = ProjectionRunner(projection: replica, store: publicLog, executor: executor, scheduler: scheduler,
-                                         options: replicaOptions, logger: log, progress: progress)
-        publisher = Publisher(source: OrdersService.source, store: store, publicLog: publicLog, executor: executor,
-                              scheduler: scheduler, logger: log, map: OrderPublicMapping.map(recorded:))
-        consumer = Consumer(name: OrdersService.consumerName, publicLog: publicLog, eventTypes: OrderSagaMapping.eventTypes,
-                            handler: handler, executor: executor, scheduler: scheduler, logger: log,
-                            map: OrderSagaMapping.commands(for:))
+        viewsRunner = runtime.addReadModel(views, follows: .own)
+        replicaRunner = runtime.addReadModel(replica, follows: .publicLog)
+        replicaRunner.onCaughtUp = { [weak self] in self?.linkCustomerNames() }
+        viewsRunner.onCaughtUp = { [weak self] in self?.linkCustomerNames() }
     }
 
     /// Starts the projections, the publisher and the consumer (each resumes from its checkpoint;
     /// the consumer's is `consumerFrom` if the app found it already, else a scan of the store).
-    public func start(consumerFrom: LogPosition? = nil) throws {
-        startReadModels()
-        try publisher.start()
-        try consumer.start(from: consumerFrom)
-    }
+    public func start(consumerFrom: LogPosition? = nil) throws { try runtime.start(consumerFrom: consumerFrom) }
 
     /// Starts the read models alone (restore, then catch up), e.g. while the app still scans
     /// the store for what commands need; `start` does it too. Idempotent.
-    public func startReadModels() {
-        replicaRunner.onCaughtUp = { [weak self] in self?.linkCustomerNames() }
-        viewsRunner.onCaughtUp = { [weak self] in self?.linkCustomerNames() }
-        replicaRunner.start()
-        viewsRunner.start()
-    }
+    public func startReadModels() { runtime.startReadModels() }
 
     /// Once both read models have caught up: the order views take every customer name from
     /// the replica in one pass, and from then on each registration or rename the replica
@@ -138,15 +102,7 @@ public final class OrdersService {
     }
 
     /// Stops everything started by `start()`; read models keep their data.
-    public func stop() {
-        consumer.stop()
-        publisher.stop()
-        viewsRunner.stop()
-        replicaRunner.stop()
-    }
-
-    /// The read models' runners (for shutdown snapshots).
-    public var projectionRunners: [ProjectionRunner] { [viewsRunner, replicaRunner] }
+    public func stop() { runtime.stop() }
 
     // MARK: - Commands
 
@@ -204,19 +160,18 @@ public final class OrdersService {
     /// `GET /queries/orders/{id}`; nil if unknown.
     public func order(_ orderId: String) -> OrderView? { views.order(orderId) }
 
+    /// Cursors of the order list name this view (`Paging`); the key is a creation position.
+    static let cursorKind = "o1"
+
     /// `GET /queries/orders?customerId=&status=&cursor=&limit=`: creation order, cursor paging.
-    /// - Throws: `DomainError` validation (fields `limit`, `cursor`) for bad paging input.
+    /// - Throws: `QueryError` for bad paging input (`limit`, `cursor`).
     public func orders(customerId: String? = nil, status: OrderStatus? = nil, cursor: String? = nil, limit: Int? = nil) throws -> OrderPage {
-        let limit = limit ?? 50
-        var errors: [FieldError] = []
-        if limit < 1 || limit > 500 { errors.append(FieldError(field: "limit", code: "out-of-range", message: "limit must be 1…500")) }
+        let limit = try Paging.limit(limit)
         var after: UInt64 = 0
-        if let cursor, !cursor.isEmpty {
-            if let p = OrderCursor.decode(cursor) { after = p } else {
-                errors.append(FieldError(field: "cursor", code: "invalid-cursor", message: "cursor is not one this service issued"))
-            }
+        if let key = try Paging.key(of: cursor, kind: Self.cursorKind) {
+            guard let p = UInt64(key) else { throw QueryError(parameter: "cursor", message: "cursor is not one this view issued") }
+            after = p
         }
-        if !errors.isEmpty { throw DomainError.validation("invalid-query", "invalid list parameters", fields: errors) }
         return views.page(customerId: customerId, status: status, after: after, limit: limit)
     }
 
@@ -231,42 +186,29 @@ public final class OrdersService {
     /// name is the replica's current one.
     public func order(_ orderId: String, atVersion version: Int64?, asOf: Date?) throws -> OrderView? {
         guard OrderValidation.isValidOrderId(orderId) else { return nil }
+        if let version, version < 0 { throw QueryError(parameter: "version", message: "version must be ≥ 0") }
         var view: OrderView? = nil
-        for r in try store.readStream(OrdersService.stream(orderId)) {
-            if let version, r.streamVersion.value > version { break }
-            if let asOf, r.timestamp > asOf { break }
-            view = OrderView.evolve(view, try handler.decider.decodeRecorded(r), r, customerName: nil)
+        for (event, recorded) in try runtime.events(of: OrdersService.stream(orderId), upToVersion: version, asOf: asOf) {
+            view = OrderView.evolve(view, event, recorded, customerName: nil)
         }
         if let v = view { view?.customerName = replica.customers[v.customerId]?.name }
         return view
     }
 
     /// `GET /queries/orders/{id}/history`: the stream's events, oldest first; nil if unknown.
-    public func history(_ orderId: String) throws -> OrderHistory? {
+    public func history(_ orderId: String) throws -> [HistoryEntry]? {
         guard OrderValidation.isValidOrderId(orderId) else { return nil }
-        let events = try handler.history(of: OrdersService.stream(orderId))
-        if events.isEmpty { return nil }
-        return OrderHistory(orderId: orderId, events: try events.map { r, _ in
-            OrderHistoryEntry(type: r.type, schemaVersion: r.schemaVersion, version: r.streamVersion.value, position: r.position.value,
-                              time: RFC3339.format(r.timestamp), data: try JSONCoding.decode(JSONValue.self, from: r.data),
-                              correlationId: r.metadata.correlationId, causationId: r.metadata.causationId,
-                              eventId: r.id.description.lowercased())
-        })
+        return try runtime.history(of: OrdersService.stream(orderId))
     }
 
     // MARK: - Consistency tokens
 
     /// What the order views reflect, per store.
-    public var positions: OrdersPositions {
-        OrdersPositions(orders: viewsRunner.position.value, publicLog: replicaRunner.position.value)
-    }
+    public var positions: ServicePositions { ServicePositions(runtime) }
 
-    /// Completes once the read model fed by `feed` reflects `position` (or times out / fails).
-    public func wait(forPosition position: LogPosition, in feed: OrdersFeed, timeout: Duration,
+    /// Completes once the read models fed by `feed` reflect `position` (or time out / fail).
+    public func wait(forPosition position: LogPosition, in feed: Feed, timeout: Duration,
                      completion: @escaping (PositionWaitResult) -> Void) {
-        switch feed {
-        case .orders: viewsRunner.wait(forPosition: position, timeout: timeout, completion: completion)
-        case .publicLog: replicaRunner.wait(forPosition: position, timeout: timeout, completion: completion)
-        }
+        runtime.wait(forPosition: position, in: feed, timeout: timeout, completion: completion)
     }
 }

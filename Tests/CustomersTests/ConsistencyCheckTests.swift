@@ -22,8 +22,8 @@ import JSON
         let report = try await h.loop.run { try h.service.rebuildAndCompare() }
         #expect(report.consistent)
         #expect(report.differences.isEmpty)
-        #expect(report.customersCompared == 5)
-        #expect(report.positions.customers == h.store.lastPosition.value)
+        #expect(report.compared == 5)
+        #expect(report.positions.own == h.store.lastPosition.value)
     }
 
     @Test func aDivergenceIsReported() async throws {
@@ -33,7 +33,7 @@ import JSON
         #expect(await h.settle())
         // Corrupt the live model behind the runner's back: apply one event twice.
         let s = h.service!
-        let report = try await h.loop.run { () throws -> CustomersConsistencyReport in
+        let report = try await h.loop.run { () throws -> ConsistencyReport in
             let lines = [OrderLineV1(sku: "a", quantity: 1, unitPrice: 1)]
             let e = RecordedEvent(id: EventID(), stream: "orders", streamVersion: .first, position: LogPosition(99), type: "order.placed",
                                   schemaVersion: 1,

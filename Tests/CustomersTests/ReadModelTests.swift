@@ -57,7 +57,7 @@ import PublicEvents
         #expect(v.availableCredit == 9_650)
         let positions = try await h.loop.run { h.service.positions }
         #expect(positions.publicLog == h.publicLog.lastPosition.value)
-        #expect(positions.customers == h.store.lastPosition.value)
+        #expect(positions.own == h.store.lastPosition.value)
     }
 
     @Test func waitForPositionAnswersPerStore() async throws {
@@ -66,7 +66,7 @@ import PublicEvents
         let outcome = try await h.ok(register("c1"), "c1")
         let s = h.service!
         let own: PositionWaitResult = await withCheckedContinuation { c in
-            h.loop.queue.async { s.wait(forPosition: outcome.position, in: .customers, timeout: .seconds(5)) { c.resume(returning: $0) } }
+            h.loop.queue.async { s.wait(forPosition: outcome.position, in: .own, timeout: .seconds(5)) { c.resume(returning: $0) } }
         }
         guard case .reached = own else { Issue.record("expected reached, got \(own)"); return }
         #expect(try await h.view("c1") != nil)
@@ -81,13 +81,13 @@ import PublicEvents
         try await h.start()
         try await h.ok(register("c1"), "c1")
         #expect(await h.settle())
-        let status = try await h.loop.run { h.service.status }
-        #expect(status.healthy)
-        #expect(status.ready)
-        #expect(status.readModels.map(\.status) == ["live", "live"])
-        #expect(status.publisher == "running")
-        #expect(status.consumer == "running")
-        #expect(status.commandsSucceeded == 1)
-        #expect(try await h.loop.run { h.service.components.count } == 4)
+        let components = try await h.loop.run { h.service.components }
+        #expect(components.allSatisfy { $0.isHealthy })
+        #expect(try await h.loop.run { h.service.isReady })
+        #expect(components.filter { $0.kind == "projection" }.map(\.status) == ["live", "live"])
+        #expect(components.first { $0.kind == "publisher" }?.status == "running")
+        #expect(components.first { $0.kind == "consumer" }?.status == "running")
+        #expect(try await h.loop.run { h.service.handler.stats.succeeded } == 1)
+        #expect(components.count == 4)
     }
 }

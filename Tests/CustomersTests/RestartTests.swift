@@ -22,7 +22,7 @@ import PublicEvents
         #expect(await h.settle())
     }
 
-    func everything(_ h: ServiceHarness) async throws -> (CustomerPage, CustomerPositions) {
+    func everything(_ h: ServiceHarness) async throws -> (CustomerPage, ServicePositions) {
         let s = h.service!
         return try await h.loop.run { (try s.listCustomers(limit: 500), s.positions) }
     }
@@ -48,7 +48,7 @@ import PublicEvents
         let h = ServiceHarness()
         let s = try await h.loop.run { [h] in
             var o = CustomersService.Options()
-            o.projectionSnapshotEvery = 3
+            o.readModelSnapshotEvery = 3
             let s = try CustomersService(store: h.store, publicLog: h.publicLog, executor: h.loop.executor, scheduler: h.loop.scheduler, options: o)
             try s.start()
             return s
@@ -59,7 +59,7 @@ import PublicEvents
         try await h.stop()
         let restarted = try await h.loop.run { [h] in
             var o = CustomersService.Options()
-            o.projectionSnapshotEvery = 3
+            o.readModelSnapshotEvery = 3
             let s = try CustomersService(store: h.store, publicLog: h.publicLog, executor: h.loop.executor, scheduler: h.loop.scheduler, options: o)
             try s.start()
             return s

@@ -88,7 +88,7 @@ final class ServiceHarness: @unchecked Sendable {
     func settle(_ seconds: Double = 5) async -> Bool {
         let s = service!
         return await loop.eventually(seconds) { [self] in
-            s.positions.customers == store.lastPosition.value && s.positions.publicLog == publicLog.lastPosition.value
+            s.positions.own == store.lastPosition.value && s.positions.publicLog == publicLog.lastPosition.value
                 && s.consumer.backlog == 0 && s.publisher.checkpoint == store.lastPosition
         }
     }

@@ -52,7 +52,7 @@ import EventStore
         let s = h.service!
         #expect(try await h.loop.run { try s.customer("nobody", atVersion: 0, asOf: nil) } == nil)
         #expect(try await h.loop.run { try s.history(of: "nobody") } == nil)
-        await #expect(throws: CustomerQueryError.self) { try await h.loop.run { try s.customer("c1", atVersion: -1, asOf: nil) } }
+        await #expect(throws: QueryError.self) { try await h.loop.run { try s.customer("c1", atVersion: -1, asOf: nil) } }
     }
 
     @Test func historyListsEveryEventWithMetadata() async throws {

@@ -37,7 +37,7 @@ import PublicEvents
         #expect(v.cancellationReason == "too slow")
         #expect(v.version == 1 && o.version?.value == 1)
         #expect(v.updatedAt > v.createdAt)
-        #expect(try await h.run { h.service.positions.orders } == o.position.value)
+        #expect(try await h.run { h.service.positions.own } == o.position.value)
     }
 
     @Test func statsCountPerStatusAndRevenueOfShippedOrders() async throws {
@@ -73,18 +73,19 @@ import PublicEvents
         #expect(await h.waitForViews())
         let report = try await h.run { try h.service.checkConsistency() }
         #expect(report.consistent, "\(report.differences)")
-        #expect(report.ordersCompared == 1 && report.customersCompared == 1)
+        #expect(report.compared == 1 && report.alsoCompared["customersCompared"] == 1)
     }
 
     @Test func healthListsEveryComponent() async throws {
         let h = Harness()
         try await h.start()
         #expect(await h.eventually { $0.isReady })
-        let health = try await h.run { h.service.health }
-        #expect(health.components.map(\.name) == ["orders.views", "orders.customer-replica", "publisher:orders", "consumer:orders-saga"])
-        #expect(health.components.allSatisfy { $0.healthy })
-        #expect(health.ready)
+        let components = try await h.run { h.service.components }
+        #expect(components.map(\.name) == ["orders.views", "orders.customer-replica", "orders", "orders-saga"])
+        #expect(components.map(\.kind) == ["projection", "projection", "publisher", "consumer"])
+        #expect(components.allSatisfy { $0.isHealthy })
+        #expect(try await h.run { h.service.isReady })
         try await h.run { h.service.stop() }
-        #expect(try await h.run { h.service.health.components.allSatisfy { !$0.healthy } })
+        #expect(try await h.run { h.service.components.allSatisfy { !$0.isHealthy } })
     }
 }

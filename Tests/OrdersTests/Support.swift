@@ -80,8 +80,10 @@ final class Harness: @unchecked Sendable {
     @discardableResult
     func start(viewsSnapshotEvery: UInt64? = nil) async throws -> OrdersService {
         try await run {
+            var options = OrdersService.defaultOptions
+            options.readModelSnapshotEvery = viewsSnapshotEvery
             let s = try OrdersService(store: self.store, publicLog: self.publicLog, executor: self.executor, scheduler: self.scheduler,
-                                      viewsSnapshotEvery: viewsSnapshotEvery)
+                                      options: options)
             try s.start()
             self.service = s
             return s
@@ -128,7 +130,7 @@ final class Harness: @unchecked Sendable {
     }
 
     func waitForViews() async -> Bool {
-        await eventually { s in s.positions.orders >= self.store.lastPosition.value && s.positions.publicLog >= self.publicLog.lastPosition.value }
+        await eventually { s in s.positions.own >= self.store.lastPosition.value && s.positions.publicLog >= self.publicLog.lastPosition.value }
     }
 }
 

@@ -1,0 +1,371 @@
+import Foundation
+import EventStore
+import JSON
+
+/// Which store a read model follows: the service's own store, or the shared public log.
+public enum Feed: String, Hashable, Sendable, Codable, CaseIterable {
+    case own
+    case publicLog = "public"
+}
+
+/// A service runtime's tuning; the defaults suit production, tests shrink them.
+public struct ServiceOptions {
+    /// Aggregate snapshot every N events of a stream (nil: none).
+    public var aggregateSnapshotEvery: Int? = 100
+    /// Aggregate states kept in memory by the command handler.
+    public var cacheCapacity = 10_000
+    /// Read-model snapshot every N events of the store it follows, and on `stop` (nil: none,
+    /// full replay on start). Snapshots are kept in the service's own store.
+    public var readModelSnapshotEvery: UInt64? = nil
+    /// Minimum seconds between two periodic read-model snapshots.
+    public var readModelSnapshotMinInterval: Double = 0
+    /// A read model further behind its store than this on start catches up off the loop, on a
+    /// thread of its own (nil: always on the loop).
+    public var backgroundReplayAfter: UInt64? = nil
+    /// Public events whose saga commands may run concurrently.
+    public var consumerMaxInFlight = 32
+    /// Delay before the publisher or the consumer retries after the store refused a write.
+    public var retryDelay: Duration = .seconds(1)
+    /// "Now" for idempotency and progress rates (inject in tests).
+    public var clock: () -> Date = Date.init
+    public init() {}
+}
+
+/// The machinery every service shares, written once: command handling over its own store, its
+/// read models (each following its own store or the public log), the publisher (own store →
+/// public log), the saga consumer (public log → commands), positions and waiting for them,
+/// health, history and temporal reads. A service declares only its domain: a decider, its
+/// public mapping, its saga reactions, its read models and its queries.
+///
+/// Loop-confined: create, start, command, query and stop on the loop thread; `executor` runs
+/// store completions and subscription deliveries there.
+public final class ServiceRuntime<D: Decider> {
+    /// One read model and the store it follows.
+    public struct ReadModel {
+        public let runner: ProjectionRunner
+        public let feed: Feed
+    }
+
+    /// Service name: the public-event source, the name of its store in position tokens.
+    public let name: String
+    public let store: EventStore
+    public let publicLog: EventStore
+    public let handler: CommandHandler<D>
+    public let publisher: Publisher
+    /// The saga consumer, when the service reacts to public events.
+    public let consumer: Consumer<D>?
+    public private(set) var readModels: [ReadModel] = []
+    public let options: ServiceOptions
+
+    let executor: CompletionExecutor
+    let scheduler: Scheduler
+    let logger: CQRSLogger
+    let progress: ((ReplayProgress) -> Void)?
+
+    /// - Parameters:
+    ///   - publish: the pure mapping of internal events to public events (the publisher's).
+    ///   - reactions: the saga's mapping of public events to commands (nil: no consumer).
+    ///   - idempotency: the store's index if the app rebuilds it (see `prepareStartupScan`);
+    ///     nil rebuilds it now by scanning `store` synchronously.
+    /// - Throws: store read errors while rebuilding the idempotency index.
+    public init(name: String, decider: D, store: EventStore, publicLog: EventStore, executor: CompletionExecutor,
+                scheduler: Scheduler, options: ServiceOptions = ServiceOptions(), idempotency: IdempotencyIndex? = nil,
+                logger: @escaping CQRSLogger = { _, _ in }, progress: ((ReplayProgress) -> Void)? = nil,
+                publish: @escaping Publisher.Mapper, reactions: SagaReactions<D.Command>? = nil) throws {
+        self.name = name
+        self.store = store
+        self.publicLog = publicLog
+        self.options = options
+        self.executor = executor
+        self.scheduler = scheduler
+        self.logger = logger
+        self.progress = progress
+        var handlerOptions = CommandHandler<D>.Options()
+        handlerOptions.snapshotEvery = options.aggregateSnapshotEvery
+        handlerOptions.cacheCapacity = options.cacheCapacity
+        handlerOptions.clock = options.clock
+        let handler = try CommandHandler(decider: decider, store: store, options: handlerOptions, idempotency: idempotency, logger: logger)
+        self.handler = handler
+        publisher = Publisher(source: name, store: store, publicLog: publicLog, executor: executor, scheduler: scheduler,
+                              upcasters: decider.upcasters, retryDelay: options.retryDelay, logger: logger, map: publish)
+        consumer = reactions.map { reactions in
+            Consumer(name: reactions.consumerName, publicLog: publicLog, eventTypes: reactions.eventTypes, handler: handler,
+                     executor: executor, maxInFlight: options.consumerMaxInFlight, scheduler: scheduler,
+                     retryDelay: options.retryDelay, logger: logger, map: reactions.commands(for:))
+        }
+    }
+
+    public var decider: D { handler.decider }
+
+    /// Adds a read model following `feed` (events of the own store are upcast first). Call
+    /// before `startReadModels()`.
+    @discardableResult
+    public func addReadModel(_ projection: Projection, follows feed: Feed) -> ProjectionRunner {
+        var o = ProjectionRunner.Options()
+        o.snapshotEvery = options.readModelSnapshotEvery
+        o.snapshotMinInterval = options.readModelSnapshotMinInterval
+        o.clock = options.clock
+        o.enableBackgroundReplay(after: options.backgroundReplayAfter)
+        switch feed {
+        case .own: o.upcasters = decider.upcasters
+        case .publicLog: o.snapshotStore = store   // this service's own store, never the shared public log
+        }
+        let runner = ProjectionRunner(projection: projection, store: self.store(feed), executor: executor, scheduler: scheduler,
+                                      options: o, logger: logger, progress: progress)
+        readModels.append(ReadModel(runner: runner, feed: feed))
+        return runner
+    }
+
+    /// The store `feed` names.
+    public func store(_ feed: Feed) -> EventStore {
+        switch feed {
+        case .own: return store
+        case .publicLog: return publicLog
+        }
+    }
+
+    /// The name `feed` has in position tokens: the service's own for its store, `public`.
+    public func tokenName(_ feed: Feed) -> String { feed == .own ? name : Feed.publicLog.rawValue }
+
+    // MARK: - Lifecycle
+
+    /// Starts the read models alone (restore, then catch up), e.g. while the app still scans
+    /// the store for what commands need; `start` does it too. Idempotent.
+    public func startReadModels() {
+        for m in readModels { m.runner.start() }
+    }
+
+    /// Starts the read models, the publisher (from its checkpoint in the public log) and the
+    /// consumer (after `consumerFrom`, else the watermark found by scanning the store). Call once.
+    /// - Throws: store read errors while recovering a checkpoint.
+    public func start(consumerFrom: LogPosition? = nil) throws {
+        startReadModels()
+        try publisher.start()
+        try consumer?.start(from: consumerFrom)
+    }
+
+    /// Stops consumer, publisher and read models (views keep their data). Idempotent.
+    public func stop() {
+        consumer?.stop()
+        publisher.stop()
+        for m in readModels { m.runner.stop() }
+    }
+
+    /// The read models' runners (for shutdown snapshots).
+    public var projectionRunners: [ProjectionRunner] { readModels.map(\.runner) }
+
+    /// Every read model has caught up with its store (what `/ready` reports).
+    public var isReady: Bool { readModels.allSatisfy(\.runner.isCaughtUp) }
+
+    // MARK: - Positions
+
+    /// The feeds some read model follows, own store first.
+    public var feeds: [Feed] { Feed.allCases.filter { f in readModels.contains { $0.feed == f } } }
+
+    /// The position every read model following `feed` reflects (`.start` if none follows it).
+    public func position(_ feed: Feed) -> LogPosition {
+        readModels.lazy.filter { $0.feed == feed }.map(\.runner.position).min() ?? .start
+    }
+
+    /// Completes once every read model fed by `feed` reflects `position` (see
+    /// `ProjectionRunner.wait`); the first one that times out or fails answers for all.
+    public func wait(forPosition position: LogPosition, in feed: Feed, timeout: Duration,
+                     completion: @escaping (PositionWaitResult) -> Void) {
+        let runners = readModels.filter { $0.feed == feed }.map(\.runner)
+        let deadline = ContinuousClock.now + timeout
+        func next(_ i: Int, _ reached: LogPosition) {
+            guard i < runners.count else { return completion(.reached(reached)) }
+            let left = max(.zero, deadline - .now)
+            runners[i].wait(forPosition: position, timeout: left) { result in
+                guard case .reached(let p) = result else { return completion(result) }
+                next(i + 1, i == 0 ? p : min(reached, p))
+            }
+        }
+        next(0, position)
+    }
+
+    // MARK: - Health
+
+    /// Every runtime component in one shape: read models, publisher, consumer.
+    public var components: [ComponentHealth] {
+        projectionRunners.map(\.health) + [publisher.health] + (consumer.map { [$0.health] } ?? [])
+    }
+
+    /// False when a read model, the publisher or the consumer has failed or stopped.
+    public var isHealthy: Bool { components.allSatisfy(\.isHealthy) }
+
+    // MARK: - Audit and temporal reads (from the stream, never cached)
+
+    /// The stream's events, oldest first, data upcast to the current schema; nil when the
+    /// stream has no events. For history/audit views.
+    public func history(of stream: StreamName) throws -> [HistoryEntry]? {
+        let recorded = try store.readStream(stream)
+        if recorded.isEmpty { return nil }
+        let upcasters = decider.upcasters
+        return try recorded.map { HistoryEntry(try upcasters.upcast($0), storedSchemaVersion: $0.schemaVersion) }
+    }
+
+    /// The stream's decoded events committed up to `version` (inclusive) and at or before
+    /// `asOf`, with their records, for temporal views that fold their own way.
+    public func events(of stream: StreamName, upToVersion version: Int64? = nil,
+                       asOf: Date? = nil) throws -> [(event: D.Event, recorded: RecordedEvent)] {
+        var result: [(event: D.Event, recorded: RecordedEvent)] = []
+        for r in try store.readStream(stream) {
+            if let version, r.streamVersion.value > version { break }
+            if let asOf, r.timestamp > asOf { break }
+            result.append((try decider.decodeRecorded(r), r))
+        }
+        return result
+    }
+
+    // MARK: - Consistency
+
+    /// Applies every event of `feed` up to `position` that `projection`'s filter accepts, from
+    /// the start: a fresh copy of a read model, to compare with the live one.
+    public func replay(_ feed: Feed, into projection: Projection, upTo position: LogPosition) throws {
+        let source = store(feed)
+        let upcasters = feed == .own ? decider.upcasters : UpcasterChain()
+        var from = LogPosition.start
+        while from < position {
+            let batch = try source.readAll(from: from, maxCount: 4096, filter: nil)
+            guard let last = batch.last else { return }
+            for e in batch where e.position <= position && !RuntimeMetadata.isInternal(e.stream) {
+                if projection.filter?.matches(stream: e.stream.value, type: e.type) ?? true {
+                    try projection.apply(upcasters.isEmpty ? e : try upcasters.upcast(e))
+                }
+            }
+            from = last.position
+        }
+    }
+}
+
+/// One entry of a stream's history (`GET /queries/<service>/{id}/history`).
+public struct HistoryEntry: Codable, Hashable, Sendable {
+    /// Internal event type, e.g. `CustomerRenamed`.
+    public var type: String
+    /// Schema version of `data` (current, after upcasting).
+    public var schemaVersion: Int
+    /// Schema version the event was stored with (the audit trail is never rewritten).
+    public var storedSchemaVersion: Int
+    /// Stream version (0 for the first event).
+    public var version: Int64
+    /// Global position in the service's store.
+    public var position: UInt64
+    /// The event id (lowercase UUID).
+    public var eventId: String
+    /// RFC 3339 commit time.
+    public var time: String
+    public var correlationId: String?
+    public var causationId: String?
+    /// The event's data, upcast to the current schema.
+    public var data: JSONValue
+
+    /// `upcast` is the stored event after upcasting; `storedSchemaVersion` what it was stored at.
+    public init(_ upcast: RecordedEvent, storedSchemaVersion: Int) {
+        let metadata = upcast.metadata
+        type = upcast.type
+        schemaVersion = upcast.schemaVersion
+        self.storedSchemaVersion = storedSchemaVersion
+        version = upcast.streamVersion.value
+        position = upcast.position.value
+        eventId = upcast.id.description.lowercased()
+        time = RFC3339.format(upcast.timestamp)
+        correlationId = metadata.correlationId
+        causationId = metadata.causationId
+        data = JSONValue(jsonBytes: upcast.data)
+    }
+}
+
+/// What a service's saga does with public events: per (type, version), the commands to send.
+/// Versions a service does not understand map to nothing (a newer version is published next
+/// to the old one, so the old keeps flowing). Mappings must be pure and deterministic (the
+/// consumer's exactly-once argument relies on it).
+public struct SagaReactions<Command> {
+    public typealias Mapping = (PublicEventEnvelope) throws -> [ConsumerCommand<Command>]
+
+    /// Stable consumer name (stored in event metadata and idempotency keys: never rename).
+    public let consumerName: String
+    private var mappings: [String: [Int: Mapping]] = [:]
+
+    public init(consumerName: String) { self.consumerName = consumerName }
+
+    /// Reacts to public events of `type` at `version` with `map`.
+    public mutating func on(_ type: String, version: Int, _ map: @escaping Mapping) {
+        mappings[type, default: [:]][version] = map
+    }
+
+    /// The public event types the consumer subscribes to.
+    public var eventTypes: Set<String> { Set(mappings.keys) }
+
+    /// The commands for `envelope`; none for a type or version without a reaction.
+    public func commands(for envelope: PublicEventEnvelope) throws -> [ConsumerCommand<Command>] {
+        guard let map = mappings[envelope.type]?[envelope.version] else { return [] }
+        return try map(envelope)
+    }
+}
+
+/// The positions a service's read models reflect, one per store they follow.
+public struct ServicePositions: Codable, Hashable, Sendable {
+    /// The service's own store.
+    public var own: UInt64
+    /// The shared public log.
+    public var publicLog: UInt64
+
+    public init(own: UInt64, publicLog: UInt64) { self.own = own; self.publicLog = publicLog }
+
+    public init<D: Decider>(_ runtime: ServiceRuntime<D>) {
+        self.init(own: runtime.position(.own).value, publicLog: runtime.position(.publicLog).value)
+    }
+}
+
+/// The result of rebuilding a service's read models from its stores and comparing them with
+/// the live ones (`GET /admin/consistency`).
+public struct ConsistencyReport: Codable, Hashable, Sendable {
+    /// True when the rebuilt read models equal the live ones.
+    public var consistent: Bool
+    /// The positions compared at (the live read models' positions).
+    public var positions: ServicePositions
+    /// The service's main entities compared (customers, orders).
+    public var compared: Int
+    /// Other counts compared, by name (e.g. `customersCompared` for the orders' replica).
+    public var alsoCompared: [String: Int]
+    /// Human-readable differences (at most `ConsistencyReport.maxDifferences`).
+    public var differences: [String]
+
+    public static let maxDifferences = 50
+
+    public init(positions: ServicePositions, compared: Int, alsoCompared: [String: Int] = [:], differences: [String]) {
+        self.consistent = differences.isEmpty
+        self.positions = positions
+        self.compared = compared
+        self.alsoCompared = alsoCompared
+        self.differences = Array(differences.prefix(Self.maxDifferences))
+    }
+}
+
+/// A service's runtime as the composition root sees it, whatever its domain types: what the
+/// app needs to start, stop, probe and snapshot every service the same way.
+public protocol RunningService: AnyObject {
+    var name: String { get }
+    var store: EventStore { get }
+    var publicLog: EventStore { get }
+    /// The command handler's idempotency index (filled by a `ServiceStartupScan`).
+    var idempotency: IdempotencyIndex { get }
+    /// The saga consumer's name, nil when the service has none.
+    var consumerName: String? { get }
+    var projectionRunners: [ProjectionRunner] { get }
+    var components: [ComponentHealth] { get }
+    var isReady: Bool { get }
+    var feeds: [Feed] { get }
+    func position(_ feed: Feed) -> LogPosition
+    func tokenName(_ feed: Feed) -> String
+    func wait(forPosition position: LogPosition, in feed: Feed, timeout: Duration, completion: @escaping (PositionWaitResult) -> Void)
+    func startReadModels()
+    func start(consumerFrom: LogPosition?) throws
+    func stop()
+}
+
+extension ServiceRuntime: RunningService {
+    public var idempotency: IdempotencyIndex { handler.idempotency }
+    public var consumerName: String? { consumer?.name }
+}
