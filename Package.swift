@@ -39,10 +39,16 @@ let package = Package(
         .target(name: "PublicEvents", dependencies: ["JSON"], swiftSettings: crossModule),
         .target(name: "Customers", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: crossModule),
         .target(name: "Orders", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: crossModule),
-        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "PublicEvents", "Customers", "Orders", "JSON", "Metrics"], swiftSettings: crossModule),
+        // The HTTP API over any service's declared API: endpoints, route groups, auth, error mapping.
+        .target(name: "API", dependencies: ["HTTP", "EventStore", "CQRS", "JSON", "Metrics"], swiftSettings: crossModule),
+        // Server-sent events: the public log and the services' live views as event streams.
+        .target(name: "LiveFeeds", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "JSON", "Metrics", "API"], swiftSettings: crossModule),
+        // The composition root: configuration, stores, services, listeners.
+        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "Customers", "Orders", "JSON", "Metrics", "API", "LiveFeeds"],
+                swiftSettings: crossModule),
         .executableTarget(
             name: "tributary",
-            dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["App", "API", "LiveFeeds", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: crossModule
         ),
         // Helper binary for scripts/crash-test and scripts/bench-store (not shipped).
@@ -62,7 +68,8 @@ let package = Package(
         .testTarget(name: "CustomersTests", dependencies: ["Customers", "CQRS", "EventStore", "PublicEvents", "JSON", "TributaryTesting"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "CQRS", "EventStore", "PublicEvents", "JSON", "TributaryTesting"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "HTTP", "UV", "EventStore", "JSON"]),
+        .testTarget(name: "APITests", dependencies: ["API", "HTTP", "CQRS", "EventStore", "JSON", "Metrics"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "API", "LiveFeeds", "HTTP", "UV", "EventStore", "JSON"]),
     ],
     // Callback-driven libuv code and a dedicated writer thread do not fit Swift 6's
     // strict-sendability model without wrapping every handle; the loop-confinement

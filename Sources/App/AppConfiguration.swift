@@ -1,7 +1,9 @@
+import API
 import CQRS
 import EventStore
 import Foundation
 import HTTP
+import LiveFeeds
 import UV
 
 /// How appends reach the disk before they are acknowledged (see `FileEventStoreOptions.Durability`).
@@ -51,8 +53,10 @@ public struct AppConfiguration {
     /// the loop (replayed into a fresh copy on a background thread, in parallel with the
     /// others, then swapped in); 0: always.
     public var backgroundReplayAfter: UInt64 = 4096
-    /// Server-sent-event streams: heartbeat, limits, per-subscriber buffers, CORS origins.
-    public var streams = StreamSettings()
+    /// Server-sent-event feeds: heartbeat, limits, per-subscriber buffers.
+    public var liveFeeds = LiveFeedSettings()
+    /// `Access-Control-Allow-Origin` for these origins (`*`: any). Empty: no CORS headers.
+    public var corsOrigins: [String] = []
     /// API tokens (hashed) that may call the API. Empty: development mode — no
     /// authentication, and only loopback listen addresses are accepted.
     public var tokens = APITokenSet()
@@ -79,8 +83,8 @@ public struct AppConfiguration {
     public init() {}
 
     /// One HTTP server per group of addresses serving the same APIs (commands, queries or
-    /// both; operational routes everywhere), or an error naming what does not parse or may not
-    /// be exposed.
+    /// both; operational routes everywhere), each with its server middleware (CORS, the API
+    /// split, access control), or an error naming what does not parse or may not be exposed.
     func httpConfigurations() throws -> [(apis: ServedAPIs, configuration: HTTPServerConfiguration)] {
         func parse(_ texts: [String]) throws -> [SocketAddress] {
             try texts.map { text in
@@ -111,18 +115,17 @@ public struct AppConfiguration {
                     + "Configure tokens with --tokens-file or TRIBUTARY_TOKENS (see `tributary hash-token`), or listen on a loopback address.")
             }
         }
-        let gate = isDevelopmentMode ? nil : AuthGate(tokens: tokens)
+        let cors = CORSPolicy(origins: corsOrigins)
         var result: [(apis: ServedAPIs, configuration: HTTPServerConfiguration)] = []
         for apis in [ServedAPIs.all, .commands, .queries] {
             let addresses = order.compactMap { byAddress[$0] }.filter { $0.apis == apis }.map(\.address)
             guard !addresses.isEmpty else { continue }
             var config = HTTPServerConfiguration(listen: addresses)
-            if apis != .all || gate != nil {
-                config.authorize = { head, route in
-                    if let misdirected = apis.refusal(for: route) { return misdirected }
-                    return gate?.check(head, route: route)
-                }
-            }
+            // Browsers may read every response (JSON API and streams) from the allowed origins;
+            // a listener answers only its APIs; then a token must carry the route's scope.
+            if cors.isEnabled { config.middleware.append(CORSMiddleware(policy: cors)) }
+            if apis != .all { config.middleware.append(ServedAPIsMiddleware(served: apis)) }
+            if !isDevelopmentMode { config.middleware.append(AuthGate(tokens: tokens)) }
             config.maxConnections = maxConnections
             config.limits.maxBodyBytes = maxBodyBytes
             config.headerTimeout = Self.millis(headerTimeout)
@@ -135,41 +138,4 @@ public struct AppConfiguration {
     }
 
     private static func millis(_ seconds: Double) -> UInt64 { UInt64((seconds * 1000).rounded()) }
-}
-
-/// A configuration that cannot be served; the message says what to fix.
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Which of the two APIs a listener serves (operational routes and the specs are served by all).
-struct ServedAPIs: OptionSet, Hashable, CustomStringConvertible {
-    let rawValue: Int
-    static let commands = ServedAPIs(rawValue: 1)
-    static let queries = ServedAPIs(rawValue: 2)
-    static let all: ServedAPIs = [.commands, .queries]
-
-    /// The API a route belongs to; nil for operational routes (`/health`, `/ready`, `/metrics`, `/openapi/...`).
-    static func of(_ route: Route) -> ServedAPIs? {
-        let p = route.pattern
-        if p == "/health" || p == "/ready" || p == "/metrics" || p.hasPrefix("/openapi/") { return nil }
-        return p.hasPrefix("/commands/") ? .commands : .queries
-    }
-
-    /// A 404 problem for a route of an API this listener does not serve.
-    func refusal(for route: Route) -> HTTPResponse? {
-        guard let api = ServedAPIs.of(route), !contains(api) else { return nil }
-        let which = api == .commands ? "command" : "query"
-        return Problem(status: 404, type: ProblemType.uri("not-served-here"), title: "Not Found",
-                       detail: "The \(which) API is not served on this address (see --\(which)-listen).").response
-    }
-
-    var description: String {
-        switch self {
-        case .all: return "commands and queries"
-        case .commands: return "commands"
-        default: return "queries"
-        }
-    }
 }

@@ -1,3 +1,4 @@
+import API
 import CQRS
 import Customers
 import EventStore
@@ -11,6 +12,8 @@ final class Services {
     let orders: OrdersService
     /// Both, as the runtime the app starts, stops and probes the same way.
     let all: [RunningService]
+    /// Both services' APIs (made once: their live views register change listeners).
+    let apis: [ServiceAPI]
 
     private let logger: CQRSLogger
     /// Longest wait for the read-model snapshots of a graceful shutdown.
@@ -49,6 +52,7 @@ final class Services {
                                    options: tuned(OrdersService.defaultOptions), idempotency: IdempotencyIndex(),
                                    logger: logger, progress: progress)
         all = [customers.runtime, orders.running]
+        apis = [customers.makeAPI(), orders.makeAPI()]
         scans = all.map { s in
             ServiceStartupScan(store: s.store, index: s.idempotency, consumerName: s.consumerName, executor: executor,
                                scheduler: scheduler, snapshotEvery: snapshotEvery, snapshotMinInterval: snapshotMinInterval,
@@ -102,26 +106,4 @@ final class Services {
 
     /// Every read model has caught up with its store (what `/ready` reports).
     var isReady: Bool { all.allSatisfy(\.isReady) }
-
-    /// Projections, publishers and consumers of every service, in one shape.
-    var components: [RuntimeComponent] {
-        all.flatMap { s in
-            s.components.map {
-                RuntimeComponent(service: s.name, kind: $0.kind, name: $0.name, status: $0.status,
-                                 position: $0.position.value, lag: $0.lag, healthy: $0.isHealthy, error: $0.error)
-            }
-        }
-    }
-}
-
-/// One runtime component (read model, publisher, consumer) for `/health` and `/metrics`.
-struct RuntimeComponent: Encodable {
-    var service: String
-    var kind: String
-    var name: String
-    var status: String
-    var position: UInt64
-    var lag: UInt64
-    var healthy: Bool
-    var error: String?
 }

@@ -33,6 +33,9 @@ final class StoreSet {
 
     subscript(name: String) -> FileEventStore? { stores.first { $0.name == name }?.store }
 
+    /// The stores by name, as the API reports them.
+    var named: [(name: String, store: EventStore)] { stores.map { ($0.name, $0.store as EventStore) } }
+
     var allHealthy: Bool { stores.allSatisfy { $0.store.health.isHealthy } }
 
     func close() {

@@ -1,7 +1,9 @@
+import API
 import CQRS
 import EventStore
 import Foundation
 import HTTP
+import LiveFeeds
 import Metrics
 import UV
 
@@ -18,7 +20,7 @@ public final class TributaryServer {
     private var http: [HTTPServer] = []
     /// Bound addresses and the APIs each serves (after `start`).
     private(set) var listeners: [(address: SocketAddress, apis: ServedAPIs)] = []
-    private var streams: StreamRoutes?
+    private var liveFeeds: LiveFeeds?
     private var shuttingDown = false
 
     public init(configuration: AppConfiguration, loop: EventLoop) {
@@ -30,19 +32,8 @@ public final class TributaryServer {
     /// On error nothing stays open.
     @discardableResult
     public func start() throws -> [SocketAddress] {
-        var httpConfigs = try configuration.httpConfigurations()
-        try configuration.streams.validate()
-        let cors = CORSPolicy(origins: configuration.streams.corsOrigins)
-        if cors.isEnabled {
-            // Browsers may read every response (JSON API and streams) from the allowed origins.
-            let decorate: @Sendable (HTTPRequestHead, inout HTTPResponse) -> Void = { head, response in
-                guard response.headers["Access-Control-Allow-Origin"] == nil else { return }
-                for field in cors.headers(origin: head.headers["Origin"]) { response.headers.add(name: field.name, value: field.value) }
-                response.headers.add(name: "Access-Control-Expose-Headers",
-                                     value: "ETag, Retry-After, \(QueryEndpoint.positionHeader), X-Correlation-ID")
-            }
-            for i in httpConfigs.indices { httpConfigs[i].configuration.responseDecorator = decorate }
-        }
+        let httpConfigs = try configuration.httpConfigurations()
+        try configuration.liveFeeds.validate()
         let executor = LoopExecutor(loop: loop)
         let stores = try StoreSet(dataDirectory: configuration.dataDirectory, durability: configuration.durability,
                                   executor: executor)
@@ -57,22 +48,19 @@ public final class TributaryServer {
             stores.close()
             throw error
         }
+        let publicLog = stores["public"]!
         let registry = MetricsRegistry()
         let router = Router()
-        OperationalRoutes.install(on: router, stores: stores, services: { [weak self] in self?.services },
-                                  registry: registry, runtimeMetrics: RuntimeMetrics(registry: registry))
-        let admission = CommandAdmission(limit: configuration.maxQueuedCommands, registry: registry)
-        CustomerRoutes.install(on: router, service: services.customers, admission: admission)
-        OrderRoutes.install(on: router, service: services.orders, admission: admission)
-        PublicLogRoutes.install(on: router, publicLog: stores["public"]!)
-        AdminRoutes.install(on: router, services: { [weak self] in self?.services })
-        SpecRoutes.install(on: router)
-        let streams = StreamRoutes(settings: configuration.streams, loop: loop, executor: executor,
-                                   publicLog: stores["public"]!, metrics: registry)
-        streams.install(on: router, services: services)
-        streams.installPreflight(on: router)
-        // One router, one server per group of listen addresses (the API split is enforced by
-        // each server's `authorize` hook); the HTTP metrics are shared.
+        // The route table: every route in a group declaring its API side and scope.
+        let groups = APIGroups(router: router, admission: CommandAdmission(limit: configuration.maxQueuedCommands, registry: registry))
+        APIRoutes.install(groups, services: services.apis, stores: stores.named, publicLog: publicLog,
+                          running: { [weak self] in self?.services?.all }, registry: registry)
+        let liveFeeds = LiveFeeds(settings: configuration.liveFeeds, loop: loop, executor: executor, publicLog: publicLog, metrics: registry)
+        liveFeeds.install(on: groups.streams, services: services.apis)
+        let cors = CORSPolicy(origins: configuration.corsOrigins)
+        if cors.isEnabled { CORSMiddleware(policy: cors).installPreflight(on: router) }
+        // One router, one server per group of listen addresses (the API split is each server's
+        // middleware); the HTTP metrics are shared.
         let httpMetrics = HTTPMetrics(registry: registry)
         let servers = httpConfigs.map { HTTPServer(loop: loop, configuration: $0.configuration, router: router, metrics: httpMetrics) }
         do {
@@ -83,15 +71,15 @@ public final class TributaryServer {
                 bound += try server.start().map { ($0, group.apis) }
             }
             self.stores = stores
-            self.streams = streams
-            streams.start()
+            self.liveFeeds = liveFeeds
+            liveFeeds.start()
             try services.start()
             self.services = services
             listeners = bound
             return bound.map(\.address)
         } catch {
-            streams.close()
-            self.streams = nil
+            liveFeeds.close()
+            self.liveFeeds = nil
             services.stop()
             for server in self.http { server.shutdown() }
             stores.close()
@@ -113,9 +101,9 @@ public final class TributaryServer {
             stores = nil
             completion?()
         }
-        // Streams first: they end cleanly (queued events flushed) while the server drains.
-        streams?.close()
-        streams = nil
+        // Live feeds first: they end cleanly (queued events flushed) while the server drains.
+        liveFeeds?.close()
+        liveFeeds = nil
         // Every server drains (bounded by the grace period); then the stores close.
         var draining = http.count
         if draining == 0 { return finish() }

@@ -92,6 +92,16 @@ public struct PublicEventEnvelope: Hashable, Sendable {
 
 /// RFC 3339 timestamps in UTC with millisecond precision, without Foundation formatters.
 public enum RFC3339 {
+    /// Parses `2026-11-26T16:00:00Z` or with fractional seconds and any offset; nil if malformed.
+    public static func parse(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        if let d = plain.date(from: text) { return d }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+
     /// e.g. `2026-11-26T16:25:47.123Z`.
     public static func format(_ date: Date) -> String {
         // Truncated to the millisecond; the half-microsecond nudge keeps a whole millisecond

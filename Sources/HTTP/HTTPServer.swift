@@ -1,7 +1,7 @@
 import UV
 
 /// Everything an `HTTPServer` can be told. Times are in milliseconds.
-public struct HTTPServerConfiguration: Sendable {
+public struct HTTPServerConfiguration: @unchecked Sendable {
     /// Addresses to listen on (IPv4 and/or IPv6; port 0 picks a free port).
     public var listen: [SocketAddress] = [SocketAddress(host: "127.0.0.1", port: 8080)]
     /// Open connections above this are answered with a canned 503 and closed.
@@ -24,14 +24,11 @@ public struct HTTPServerConfiguration: Sendable {
     public var backlog: Int32 = 1024
     /// `Retry-After` seconds on the over-capacity 503.
     public var retryAfterSeconds = 1
-    /// Called with each request's head and its response (or stream head) just before it is
-    /// sent, routing errors included: the one place for cross-cutting headers such as CORS.
-    public var responseDecorator: (@Sendable (HTTPRequestHead, inout HTTPResponse) -> Void)?
-    /// Access control, called on the loop for every routed request before its handler, with
-    /// the request head and the matched route: nil lets the request through, a response
-    /// (e.g. 401/403) is sent instead of running the handler (and still decorated). The
-    /// transport holds no policy: what is allowed is entirely the hook's business.
-    public var authorize: (@Sendable (HTTPRequestHead, Route) -> HTTPResponse?)?
+    /// What every request passes through before its route's handler (and its groups'
+    /// middleware), matched or not, the first outermost: the place for cross-cutting steps
+    /// such as CORS headers, access control or a listener that serves only some routes. The
+    /// transport holds no policy: what is allowed is entirely the middleware's business.
+    public var middleware: [HTTPMiddleware] = []
 
     public init(listen: [SocketAddress] = [SocketAddress(host: "127.0.0.1", port: 8080)]) {
         self.listen = listen
@@ -165,33 +162,26 @@ public final class HTTPServer {
         for connection in connections { connection.tick(now: now) }
     }
 
-    /// Routes and runs the handler for one request.
+    /// Routes and runs the handler for one request, behind the server's middleware.
     func dispatch(_ request: HTTPRequest, sequence: Int, on connection: HTTPConnection) {
         let method = request.head.method
+        let context: RequestContext
         switch router.match(method: method, path: request.head.path) {
         case .success(let (route, parameters)):
-            let responder = Responder(sink: connection, sequence: sequence, method: method, routeName: route.name,
-                                      metrics: metrics)
-            if let decorator = configuration.responseDecorator {
-                let head = request.head
-                responder.decorate = { decorator(head, &$0) }
-            }
-            if let authorize = configuration.authorize, let denial = authorize(request.head, route) {
-                return responder.respond(denial)
-            }
-            let context = RequestContext(request: request, parameters: parameters, routeName: route.name, loop: loop)
-            route.handler(context, responder)
+            context = RequestContext(request: request, parameters: parameters, route: route, loop: loop)
         case .failure(let error):
-            let responder = Responder(sink: connection, sequence: sequence, method: method, routeName: "unmatched",
-                                      metrics: metrics)
-            if let decorator = configuration.responseDecorator {
-                let head = request.head
-                responder.decorate = { decorator(head, &$0) }
-            }
-            var problem = Problem.from(error)
-            if case .notFound = error { problem.instance = String(request.head.path) }
-            responder.respond(problem.response)
+            context = RequestContext(request: request, parameters: PathParameters(), route: nil, routingError: error, loop: loop)
         }
+        let responder = Responder(sink: connection, sequence: sequence, method: method, routeName: context.routeName, metrics: metrics)
+        handle(context, responder)
+    }
+
+    /// The server's middleware, then the route's handler (or the routing error as a problem).
+    private lazy var handle: HTTPHandler = configuration.middleware.wrapping { context, responder in
+        if let route = context.route { return route.handler(context, responder) }
+        var problem = Problem.from(context.routingError ?? RoutingError.notFound(path: String(context.head.path)))
+        if case .notFound? = context.routingError { problem.instance = String(context.head.path) }
+        responder.respond(problem.response)
     }
 
     /// Graceful shutdown (idempotent; every completion is called once, on the loop):

@@ -3,8 +3,9 @@ import JSON
 
 /// An RFC 9457 problem detail (`application/problem+json`).
 ///
-/// Every error that reaches HTTP becomes a `Problem` through `Problem.from(_:)`, the
-/// single place where errors are mapped to statuses.
+/// Every error that reaches HTTP becomes a `Problem` through `Problem.from(_:)`: an error
+/// type states its own problem by conforming to `HTTPResponseError` (the domain's errors do so
+/// in the API module, transport errors here), so there is one mapping mechanism in one place.
 public struct Problem: Error, Sendable, Equatable {
     /// A URI reference identifying the problem type; "about:blank" means "just the status".
     public var type: String
@@ -78,19 +79,20 @@ public struct Problem: Error, Sendable, Equatable {
     }
 }
 
-/// Errors that know their HTTP representation conform to this; `Problem.from(_:)` uses it.
-public protocol ProblemConvertible: Error {
+/// An error that knows its HTTP representation (Hummingbird's name for the idea);
+/// `Problem.from(_:)` and `Responder.respond(error:)` use it.
+public protocol HTTPResponseError: Error {
     var problem: Problem { get }
 }
 
 extension Problem {
-    /// THE mapping from errors to HTTP. Known kinds get their status; anything unknown is
-    /// a 500 whose detail does not leak internals.
+    /// The problem for any error: its own (`HTTPResponseError`), the transport's for parse
+    /// and routing errors; anything unknown is a 500 whose detail does not leak internals.
     public static func from(_ error: Error) -> Problem {
         switch error {
         case let problem as Problem:
             return problem
-        case let convertible as ProblemConvertible:
+        case let convertible as HTTPResponseError:
             return convertible.problem
         case let parse as HTTPParseError:
             return Problem(status: parse.status, detail: parse.detail)

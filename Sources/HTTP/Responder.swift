@@ -5,17 +5,24 @@ public struct RequestContext {
     public let request: HTTPRequest
     /// Percent-decoded `{name}` captures.
     public let parameters: PathParameters
-    /// The matched route's stable name (the pattern), e.g. for metrics and logs.
-    public let routeName: String
+    /// The matched route, nil when routing failed (`routingError` says why): server middleware
+    /// sees unmatched requests too.
+    public let route: Route?
+    /// Why no route matched (404, 405, a malformed path), when `route` is nil.
+    public let routingError: RoutingError?
     /// The loop the request is served on (for timers, `execute`, etc.).
     public let loop: EventLoop
 
-    public init(request: HTTPRequest, parameters: PathParameters, routeName: String, loop: EventLoop) {
+    public init(request: HTTPRequest, parameters: PathParameters, route: Route?, routingError: RoutingError? = nil, loop: EventLoop) {
         self.request = request
         self.parameters = parameters
-        self.routeName = routeName
+        self.route = route
+        self.routingError = routingError
         self.loop = loop
     }
+
+    /// The matched route's stable name (the pattern), e.g. for metrics and logs; `unmatched`.
+    public var routeName: String { route?.name ?? "unmatched" }
 
     public var head: HTTPRequestHead { request.head }
     /// The query string parsed with percent-decoding and `+` as space.
@@ -53,9 +60,11 @@ public final class Responder {
     let startNanos: UInt64
     let metrics: HTTPMetrics?
     public private(set) var hasResponded = false
-    /// Applied to every response and stream head of this exchange just before it is sent
-    /// (the server's `responseDecorator`, e.g. CORS headers).
-    var decorate: ((inout HTTPResponse) -> Void)?
+    /// Applied, in order, to the response or stream head of this exchange just before it is sent.
+    private var decorators: [(inout HTTPResponse) -> Void] = []
+    /// Told the status once the exchange is answered (response or stream head).
+    private var observers: [(Int) -> Void] = []
+    private var answeredStatus: Int?
 
     init(sink: ExchangeSink?, sequence: Int, method: String, routeName: String,
          startNanos: UInt64 = EventLoop.hrtime, metrics: HTTPMetrics? = nil) {
@@ -70,6 +79,20 @@ public final class Responder {
     private func record(_ status: Int) {
         metrics?.record(route: routeName, method: method, status: status,
                         seconds: Double(EventLoop.hrtime &- startNanos) / 1e9)
+        answeredStatus = status
+        let told = observers
+        observers = []
+        for o in told { o(status) }
+    }
+
+    /// Middleware: edit the response (or stream head) of this exchange just before it is sent,
+    /// e.g. to add CORS headers. Decorators run in the order they were added.
+    public func decorate(_ decorator: @escaping (inout HTTPResponse) -> Void) { decorators.append(decorator) }
+
+    /// Middleware: be told the status once this exchange is answered (e.g. to give back an
+    /// admission slot). Runs at once if it has been answered already.
+    public func whenAnswered(_ observer: @escaping (Int) -> Void) {
+        if let answeredStatus { observer(answeredStatus) } else { observers.append(observer) }
     }
 
     /// Whether the client is still connected (a response could still be delivered).
@@ -81,7 +104,7 @@ public final class Responder {
         guard !hasResponded else { assertionFailure("respond called twice"); return }
         hasResponded = true
         var response = response
-        decorate?(&response)
+        for d in decorators { d(&response) }
         record(response.status)
         sink?.complete(sequence: sequence, response: response)
     }
@@ -100,7 +123,7 @@ public final class Responder {
         guard !hasResponded else { assertionFailure("startStream after respond"); return nil }
         hasResponded = true
         var head = head
-        decorate?(&head)
+        for d in decorators { d(&head) }
         record(head.status)
         guard let sink else { return nil }
         let stream = ResponseStream(sink: sink, sequence: sequence, onClose: onClose)

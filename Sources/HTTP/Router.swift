@@ -17,8 +17,50 @@ public struct Route: @unchecked Sendable {
     public let pattern: String
     /// A stable name for metrics and logs (the pattern unless given).
     public let name: String
-    /// Runs on the loop thread only.
+    /// What the route's groups declared about it (e.g. the scope a token needs, the API it
+    /// belongs to). The transport gives no key a meaning: middleware does.
+    public let tags: [String: String]
+    /// The handler behind its groups' middleware. Runs on the loop thread only.
     let handler: HTTPHandler
+}
+
+/// A step requests pass through before their handler: a server's (every request, matched or
+/// not) or a route group's (the group's routes). It may answer instead (`responder.respond`:
+/// a 401, a 503), or call `next` to go on, and may decorate or observe the response through
+/// `responder.decorate` and `responder.whenAnswered`. Loop thread only.
+public protocol HTTPMiddleware {
+    func handle(_ context: RequestContext, _ responder: Responder, next: @escaping HTTPHandler)
+}
+
+extension Array where Element == HTTPMiddleware {
+    /// `handler` behind these middleware, the first outermost.
+    func wrapping(_ handler: @escaping HTTPHandler) -> HTTPHandler {
+        reversed().reduce(handler) { next, middleware in { context, responder in middleware.handle(context, responder, next: next) } }
+    }
+}
+
+/// Routes registered under a common path prefix, tags and middleware, declared where the
+/// routes are (Hummingbird's `RouterGroup`): `router.group("/commands", tags: [...],
+/// middleware: [admission]).post("/orders/place") { ... }`. Nested groups add their prefix,
+/// tags (an inner value replaces an outer one) and middleware (outer first).
+public struct RouteGroup {
+    let router: Router
+    public let prefix: String
+    public let tags: [String: String]
+    let middleware: [HTTPMiddleware]
+
+    /// A group inside this one.
+    public func group(_ prefix: String = "", tags: [String: String] = [:], middleware: [HTTPMiddleware] = []) -> RouteGroup {
+        RouteGroup(router: router, prefix: self.prefix + prefix, tags: self.tags.merging(tags) { _, inner in inner },
+                   middleware: self.middleware + middleware)
+    }
+
+    public func add(_ method: String, _ pattern: String, name: String? = nil, _ handler: @escaping HTTPHandler) {
+        router.add(method, prefix + pattern, name: name, tags: tags, middleware.wrapping(handler))
+    }
+
+    public func get(_ pattern: String, name: String? = nil, _ handler: @escaping HTTPHandler) { add("GET", pattern, name: name, handler) }
+    public func post(_ pattern: String, name: String? = nil, _ handler: @escaping HTTPHandler) { add("POST", pattern, name: name, handler) }
 }
 
 /// Path parameters captured from `{name}` segments, percent-decoded.
@@ -48,9 +90,14 @@ public final class Router: @unchecked Sendable {
 
     public init() {}
 
+    /// A group of routes under `prefix` with `tags` and `middleware` (see `RouteGroup`).
+    public func group(_ prefix: String = "", tags: [String: String] = [:], middleware: [HTTPMiddleware] = []) -> RouteGroup {
+        RouteGroup(router: self, prefix: prefix, tags: tags, middleware: middleware)
+    }
+
     /// Registers `handler` for `method` and `pattern`. Traps on a conflicting
     /// registration (same method and shape) — a programming error.
-    public func add(_ method: String, _ pattern: String, name: String? = nil,
+    public func add(_ method: String, _ pattern: String, name: String? = nil, tags: [String: String] = [:],
                     _ handler: @escaping HTTPHandler) {
         var node = root
         for segment in Router.segments(of: Substring(pattern)) {
@@ -75,7 +122,7 @@ public final class Router: @unchecked Sendable {
         }
         precondition(node.routes[method] == nil, "duplicate route \(method) \(pattern)")
         if !pattern.contains("{") { staticNodes[pattern] = node }
-        let route = Route(method: method, pattern: pattern, name: name ?? pattern, handler: handler)
+        let route = Route(method: method, pattern: pattern, name: name ?? pattern, tags: tags, handler: handler)
         node.routes[method] = route
         routes.append(route)
     }

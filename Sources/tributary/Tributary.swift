@@ -1,4 +1,6 @@
+import API
 import App
+import LiveFeeds
 import ArgumentParser
 import Foundation
 
@@ -89,7 +91,7 @@ struct Serve: ParsableCommand {
     var sseFlushInterval: Double = 200
 
     @Option(help: "Threads writing public-event batches to SSE subscribers (default: one per core, at most 8).")
-    var sseFanOutThreads: Int = StreamSettings().fanOutThreads
+    var sseFanOutThreads: Int = LiveFeedSettings().fanOutThreads
 
     @Option(help: "Origin allowed to call the API and streams from a browser (CORS); repeat for several; * for any.")
     var corsOrigin: [String] = []
@@ -125,17 +127,17 @@ struct Serve: ParsableCommand {
         config.snapshotEvery = snapshotEvery
         config.snapshotMinInterval = snapshotMinInterval
         config.backgroundReplayAfter = backgroundReplayAfter
-        config.streams.heartbeatSeconds = sseHeartbeat
-        config.streams.retryMilliseconds = sseRetry
-        config.streams.maxSubscribers = sseMaxSubscribers
-        config.streams.maxLifetimeSeconds = sseMaxLifetime
-        config.streams.lifetimeJitter = sseLifetimeJitter
-        config.streams.maxBufferedBytes = sseMaxBufferedBytes
-        config.streams.maxBufferedEvents = sseMaxBufferedEvents
-        config.streams.flushIntervalMilliseconds = sseFlushInterval
-        config.streams.fanOutThreads = sseFanOutThreads
-        config.streams.corsOrigins = corsOrigin
-        do { try config.streams.validate() } catch { throw ValidationError("\(error)") }
+        config.liveFeeds.heartbeatSeconds = sseHeartbeat
+        config.liveFeeds.retryMilliseconds = sseRetry
+        config.liveFeeds.maxSubscribers = sseMaxSubscribers
+        config.liveFeeds.maxLifetimeSeconds = sseMaxLifetime
+        config.liveFeeds.lifetimeJitter = sseLifetimeJitter
+        config.liveFeeds.maxBufferedBytes = sseMaxBufferedBytes
+        config.liveFeeds.maxBufferedEvents = sseMaxBufferedEvents
+        config.liveFeeds.flushIntervalMilliseconds = sseFlushInterval
+        config.liveFeeds.fanOutThreads = sseFanOutThreads
+        config.corsOrigins = corsOrigin
+        do { try config.liveFeeds.validate() } catch { throw ValidationError("\(error)") }
         config.tokens = try loadTokens()
         let code = try TributaryServer.run(configuration: config)
         if code != 0 { throw ExitCode(code) }

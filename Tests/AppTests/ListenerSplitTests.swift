@@ -1,3 +1,4 @@
+import API
 import Testing
 @testable import HTTP
 import UV
@@ -25,17 +26,5 @@ import UV
                 == ["commands and queries: 127.0.0.1:8081", "queries: 127.0.0.1:8082"])
         // Port 0 under different options: different listeners, not one.
         #expect(try groups(["127.0.0.1:0"], commands: ["127.0.0.1:0"]) == ["commands: 127.0.0.1:0", "queries: 127.0.0.1:0"])
-    }
-
-    @Test func routesAreClassifiedByPattern() {
-        let route = { (pattern: String) in Route(method: "GET", pattern: pattern, name: pattern, handler: { _, _ in }) }
-        #expect(ServedAPIs.of(route("/commands/orders/place")) == .commands)
-        #expect(ServedAPIs.of(route("/queries/orders/{id}")) == .queries)
-        #expect(ServedAPIs.of(route("/streams/public")) == .queries)
-        #expect(ServedAPIs.of(route("/public/events")) == .queries)
-        for op in ["/health", "/ready", "/metrics", "/openapi/api.yaml"] { #expect(ServedAPIs.of(route(op)) == nil) }
-        #expect(ServedAPIs.queries.refusal(for: route("/commands/orders/place"))?.status == 404)
-        #expect(ServedAPIs.queries.refusal(for: route("/health")) == nil)
-        #expect(ServedAPIs.all.refusal(for: route("/commands/orders/place")) == nil)
     }
 }

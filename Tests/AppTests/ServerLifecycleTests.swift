@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Testing
 import UV
+import API
 @testable import App
 
 /// The real server (stores + HTTP) on its own loop thread, on a free loopback port,

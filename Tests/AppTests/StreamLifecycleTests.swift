@@ -3,7 +3,9 @@ import Foundation
 import Glibc
 #endif
 import Testing
+import API
 import HTTP
+@testable import LiveFeeds
 @testable import App
 
 /// A blocking loopback socket that sends one request and reads what comes back.
@@ -63,7 +65,7 @@ struct StreamLifecycleTests {
 
     @Test("multi-line data is framed as several data: lines; ids and events stay single-line")
     func multiLineFraming() {
-        let frame = QueryStreamFeeds.frame(id: "orders:1\r\n", event: "stats", json: Array("{\"a\":1,\r\n\"b\":\"é\"\n}".utf8))
+        let frame = ViewFeeds.frame(id: "orders:1\r\n", event: "stats", json: Array("{\"a\":1,\r\n\"b\":\"é\"\n}".utf8))
         #expect(String(decoding: frame, as: UTF8.self) == "id: orders:1\nevent: stats\ndata: {\"a\":1,\ndata: \"b\":\"é\"\ndata: }\n\n")
     }
 
@@ -78,13 +80,13 @@ struct StreamLifecycleTests {
         #expect(CORSPolicy(origins: []).headers(origin: "https://app.example").count == 0)
     }
 
-    @Test("stream settings refuse impossible limits")
+    @Test("live feed settings refuse impossible limits")
     func settingsValidation() {
-        var s = StreamSettings()
+        var s = LiveFeedSettings()
         #expect(throws: Never.self) { try s.validate() }
         s.maxSubscribers = 0
         #expect(throws: ConfigurationError.self) { try s.validate() }
-        var threads = StreamSettings()
+        var threads = LiveFeedSettings()
         #expect((1...8).contains(threads.fanOutThreads))
         threads.fanOutThreads = 0
         #expect(throws: ConfigurationError.self) { try threads.validate() }

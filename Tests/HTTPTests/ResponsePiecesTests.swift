@@ -41,7 +41,7 @@ import JSON
     }
 
     @Test func errorsMapToStatusesInOnePlace() {
-        struct Conflict: ProblemConvertible { var problem: Problem { Problem(status: 409, type: "/problems/conflict") } }
+        struct Conflict: HTTPResponseError { var problem: Problem { Problem(status: 409, type: "/problems/conflict") } }
         struct Unknown: Error {}
         #expect(Problem.from(HTTPParseError(status: 431, detail: "too many")).status == 431)
         #expect(Problem.from(Conflict()).type == "/problems/conflict")

@@ -5,32 +5,32 @@ import HTTP
 
 /// A consistency token: a position in one named store (`customers:42`, `public:17`).
 /// Every write returns one; `?minPosition=` takes one back so a read can wait for it.
-struct ConsistencyToken: Equatable, CustomStringConvertible {
-    var store: String
-    var position: LogPosition
+public struct ConsistencyToken: Equatable, CustomStringConvertible {
+    public var store: String
+    public var position: LogPosition
 
-    init(store: String, position: LogPosition) {
+    public init(store: String, position: LogPosition) {
         self.store = store
         self.position = position
     }
 
     /// Parses `store:position`; nil when malformed.
-    init?(parsing text: Substring) {
+    public init?(parsing text: Substring) {
         guard let colon = text.lastIndex(of: ":"), let value = UInt64(text[text.index(after: colon)...]),
               colon > text.startIndex else { return nil }
         store = String(text[..<colon])
         position = LogPosition(value)
     }
 
-    var description: String { "\(store):\(position.value)" }
+    public var description: String { "\(store):\(position.value)" }
 }
 
 /// Entity tags. A read's tag is `"<stream version>.<content hash>"`: it changes whenever the
 /// document does (also when a field fed by another store changes), and its version part is
 /// what `If-Match` on a command expects. A command's tag is `"<stream version>"`.
 enum EntityTag {
-    static func forDocument(version: Int64?, body: [UInt8]) -> String {
-        "\"\(version.map(String.init) ?? "none").\(String(fnv1a(body), radix: 16))\""
+    static func forDocument(_ document: QueryDocument) -> String {
+        "\"\(document.version.map(String.init) ?? "none").\(String(document.contentHash, radix: 16))\""
     }
 
     static func forVersion(_ version: StreamVersion?) -> String {
@@ -65,17 +65,11 @@ enum EntityTag {
             return c == "*" || c == tag
         }
     }
-
-    private static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
 }
 
 /// Problem `type` URIs: stable, one per kind of error, relative to the server.
-enum ProblemType {
-    static func uri(_ code: String) -> String { "/problems/\(code)" }
+public enum ProblemType {
+    public static func uri(_ code: String) -> String { "/problems/\(code)" }
 }
 
 /// Request fingerprint for `Idempotency-Key`: the same key with a different request is refused.

@@ -8,29 +8,24 @@ enum PublicLogRoutes {
     static let defaultLimit = 100
     static let maxLimit = 1000
 
-    static func install(on router: Router, publicLog: EventStore) {
-        router.get("/public/events") { context, responder in
+    static func install(on group: RouteGroup, publicLog: EventStore) {
+        group.get("/public/events") { context, responder in
             do {
-                responder.respond(try page(context.query, publicLog: publicLog))
+                responder.respond(try page(context.arguments, publicLog: publicLog))
             } catch {
-                responder.respond(Problem.from(error).response)
+                responder.respond(error: error)
             }
         }
     }
 
-    static func page(_ q: QueryParameters, publicLog: EventStore) throws -> HTTPResponse {
+    static func page(_ q: QueryArguments, publicLog: EventStore) throws -> HTTPResponse {
         let after = try q.integer("after") ?? 0
         guard after >= 0 else { throw badParameter("after", "must be ≥ 0") }
         let limit = try q.integer("limit") ?? Int64(defaultLimit)
         guard (1...Int64(maxLimit)).contains(limit) else { throw badParameter("limit", "must be between 1 and \(maxLimit)") }
         let types = q.all("types").flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
         let filter = types.isEmpty ? nil : EventFilter(eventTypes: Set(types))
-        let recorded: [RecordedEvent]
-        do {
-            recorded = try publicLog.readAll(from: LogPosition(UInt64(after)), maxCount: Int(limit), filter: filter)
-        } catch let error as EventStoreError {
-            throw ErrorMapping.problem(for: error)
-        }
+        let recorded = try publicLog.readAll(from: LogPosition(UInt64(after)), maxCount: Int(limit), filter: filter)
         var body: [UInt8] = Array(#"{"events":["#.utf8)
         var last = UInt64(after)
         var first = true

@@ -1,15 +1,16 @@
+import API
 import Foundation
 import HTTP
 import Metrics
 import UV
 
-/// One SSE subscriber: a `ResponseStream` plus the bookkeeping every stream kind shares
+/// One SSE subscriber: a `ResponseStream` plus the bookkeeping every feed kind shares
 /// (buffer bounds, heartbeat, lifetime). Loop-confined. Kept small: 10,000 of them must fit
 /// in a few MiB.
-final class StreamSubscriber {
+final class Subscriber {
     let stream: ResponseStream
-    let kind: StreamKind
-    unowned let registry: StreamRegistry
+    let kind: FeedKind
+    unowned let registry: SubscriberRegistry
     /// Position in the registry's list (O(1) removal).
     fileprivate var index = -1
     /// Loop time of the last write (heartbeats go to quiet subscribers only).
@@ -21,7 +22,7 @@ final class StreamSubscriber {
     /// Detaches the subscriber from its feed; called once when the stream ends.
     var onEnd: (() -> Void)?
 
-    fileprivate init(stream: ResponseStream, kind: StreamKind, registry: StreamRegistry, now: UInt64, expiresAt: UInt64) {
+    fileprivate init(stream: ResponseStream, kind: FeedKind, registry: SubscriberRegistry, now: UInt64, expiresAt: UInt64) {
         self.stream = stream
         self.kind = kind
         self.registry = registry
@@ -75,13 +76,13 @@ final class StreamSubscriber {
 
 /// One subscriber's share of a fan-out: `bytes` holding `events` events.
 struct Delivery {
-    let subscriber: StreamSubscriber
+    let subscriber: Subscriber
     let bytes: [UInt8]
     let events: Int
 }
 
 /// The kinds of stream, for the subscriber gauge.
-enum StreamKind: String, CaseIterable {
+enum FeedKind: String, CaseIterable {
     case publicLog = "public"
     case document
     case list
@@ -90,11 +91,10 @@ enum StreamKind: String, CaseIterable {
 
 /// Every open SSE subscriber: the subscriber cap, heartbeats and lifetimes (one shared timer,
 /// not one per subscriber), metrics, and closing everything on shutdown. Loop-confined.
-final class StreamRegistry {
-    let settings: StreamSettings
+final class SubscriberRegistry {
+    let settings: LiveFeedSettings
     let loop: EventLoop
-    let cors: CORSPolicy
-    private var subscribers: [StreamSubscriber] = []
+    private var subscribers: [Subscriber] = []
     private var timer: LoopTimer?
     private var closed = false
     private let gauge: Gauge
@@ -105,13 +105,12 @@ final class StreamRegistry {
     /// Randomness for lifetime jitter (injectable for tests).
     var random: () -> Double = { Double.random(in: 0..<1) }
 
-    init(settings: StreamSettings, loop: EventLoop, metrics: MetricsRegistry) {
+    init(settings: LiveFeedSettings, loop: EventLoop, metrics: MetricsRegistry) {
         self.settings = settings
         self.loop = loop
-        self.cors = CORSPolicy(origins: settings.corsOrigins)
         gauge = metrics.gauge("tributary_sse_subscribers", help: "Open server-sent-event subscribers, by stream kind.",
                               labelNames: ["kind"])
-        for k in StreamKind.allCases { gauge.set(0, [k.rawValue]) }
+        for k in FeedKind.allCases { gauge.set(0, [k.rawValue]) }
         slowDisconnects = metrics.counter("tributary_sse_slow_consumer_disconnects_total",
                                           help: "SSE subscribers disconnected because their outbound buffer overflowed.").child()
         rejected = metrics.counter("tributary_sse_rejected_total",
@@ -125,7 +124,7 @@ final class StreamRegistry {
 
     /// Sends every delivery, the socket writes spread over `settings.fanOutThreads` threads
     /// while the loop waits (`SocketFanOut`); subscribers with bytes still queued get theirs
-    /// the ordinary way, after them. Same bounds and metrics as `StreamSubscriber.send`.
+    /// the ordinary way, after them. Same bounds and metrics as `Subscriber.send`.
     func fanOut(_ deliveries: [Delivery]) {
         var direct: [Delivery] = []
         var writes: [FanOutWrite] = []
@@ -148,20 +147,17 @@ final class StreamRegistry {
     /// Starts an SSE response for `responder`: checks the cap (503 + `Retry-After` over it),
     /// sends the head (CORS headers included), `:ok` and `retry:`. Returns nil if refused or
     /// the client is gone. `onEnd` of the result runs once when the stream ends.
-    func open(_ context: RequestContext, _ responder: Responder, kind: StreamKind) -> StreamSubscriber? {
-        let corsHeaders = cors.headers(origin: context.head.headers["Origin"])
+    func open(_ context: RequestContext, _ responder: Responder, kind: FeedKind) -> Subscriber? {
         guard !closed, subscribers.count < settings.maxSubscribers else {
             rejected.increment()
             var problem = Problem(status: 503, type: ProblemType.uri("too-many-subscribers"), title: "Too many subscribers",
                                   detail: "The server is at its limit of \(settings.maxSubscribers) event-stream subscribers; retry shortly.")
             problem.headers.add(name: "Retry-After", value: String(1 + Int(random() * 5)))
-            var response = problem.response
-            for f in corsHeaders.fields { response.headers.add(name: f.name, value: f.value) }
-            responder.respond(response)
+            responder.respond(problem.response)
             return nil
         }
-        var subscriber: StreamSubscriber?
-        let head = SSE.responseHead(extraHeaders: corsHeaders)
+        var subscriber: Subscriber?
+        let head = SSE.responseHead()
         guard let stream = responder.startStream(head, onClose: { [weak self] reason in
             guard let self, let s = subscriber else { return }
             subscriber = nil // breaks the stream → closure → subscriber cycle
@@ -171,7 +167,7 @@ final class StreamRegistry {
         let now = loop.now
         let lifetime = settings.lifetimeMillis
         let expires = lifetime == 0 ? UInt64.max : now &+ lifetime &- UInt64(Double(lifetime) * settings.lifetimeJitter * random())
-        let s = StreamSubscriber(stream: stream, kind: kind, registry: self, now: now, expiresAt: expires)
+        let s = Subscriber(stream: stream, kind: kind, registry: self, now: now, expiresAt: expires)
         subscriber = s
         s.index = subscribers.count
         subscribers.append(s)
@@ -183,7 +179,7 @@ final class StreamRegistry {
         return s.isOpen ? s : nil
     }
 
-    private func ended(_ s: StreamSubscriber, reason: ResponseStream.CloseReason) {
+    private func ended(_ s: Subscriber, reason: ResponseStream.CloseReason) {
         if reason == .tooSlow { slowDisconnects.increment() }
         let i = s.index
         if i >= 0, i < subscribers.count, subscribers[i] === s {

@@ -1,8 +1,8 @@
+import API
 import Foundation
-import HTTP
 
-/// Settings of the server-sent-event streams (`/streams/...`). Times in seconds unless named.
-public struct StreamSettings: Sendable {
+/// Settings of the server-sent-event feeds (`/streams/...`). Times in seconds unless named.
+public struct LiveFeedSettings: Sendable {
     /// A `:` comment goes to a subscriber that has been sent nothing for this long (0: never).
     public var heartbeatSeconds = 15.0
     /// Sent once as `retry:`: how long a client waits before reconnecting, in milliseconds.
@@ -33,14 +33,12 @@ public struct StreamSettings: Sendable {
     public var fanOutThreads = min(8, max(1, ProcessInfo.processInfo.activeProcessorCount))
     /// Most ids (or types) one stream may select.
     public var maxSelections = 100
-    /// `Access-Control-Allow-Origin` for these origins (`*`: any). Empty: no CORS headers.
-    public var corsOrigins: [String] = []
 
     public init() {}
 
     /// Fan-out threads that can run at once (no more than the cores): what the batching
     /// delay is sized for.
-    var effectiveFanOutThreads: Int { max(1, min(fanOutThreads, ProcessInfo.processInfo.activeProcessorCount)) }
+    public var effectiveFanOutThreads: Int { max(1, min(fanOutThreads, ProcessInfo.processInfo.activeProcessorCount)) }
 
     var heartbeatMillis: UInt64 { UInt64((max(0, heartbeatSeconds) * 1000).rounded()) }
     var lifetimeMillis: UInt64 { UInt64((max(0, maxLifetimeSeconds) * 1000).rounded()) }
@@ -57,44 +55,5 @@ public struct StreamSettings: Sendable {
         guard (1...64).contains(fanOutThreads) else {
             throw ConfigurationError("--sse-fan-out-threads must be between 1 and 64")
         }
-    }
-}
-
-/// CORS for browsers: which origins may read responses, and the preflight answer.
-struct CORSPolicy {
-    let origins: Set<String>
-    var allowsAny: Bool { origins.contains("*") }
-    var isEnabled: Bool { !origins.isEmpty }
-
-    init(origins: [String]) {
-        self.origins = Set(origins.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 })
-    }
-
-    /// Headers for a response to a request with this `Origin` (none when not allowed).
-    func headers(origin: String?) -> HTTPHeaders {
-        var headers = HTTPHeaders()
-        guard isEnabled else { return headers }
-        if allowsAny {
-            headers.add(name: "Access-Control-Allow-Origin", value: "*")
-        } else if let origin, origins.contains(origin) {
-            headers.add(name: "Access-Control-Allow-Origin", value: origin)
-            headers.add(name: "Vary", value: "Origin")
-        }
-        return headers
-    }
-
-    /// `OPTIONS` preflight: 204 with the allowed methods and headers (403 for an unknown origin).
-    func preflight(origin: String?, methods: [String], requestHeaders: String?) -> HTTPResponse {
-        var headers = self.headers(origin: origin)
-        guard headers["Access-Control-Allow-Origin"] != nil else {
-            return Problem(status: 403, type: ProblemType.uri("cors-origin"), title: "Origin not allowed",
-                           detail: "This origin may not call the API from a browser.").response
-        }
-        headers.add(name: "Access-Control-Allow-Methods", value: (methods + ["OPTIONS"]).joined(separator: ", "))
-        headers.add(name: "Access-Control-Allow-Headers",
-                    value: requestHeaders ?? "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, Last-Event-ID, X-Correlation-ID")
-        headers.add(name: "Access-Control-Expose-Headers", value: "ETag, Location, Retry-After, \(QueryEndpoint.positionHeader)")
-        headers.add(name: "Access-Control-Max-Age", value: "600")
-        return HTTPResponse(status: 204, headers: headers)
     }
 }

@@ -1,22 +1,28 @@
+import CQRS
 import EventStore
 import Foundation
 import HTTP
-import Metrics
 import JSON
+import Metrics
 
-/// `GET /health`, `GET /ready` and `GET /metrics`.
+/// The stores of this process, by name (`customers`, `orders`, `public`).
+public typealias NamedStores = [(name: String, store: EventStore)]
+
+/// `GET /health`, `GET /ready` and `GET /metrics`. `services` is read per request: nil while
+/// the services start (the routes answer before the read models have replayed).
 enum OperationalRoutes {
-    static func install(on router: Router, stores: StoreSet, services: @escaping () -> Services?,
-                        registry: MetricsRegistry, runtimeMetrics: RuntimeMetrics) {
-        router.get("/health") { _, responder in
+    static func install(on group: RouteGroup, stores: NamedStores, services: @escaping () -> [RunningService]?,
+                        registry: MetricsRegistry) {
+        let runtimeMetrics = RuntimeMetrics(registry: registry)
+        group.get("/health") { _, responder in
             responder.respond(healthResponse(stores: stores, services: services()))
         }
         // The two possible answers, built once: readiness probes are frequent.
         let ready = json(["ready": true], status: 200), notReady = json(["ready": false], status: 503)
-        router.get("/ready") { _, responder in
-            responder.respond(services()?.isReady == true ? ready : notReady)
+        group.get("/ready") { _, responder in
+            responder.respond(services()?.allSatisfy(\.isReady) == true ? ready : notReady)
         }
-        router.get("/metrics") { _, responder in
+        group.get("/metrics") { _, responder in
             runtimeMetrics.update(stores: stores, services: services())
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: MetricsRegistry.contentType)
@@ -27,9 +33,9 @@ enum OperationalRoutes {
     /// Liveness plus the state of every store and runtime component. 200 while everything
     /// works; 503 (same JSON report) when a store refuses appends or a component has stopped,
     /// so a failed projection is never a silent stall.
-    static func healthResponse(stores: StoreSet, services: Services?) -> HTTPResponse {
+    static func healthResponse(stores: NamedStores, services: [RunningService]?) -> HTTPResponse {
         var storeStatus: [String: JSONValue] = [:]
-        for (name, store) in stores.stores {
+        for (name, store) in stores {
             var entry: [String: JSONValue] = ["lastPosition": .int(Int(store.lastPosition.value))]
             switch store.health {
             case .healthy:
@@ -40,11 +46,11 @@ enum OperationalRoutes {
             }
             storeStatus[name] = .object(entry)
         }
-        let components = services?.components ?? []
-        let healthy = stores.allHealthy && components.allSatisfy(\.healthy)
+        let components = RuntimeComponent.all(services ?? [])
+        let healthy = stores.allSatisfy { $0.store.health.isHealthy } && components.allSatisfy(\.healthy)
         let body: JSONValue = [
             "status": healthy ? "ok" : "degraded",
-            "ready": .bool(services?.isReady ?? false),
+            "ready": .bool(services?.allSatisfy(\.isReady) ?? false),
             "stores": .object(storeStatus),
             "components": .array(components.map { c in
                 var o: [String: JSONValue] = ["service": .string(c.service), "kind": .string(c.kind), "name": .string(c.name),
@@ -60,11 +66,9 @@ enum OperationalRoutes {
     }
 
     static func json(_ value: JSONValue, status: Int) -> HTTPResponse {
-        var bytes: [UInt8] = []
-        value.write(into: &bytes)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
-        return HTTPResponse(status: status, headers: headers, body: bytes)
+        return HTTPResponse(status: status, headers: headers, body: value.bytes)
     }
 }
 
@@ -87,8 +91,8 @@ final class RuntimeMetrics {
         componentHealthy = registry.gauge("tributary_component_healthy", help: "1 unless failed or stopped", labelNames: labels)
     }
 
-    func update(stores: StoreSet, services: Services?) {
-        for (name, store) in stores.stores {
+    func update(stores: NamedStores, services: [RunningService]?) {
+        for (name, store) in stores {
             let s = store.stats
             appends.set(Double(s.appends), [name])
             events.set(Double(s.eventsWritten), [name])
@@ -98,11 +102,34 @@ final class RuntimeMetrics {
             position.set(Double(store.lastPosition.value), [name])
             healthy.set(store.health.isHealthy ? 1 : 0, [name])
         }
-        for c in services?.components ?? [] {
+        for c in RuntimeComponent.all(services ?? []) {
             let l = [c.service, c.kind, c.name]
             componentPosition.set(Double(c.position), l)
             componentLag.set(Double(c.lag), l)
             componentHealthy.set(c.healthy ? 1 : 0, l)
+        }
+    }
+}
+
+/// One runtime component (read model, publisher, consumer) of a service, for `/health` and
+/// `/metrics`.
+struct RuntimeComponent {
+    var service: String
+    var kind: String
+    var name: String
+    var status: String
+    var position: UInt64
+    var lag: UInt64
+    var healthy: Bool
+    var error: String?
+
+    /// Every component of every service, in the services' order.
+    static func all(_ services: [RunningService]) -> [RuntimeComponent] {
+        services.flatMap { s in
+            s.components.map {
+                RuntimeComponent(service: s.name, kind: $0.kind, name: $0.name, status: $0.status,
+                                 position: $0.position.value, lag: $0.lag, healthy: $0.isHealthy, error: $0.error)
+            }
         }
     }
 }

@@ -3,13 +3,14 @@ import EventStore
 import HTTP
 import JSON
 
-/// THE mapping from the runtime's and the domain's errors to HTTP problems
-/// (DESIGN.md section 5). Transport-level errors are mapped by `Problem.from` in HTTP.
-enum ErrorMapping {
-    static func problem(for error: CommandError) -> Problem {
-        switch error {
+// What the runtime's and the domain's errors mean in HTTP, each type stating its own problem
+// (`HTTPResponseError`); `Problem.from` applies them. Transport errors are mapped in HTTP.
+
+extension CommandError: HTTPResponseError {
+    public var problem: Problem {
+        switch self {
         case .domain(let domain):
-            return problem(for: domain)
+            return domain.problem
         case let .versionMismatch(stream, expected, actual):
             var headers = HTTPHeaders()
             headers.add(name: "ETag", value: EntityTag.forVersion(actual))
@@ -36,7 +37,7 @@ enum ErrorMapping {
             return Problem(status: 500, type: ProblemType.uri("corrupt-state"), title: "Internal error",
                            detail: "Stored state of '\(stream)' could not be read; the operator has been told.")
         case .store(let storeError):
-            return problem(for: storeError)
+            return storeError.problem
         case .notReady(let reason):
             var headers = HTTPHeaders()
             headers.add(name: "Retry-After", value: "1")
@@ -44,30 +45,53 @@ enum ErrorMapping {
                            detail: "The server is still starting: \(reason). Retry shortly.", headers: headers)
         }
     }
+}
 
-    static func problem(for error: DomainError) -> Problem {
+extension DomainError: HTTPResponseError {
+    public var problem: Problem {
         let status: Int
-        switch error.kind {
+        switch kind {
         case .validation: status = 422
         case .conflict: status = 409
         case .notFound: status = 404
         }
-        var extensions: [String: JSONValue] = ["code": .string(error.code)]
-        if !error.fieldErrors.isEmpty {
-            extensions["errors"] = .array(error.fieldErrors.map {
+        var extensions: [String: JSONValue] = ["code": .string(code)]
+        if !fieldErrors.isEmpty {
+            extensions["errors"] = .array(fieldErrors.map {
                 .object(["field": .string($0.field), "code": .string($0.code), "message": .string($0.message)])
             })
         }
-        return Problem(status: status, type: ProblemType.uri(error.code), title: HTTPStatus.reasonPhrase(status),
-                       detail: error.message, extensions: extensions)
+        return Problem(status: status, type: ProblemType.uri(code), title: HTTPStatus.reasonPhrase(status),
+                       detail: message, extensions: extensions)
     }
+}
 
+extension EventStoreError: HTTPResponseError {
     /// A store that cannot take writes is the server's condition, not the client's: 503 with
     /// `Retry-After`, and the problem says why (disk full, I/O error).
-    static func problem(for error: EventStoreError) -> Problem {
+    public var problem: Problem {
         var headers = HTTPHeaders()
         headers.add(name: "Retry-After", value: "5")
         return Problem(status: 503, type: ProblemType.uri("store-unavailable"), title: "Store unavailable",
-                       detail: "The event store cannot accept writes: \(error).", headers: headers)
+                       detail: "The event store cannot accept writes: \(self).", headers: headers)
+    }
+}
+
+extension QueryError: HTTPResponseError {
+    /// A 400 naming the parameter.
+    public var problem: Problem { badParameter(parameter, message) }
+}
+
+extension JSONBodyError: HTTPResponseError {
+    /// 400 for a body that is not JSON, 422 naming the field for a missing or mistyped one.
+    public var problem: Problem {
+        switch self {
+        case .malformed:
+            return Problem(status: 400, type: ProblemType.uri("malformed-json"), title: "Malformed JSON", detail: "The body is not valid JSON.")
+        case let .invalidField(field, message):
+            return Problem(status: 422, type: ProblemType.uri("invalid-command"), title: "Unprocessable Content",
+                           detail: "The command has invalid fields.",
+                           extensions: ["errors": [["field": .string(field), "code": "invalid-type", "message": .string(message)]]])
+        }
     }
 }

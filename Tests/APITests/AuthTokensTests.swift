@@ -1,6 +1,6 @@
 import EventStore
 import Testing
-@testable import App
+@testable import API
 
 @Suite("API tokens: file format, lookup, hashing, constant-time compare")
 struct AuthTokensTests {
@@ -80,8 +80,8 @@ struct AuthTokensTests {
     }
 }
 
-@Suite("Development mode: loopback only without tokens")
-struct AuthDevelopmentModeTests {
+
+@Suite struct LoopbackAddressTests {
     @Test("loopback detection")
     func loopback() {
         for host in ["127.0.0.1", "127.1.2.3", "::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1", "::1%lo"] {
@@ -90,33 +90,5 @@ struct AuthDevelopmentModeTests {
         for host in ["0.0.0.0", "::", "10.0.0.1", "128.0.0.1", "::2", "1::1", "::ffff:10.0.0.1", "localhost", "", "127.0.0"] {
             #expect(!LoopbackAddress.isLoopback(host), "\(host)")
         }
-    }
-
-    @Test("no tokens + non-loopback listen address → refused before binding")
-    func refusesExposedDevelopmentMode() throws {
-        var config = AppConfiguration()
-        config.listen = ["127.0.0.1:0", "0.0.0.0:0"]
-        #expect(config.isDevelopmentMode)
-        do {
-            _ = try config.httpConfigurations()
-            Issue.record("accepted a non-loopback address in development mode")
-        } catch let error as ConfigurationError {
-            #expect(error.description.contains("refusing to listen on 0.0.0.0:0 without authentication"))
-        }
-        config.listen = ["127.0.0.1:0", "[::1]:0"]
-        let open = try config.httpConfigurations()
-        #expect(open.count == 1 && open[0].configuration.authorize == nil)
-        config.commandListen = ["0.0.0.0:0"]   // a split listener is checked too
-        #expect(throws: ConfigurationError.self) { try config.httpConfigurations() }
-    }
-
-    @Test("with tokens any address is accepted and the authorize hook is installed")
-    func tokensAllowExposure() throws {
-        var config = AppConfiguration()
-        config.listen = ["0.0.0.0:0"]
-        config.tokens = try APITokenSet.parse("ci \(AuthTokensTests.hashA) admin", source: "t")
-        #expect(!config.isDevelopmentMode)
-        let http = try config.httpConfigurations()
-        #expect(http.count == 1 && http[0].configuration.authorize != nil)
     }
 }

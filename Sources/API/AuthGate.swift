@@ -1,12 +1,14 @@
 import Foundation
 import HTTP
 
-/// The server's `authorize` hook: route → required scope (`AccessPolicy`), bearer token →
-/// configured token (`APITokenSet`), and the 401/403 answers (RFC 6750 + problem+json).
+/// Access control as server middleware: route → required scope (the `scope` tag its group
+/// declared, see `AccessRequirement`), bearer token → configured token (`APITokenSet`), and
+/// the 401/403 answers (RFC 6750 + problem+json). Unmatched requests pass: the router answers
+/// them 404/405 without running anything.
 ///
 /// Nothing here logs, and no answer echoes what the client sent: tokens never reach logs,
 /// problem details or metrics.
-struct AuthGate: Sendable {
+public struct AuthGate: HTTPMiddleware, Sendable {
     static let realm = "tributary"
     let tokens: APITokenSet
     /// Canned answers, built once: the deny paths allocate nothing per request.
@@ -14,7 +16,7 @@ struct AuthGate: Sendable {
     private let invalid: HTTPResponse
     private let forbidden: [AuthScope: HTTPResponse]
 
-    init(tokens: APITokenSet) {
+    public init(tokens: APITokenSet) {
         self.tokens = tokens
         missing = Self.unauthorized(challenge: "Bearer realm=\"\(Self.realm)\"", type: "unauthorized",
                                     detail: "This endpoint needs an API token: send 'Authorization: Bearer <token>'.")
@@ -38,9 +40,14 @@ struct AuthGate: Sendable {
         return Problem(status: 401, type: ProblemType.uri(type), title: "Unauthorized", detail: detail, headers: headers).response
     }
 
+    public func handle(_ context: RequestContext, _ responder: Responder, next: @escaping HTTPHandler) {
+        guard let route = context.route, let denial = check(context.head, route: route) else { return next(context, responder) }
+        responder.respond(denial)
+    }
+
     /// nil when the request may proceed, else the 401/403 to send instead.
     func check(_ head: HTTPRequestHead, route: Route) -> HTTPResponse? {
-        guard case .scope(let scope) = AccessPolicy.requirement(method: route.method, pattern: route.pattern) else {
+        guard case .scope(let scope) = AccessRequirement(method: head.method, route: route) else {
             return nil
         }
         guard let header = head.headers["Authorization"] else { return missing }
@@ -62,9 +69,9 @@ struct AuthGate: Sendable {
 }
 
 /// Loopback checks for development mode (no tokens: loopback listeners only).
-enum LoopbackAddress {
+public enum LoopbackAddress {
     /// Whether `host` (an IP literal) is 127.0.0.0/8, ::1, or IPv4-mapped 127.0.0.0/8.
-    static func isLoopback(_ host: String) -> Bool {
+    public static func isLoopback(_ host: String) -> Bool {
         var h = host
         if let zone = h.firstIndex(of: "%") { h = String(h[..<zone]) }
         if let v4 = ipv4(h[...]) { return v4[0] == 127 }

@@ -1,21 +1,27 @@
 import HTTP
 import Metrics
 
-/// Admission control for client commands: at most `limit` accepted and not yet answered.
-/// One more is shed with 503 + `Retry-After` before anything is decoded into the runtime,
-/// so a flood of (pipelined) commands costs a bounded queue instead of unbounded memory and
-/// latency. Commands issued by consumers bypass it: their window is bounded by the consumer.
-/// Loop-confined.
-final class CommandAdmission {
-    let limit: Int
-    private(set) var inFlight = 0
+/// Admission control for client commands, as middleware on the command routes: at most
+/// `limit` accepted and not yet answered. One more is shed with 503 + `Retry-After` before its
+/// body is decoded into the runtime, so a flood of (pipelined) commands costs a bounded queue
+/// instead of unbounded memory and latency. Commands issued by consumers bypass it: their
+/// window is bounded by the consumer. Loop-confined.
+public final class CommandAdmission: HTTPMiddleware {
+    public let limit: Int
+    public private(set) var inFlight = 0
     private let inFlightGauge: Gauge
     private let shed: Counter
 
-    init(limit: Int, registry: MetricsRegistry) {
+    public init(limit: Int, registry: MetricsRegistry) {
         self.limit = max(1, limit)
         inFlightGauge = registry.gauge("tributary_commands_in_flight", help: "Client commands accepted and not yet answered")
         shed = registry.counter("tributary_commands_shed_total", help: "Client commands refused with 503 because the command queue was full")
+    }
+
+    public func handle(_ context: RequestContext, _ responder: Responder, next: @escaping HTTPHandler) {
+        if let overloaded = admit() { return responder.respond(overloaded.response) }
+        responder.whenAnswered { [self] _ in release() }
+        next(context, responder)
     }
 
     /// Takes a slot, or returns the 503 problem to answer instead.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import App
+@testable import API
 
 @Suite("Request ids")
 struct RequestIDTests {

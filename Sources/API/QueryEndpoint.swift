@@ -2,15 +2,14 @@ import CQRS
 import EventStore
 import Foundation
 import HTTP
-import JSON
 
 /// The query side of the HTTP API, shared by every view: `minPosition` waits, the position
 /// header, `ETag` / `If-None-Match`, and 404 for a missing document.
-enum QueryEndpoint {
+public enum QueryEndpoint {
     /// How long `?minPosition=` may hold a request before answering 503 + `Retry-After`.
     static let maxWait: Duration = .seconds(5)
     /// Response header naming the position of every store a view reflects.
-    static let positionHeader = "Tributary-Position"
+    public static let positionHeader = "Tributary-Position"
 
     /// One store a view is fed from: its name in consistency tokens, the position the view
     /// reflects now, and how to wait for a later one.
@@ -18,30 +17,32 @@ enum QueryEndpoint {
         var name: String
         var position: () -> UInt64
         var wait: (LogPosition, Duration, @escaping (PositionWaitResult) -> Void) -> Void
+
+        /// The sources of a service's views fed by `feeds`.
+        static func of(_ service: RunningService, feeds: [Feed]) -> [Source] {
+            feeds.map { feed in
+                Source(name: service.tokenName(feed), position: { service.position(feed).value }) { p, t, c in
+                    service.wait(forPosition: p, in: feed, timeout: t, completion: c)
+                }
+            }
+        }
     }
 
-    /// A rendered document with its entity tag (`version` is the stream version, nil for lists).
-    struct Document {
-        var body: [UInt8]
-        var tag: String
-
-        init(body: [UInt8], version: Int64?) {
-            self.body = body
-            tag = EntityTag.forDocument(version: version, body: body)
-        }
-
-        static func json<T: Encodable>(_ value: T, version: Int64? = nil) throws -> Document {
-            Document(body: try JSONCoding.encode(value), version: version)
-        }
+    /// Serves `route` of a service: waits for `minPosition`, renders, and answers with the
+    /// position header, `ETag` / `If-None-Match`, 404 for a missing document, 400 for bad input.
+    static func run(_ route: QueryRoute, service: RunningService, _ context: RequestContext, _ responder: Responder) {
+        let sources = Source.of(service, feeds: route.feeds)
+        let request = QueryRequest(id: context.parameters["id"], arguments: context.arguments)
+        run(context, responder, sources: sources) { try route.run(request) }
     }
 
     static func run(_ context: RequestContext, _ responder: Responder, sources: [Source],
-                    render: @escaping () throws -> Document?) {
+                    render: @escaping () throws -> QueryDocument?) {
         let tokens: [ConsistencyToken]
         do {
             tokens = try minPositions(context.query.all("minPosition"), sources: sources)
         } catch {
-            return responder.respond(Problem.from(error).response)
+            return responder.respond(error: error)
         }
         waitAll(tokens[...], sources: sources) { failure in
             if let failure { return responder.respond(failure.response) }
@@ -49,8 +50,8 @@ enum QueryEndpoint {
         }
     }
 
-    private static func respond(_ context: RequestContext, sources: [Source], render: () throws -> Document?) -> HTTPResponse {
-        let document: Document?
+    private static func respond(_ context: RequestContext, sources: [Source], render: () throws -> QueryDocument?) -> HTTPResponse {
+        let document: QueryDocument?
         do {
             document = try render()
         } catch {
@@ -62,7 +63,7 @@ enum QueryEndpoint {
                            instance: String(context.head.path)).response
         }
         var headers = HTTPHeaders()
-        let tag = document.tag
+        let tag = EntityTag.forDocument(document)
         headers.add(name: "ETag", value: tag)
         headers.add(name: "Cache-Control", value: "no-cache")
         headers.add(name: positionHeader, value: sources.map { "\($0.name)=\($0.position())" }.joined(separator: ", "))

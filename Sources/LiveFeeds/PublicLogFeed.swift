@@ -1,3 +1,4 @@
+import API
 import CQRS
 import EventStore
 import Foundation
@@ -11,7 +12,7 @@ import UV
 /// writer thread filter and hand every batch over 10,000 times (a lock and a closure each),
 /// and every subscriber would encode the same envelope again. Shared: each event is decoded and
 /// framed once; a batch is one byte buffer written once per subscriber (one syscall, the
-/// syscalls spread over `StreamSettings.fanOutThreads` threads), and subscribers with the
+/// syscalls spread over `LiveFeedSettings.fanOutThreads` threads), and subscribers with the
 /// same `types=` filter share one filtered buffer.
 ///
 /// Resume (`Last-Event-ID` header, else `lastEventId` query parameter): the subscriber replays
@@ -19,10 +20,10 @@ import UV
 /// `flushedPosition` (the last event already fanned out), then joins the live set, which from
 /// then on receives exactly the events after `flushedPosition`. Both happen on the loop thread,
 /// so no event can slip between replay and live (no gap) or be sent by both (no duplicate).
-final class PublicStreamFeed {
+final class PublicLogFeed {
     /// One `/streams/public` subscriber.
     final class Member {
-        let subscriber: StreamSubscriber
+        let subscriber: Subscriber
         /// nil: every type.
         let types: Set<String>?
         /// Key of `types` for sharing filtered buffers.
@@ -31,7 +32,7 @@ final class PublicStreamFeed {
         var cursor: UInt64
         var live = false
 
-        init(subscriber: StreamSubscriber, types: Set<String>?, cursor: UInt64) {
+        init(subscriber: Subscriber, types: Set<String>?, cursor: UInt64) {
             self.subscriber = subscriber
             self.types = types
             self.filterKey = types.map { $0.sorted().joined(separator: ",") } ?? ""
@@ -49,7 +50,7 @@ final class PublicStreamFeed {
     private let store: EventStore
     private let loop: EventLoop
     private let executor: CompletionExecutor
-    private let registry: StreamRegistry
+    private let registry: SubscriberRegistry
     private var subscription: Subscription?
     /// Position of the last event fanned out to the live set.
     private(set) var flushedPosition: UInt64 = 0
@@ -70,7 +71,7 @@ final class PublicStreamFeed {
     /// for 69k writes/s, 1,110 subscribers), so 70 per ms leaves room for everything else.
     static let writesPerMillisecond = 70.0
 
-    init(store: EventStore, loop: EventLoop, executor: CompletionExecutor, registry: StreamRegistry) {
+    init(store: EventStore, loop: EventLoop, executor: CompletionExecutor, registry: SubscriberRegistry) {
         self.store = store
         self.loop = loop
         self.executor = executor
@@ -109,14 +110,10 @@ final class PublicStreamFeed {
         let types: Set<String>?
         let resume: UInt64?
         do {
-            types = try Self.types(context.query, max: registry.settings.maxSelections)
+            types = try Self.types(QueryArguments(context.query.items), max: registry.settings.maxSelections)
             resume = try Self.resumePosition(context, head: store.lastPosition.value)
         } catch {
-            var response = Problem.from(error).response
-            for f in registry.cors.headers(origin: context.head.headers["Origin"]).fields {
-                response.headers.add(name: f.name, value: f.value)
-            }
-            return responder.respond(response)
+            return responder.respond(error: error)
         }
         if subscription == nil { start() }
         guard let subscriber = registry.open(context, responder, kind: .publicLog) else { return }
@@ -136,10 +133,10 @@ final class PublicStreamFeed {
     }
 
     /// `types=a,b&types=c` → the set; nil when absent.
-    static func types(_ q: QueryParameters, max: Int) throws -> Set<String>? {
+    static func types(_ q: QueryArguments, max: Int) throws -> Set<String>? {
         let list = q.all("types").flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !list.isEmpty else { return nil }
-        guard list.count <= max else { throw badParameter("types", "may name at most \(max) types") }
+        guard list.count <= max else { throw QueryError(parameter: "types", message: "may name at most \(max) types") }
         return Set(list)
     }
 

@@ -4,17 +4,17 @@ import HTTP
 /// `GET /openapi/api.yaml` and `GET /openapi/public-events.yaml`: the specs in `openapi/`,
 /// read once at start from the first directory that has them: `$TRIBUTARY_OPENAPI_DIR`,
 /// `openapi/` next to the build products' repository (`<exe>/../../../openapi`), `./openapi`.
-enum SpecRoutes {
+public enum SpecRoutes {
     static let files = ["api.yaml", "public-events.yaml"]
 
-    static func install(on router: Router, executablePath: String = CommandLine.arguments.first ?? "") {
+    static func install(on group: RouteGroup, executablePath: String = CommandLine.arguments.first ?? "") {
         var specs: [String: [UInt8]] = [:]
         if let dir = locate(executablePath: executablePath) {
             for name in files {
                 if let data = FileManager.default.contents(atPath: dir + "/" + name) { specs[name] = Array(data) }
             }
         }
-        router.get("/openapi/{file}") { context, responder in
+        group.get("/openapi/{file}") { context, responder in
             let name = context.parameters["file"] ?? ""
             guard let body = specs[name] else {
                 return responder.respond(Problem(status: 404, type: ProblemType.uri("not-found"), title: "Not Found",
@@ -27,7 +27,7 @@ enum SpecRoutes {
         }
     }
 
-    static func locate(executablePath: String) -> String? {
+    public static func locate(executablePath: String) -> String? {
         var candidates: [String] = []
         if let env = ProcessInfo.processInfo.environment["TRIBUTARY_OPENAPI_DIR"] { candidates.append(env) }
         let exe = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath()

@@ -1,0 +1,74 @@
+import CQRS
+import EventStore
+import JSON
+
+/// The request bodies of the customer commands (`openapi/api.yaml`).
+public enum CustomerCommandBodies {
+    public struct Register: Codable, Equatable {
+        public var customerId: String?; public var name: String; public var email: String
+        public var creditLimit: Int64; public var currency: String
+    }
+    public struct Rename: Codable, Equatable { public var name: String }
+    public struct ChangeEmail: Codable, Equatable { public var email: String }
+    public struct ChangeCreditLimit: Codable, Equatable { public var creditLimit: Int64 }
+    public struct Empty: Codable, Equatable {}
+}
+
+extension CustomersService {
+    /// The service's API: commands, queries and live views (served by the API and LiveFeeds
+    /// modules). Make it once: its live views register the change listeners.
+    public func makeAPI() -> ServiceAPI {
+        var api = ServiceAPI(name: Self.name, positions: runtime)
+        var commands = CommandRoutes<CustomerCommand, CustomerEvent>(identity: CustomerID.identity, isCreation: Self.isCreation) {
+            [unowned self] command, id, context, mode, completion in
+            handle(command, customerId: id, context: context, concurrency: mode, completion: completion)
+        }
+        typealias B = CustomerCommandBodies
+        commands.create("register", B.Register.self, id: \.customerId) { id, b in
+            .register(RegisterCustomer(customerId: id, name: b.name, email: b.email, creditLimit: b.creditLimit, currency: b.currency))
+        }
+        commands.update("rename", B.Rename.self) { .rename(name: $0.name) }
+        commands.update("change-email", B.ChangeEmail.self) { .changeEmail(email: $0.email) }
+        commands.update("change-credit-limit", B.ChangeCreditLimit.self) { .changeCreditLimit(creditLimit: $0.creditLimit) }
+        commands.update("deactivate", B.Empty.self, emptyBody: true) { _ in .deactivate }
+        api.commands = commands.routes
+
+        let details = DocumentCache<CustomerView>()
+        api.queries = [
+            QueryRoute(.list) { [unowned self] q in
+                let a = q.arguments
+                let limit = try a.integer("limit").map { Int(clamping: $0) }
+                return try .json(listCustomers(status: try a.choice("status", CustomerStatus.self), cursor: a["cursor"], limit: limit))
+            },
+            QueryRoute(.item) { [unowned self] q in
+                let id = q.id ?? "", a = q.arguments
+                let version = try a.integer("version"), asOf = try a.timestamp("asOf")
+                if version != nil || asOf != nil {
+                    return try customer(id, atVersion: version, asOf: asOf).map { try .json($0, version: $0.version) }
+                }
+                return try customer(id).map { try details.document(for: id, view: $0, version: $0.version) }
+            },
+            QueryRoute(.history) { [unowned self] q in
+                let id = q.id ?? ""
+                return try history(of: id).map { try .json(CustomerHistory(customerId: id, events: $0)) }
+            },
+        ]
+
+        api.liveViews = [
+            LiveView(.documents(event: "customer") { [unowned self] id in customer(id).flatMap { try? JSONCoding.encode($0) } }) {
+                [unowned self] listener in
+                let changed: (String) -> Void = { listener(LiveChange(id: $0)) }
+                directory.onChange = changed
+                orderActivity.onChange = changed
+            },
+        ]
+        api.consistency = { [unowned self] in try rebuildAndCompare() }
+        return api
+    }
+}
+
+/// `GET /queries/customers/{id}/history`.
+public struct CustomerHistory: Codable, Hashable, Sendable {
+    public var customerId: String
+    public var events: [HistoryEntry]
+}
