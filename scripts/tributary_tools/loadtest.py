@@ -1,8 +1,8 @@
 """scripts/loadtest: commands | queries | mixed | sse. See `scripts/loadtest SUBCOMMAND --help`."""
 import argparse, asyncio, json, os, random, re, subprocess, sys, tempfile, time
-from .common import (ROOT, LIB, Server, Conn, Pacer, log, get, wrk, check_consistency, verify_acks,
+from .common import (ROOT, LUA, Server, Conn, Pacer, log, get, wrk, check_consistency, verify_acks,
                      check_loopback, default_binary, raise_nofile, machine_load, MAX_DURATION)
-from .commands import CommandMix, Recorder, run_open, summarize, print_summary
+from .command_mix import CommandMix, Recorder, run_open, summarize, print_summary
 
 
 def add_target(p, durability="fsync"):
@@ -153,8 +153,8 @@ def flat_out_commands(a, t, result):
     asyncio.run(seed(t.host, t.port, a.customers, a.orders, prefix="l"))
     run = a.prefix or f"w{int(time.time()) % 100000}"
     conns = a.connections
-    log(f"==> wrk -t{a.threads} -c{conns} -d{a.duration:g}s, scripts/loadtest_lib/commands.lua (flat out, closed loop)")
-    r = wrk(f"http://127.0.0.1:{t.port}", conns, int(a.duration), os.path.join(LIB, "commands.lua"),
+    log(f"==> wrk -t{a.threads} -c{conns} -d{a.duration:g}s, scripts/tributary_tools/lua/commands.lua (flat out, closed loop)")
+    r = wrk(f"http://127.0.0.1:{t.port}", conns, int(a.duration), os.path.join(LUA, "commands.lua"),
             {"CUSTOMERS": str(a.customers), "ORDERS": str(a.orders), "RUN": run, "THREADS": str(a.threads),
              "CONNS": str(conns)}, threads=a.threads, progress_port=t.port)
     ops = dict(kv.split("=") for kv in (re.search(r"^ops (.*)$", r["raw"], re.M) or [None, ""])[1].split())
@@ -287,7 +287,7 @@ def cmd_queries(a):
                 for c in state["customers"][:2000]:
                     f.write(f"/queries/customers/{c}\n")
                 idfile = f.name
-            r = wrk(f"http://127.0.0.1:{t.port}", a.connections, int(a.duration), os.path.join(LIB, "queries.lua"),
+            r = wrk(f"http://127.0.0.1:{t.port}", a.connections, int(a.duration), os.path.join(LUA, "queries.lua"),
                     {"PATHS": idfile}, threads=a.threads, progress_port=t.port)
             os.unlink(idfile)
             r.pop("raw")
@@ -452,7 +452,7 @@ def main(argv=None):
                        "(only orders whose latest decision is an approval), rename; unique ids and Idempotency-Keys. "
                        "--rate R > 0: Python asyncio open-model generator, latency measured from the intended send "
                        "time (no coordinated omission); about 2-4k req/s is the most it drives on 2 shared cores. "
-                       "--rate 0: flat out with wrk + scripts/loadtest_lib/commands.lua (closed loop) over "
+                       "--rate 0: flat out with wrk + scripts/tributary_tools/lua/commands.lua (closed loop) over "
                        "--customers/--orders seeded first. Reports throughput, p50/p90/p99/p99.9, responses by status.")
     p.add_argument("--rate", type=float, default=1000, help="commands/s (default 1000; 0 = flat out with wrk)")
     p.add_argument("--duration", type=float, default=10, help="seconds (default 10, max 600)")
@@ -470,7 +470,7 @@ def main(argv=None):
                        description="Reads over the data a command run created (--state from `commands --state` with "
                        "--url), or, by default, over data made here by running the command mix first. Mix: 60% detail "
                        "(orders/customers), 25% list pages following nextCursor, 15% stats. --rate R: open model "
-                       "(Python); --rate 0: flat out with wrk + scripts/loadtest_lib/queries.lua.")
+                       "(Python); --rate 0: flat out with wrk + scripts/tributary_tools/lua/queries.lua.")
     q.add_argument("--rate", type=float, default=2000, help="queries/s (default 2000; 0 = flat out with wrk)")
     q.add_argument("--duration", type=float, default=10, help="seconds (default 10, max 600)")
     q.add_argument("--connections", type=int, default=64, help="connections (default 64)")

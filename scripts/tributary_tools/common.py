@@ -6,6 +6,7 @@ from urllib.parse import urlparse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIB = os.path.dirname(os.path.abspath(__file__))
+LUA = os.path.join(LIB, "lua")   # the wrk scripts
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_DURATION = 600.0
 

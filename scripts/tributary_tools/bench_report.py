@@ -1,9 +1,9 @@
 """scripts/bench: every benchmark in one run, with its baselines, into bench/REPORT.md + PNG plots."""
 import argparse, asyncio, json, os, platform, re, shutil, signal, statistics, subprocess, sys, tempfile, time
-from .common import (ROOT, LIB, Server, log, get, wrk, check_consistency, verify_acks,
+from .common import (ROOT, LUA, Server, log, get, wrk, check_consistency, verify_acks,
                      free_port, raise_nofile, machine_load)
-from .commands import CommandMix, Recorder, run_open, summarize
-from .cli import seed
+from .command_mix import CommandMix, Recorder, run_open, summarize
+from .loadtest import seed
 
 FULL = dict(runs=3, fsync_s=3, http_conns=[16, 64, 256, 1024], http_s=3, store_s=3, replay_events=1_000_000,
             cmd_s=5, sweep=[250, 500, 1000, 2000, 3000, 4000], sweep_s=3, query_s=4, sse_s=5, sse_big=10000,
@@ -150,7 +150,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
                 sweep[c] = {"tributary": t, "nginx": n}
                 log(f"    /ready c={c}: tributary {mmm([x['rps'] for x in t])} req/s, nginx {mmm([x['rps'] for x in n])}")
             self.r["http_sweep"] = sweep
-            pipe = os.path.join(ROOT, "scripts/wrk/pipeline.lua")
+            pipe = os.path.join(LUA, "pipeline.lua")
             t, n = [], []
             for i in range(self.cfg["runs"]):
                 n.append(self.wrk_checked(f"http://127.0.0.1:{nport}/ready", 64, self.cfg["http_s"], pipe, label="nginx pipelined"))
@@ -247,7 +247,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
                 env = {"CUSTOMERS": str(self.cfg["seed_customers"] // (4 if i else 1)), "ORDERS": str(self.cfg["seed_orders"]),
                        "RUN": f"b{i}", "THREADS": "1", "CONNS": "256", "SEED_PREFIX": pre}
                 r = self.wrk_checked(f"http://127.0.0.1:{srv.port}", 256, self.cfg["cmd_s"],
-                                     os.path.join(LIB, "commands.lua"), env, label="commands flat out", pid=srv.proc.pid)
+                                     os.path.join(LUA, "commands.lua"), env, label="commands flat out", pid=srv.proc.pid)
                 flat.append(r)
                 log(f"    flat out run {i + 1}: {r['rps']:.0f}/s p99 {r['p99']:.1f} ms statuses {r['statuses']}")
             self.r["cmd_flat"] = flat
@@ -320,9 +320,9 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
         t, n = [], []
         try:
             for i in range(self.cfg["runs"]):
-                n.append(self.wrk_checked(f"http://127.0.0.1:{nport}", 256, self.cfg["query_s"], os.path.join(LIB, "paths.lua"),
+                n.append(self.wrk_checked(f"http://127.0.0.1:{nport}", 256, self.cfg["query_s"], os.path.join(LUA, "paths.lua"),
                                           {"PATHS": pf}, label="nginx static"))
-                t.append(self.wrk_checked(f"http://127.0.0.1:{srv.port}", 256, self.cfg["query_s"], os.path.join(LIB, "paths.lua"),
+                t.append(self.wrk_checked(f"http://127.0.0.1:{srv.port}", 256, self.cfg["query_s"], os.path.join(LUA, "paths.lua"),
                                           {"PATHS": pf}, label="tributary detail"))
         finally:
             self.stop_nginx()
@@ -587,7 +587,7 @@ def report(b, pngs, total_s):
         for x in fl:
             for k, v in x["statuses"].items():
                 sts[k] = sts.get(k, 0) + v
-        L += ["", f"- **Commands flat out** (fsync, wrk 1 thread, 256 connections, `scripts/loadtest_lib/commands.lua`: register, place 1–5 lines, "
+        L += ["", f"- **Commands flat out** (fsync, wrk 1 thread, 256 connections, `scripts/tributary_tools/lua/commands.lua`: register, place 1–5 lines, "
               f"add/remove line, cancel, ship approved orders; unique ids and Idempotency-Keys): {mmm(rps(fl))}/s, "
               f"p50 {mmm([x['p50'] for x in fl], '{:.1f}')} ms, p90 {mmm([x['p90'] for x in fl], '{:.1f}')} ms, "
               f"p99 {mmm([x['p99'] for x in fl], '{:.1f}')} ms; responses by status over all runs: {sts}. "
