@@ -1,7 +1,10 @@
 """scripts/bench: every benchmark in one run, with its baselines, into bench/REPORT.md + PNG plots."""
-import argparse, asyncio, json, os, platform, re, shutil, signal, statistics, subprocess, sys, tempfile, time
-from .common import (ROOT, LUA, Server, log, get, wrk, check_consistency, verify_acks,
-                     free_port, raise_nofile, machine_load)
+import argparse, asyncio, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+from .common import ROOT, log, get, check_consistency, verify_acks, raise_nofile, machine_load
+from .nginx import Nginx
+from .deps import pip_install
+from .server import Server, build
+from .wrk import COMMANDS_LUA, PATHS_LUA, PIPELINE_LUA, wrk
 from .command_mix import CommandMix, Recorder, run_open, summarize
 from .loadtest import seed
 
@@ -98,44 +101,19 @@ class Bench:
 
     # ------------------------------------------------------------------ HTTP
     def nginx(self, files):
-        tmp = tempfile.mkdtemp(prefix="bench-nginx-")
-        os.chmod(tmp, 0o755)  # nginx workers run as an unprivileged user
-        for path, body in files.items():
-            full = os.path.join(tmp, "www", path.lstrip("/"))
-            os.makedirs(os.path.dirname(full), exist_ok=True)
-            with open(full, "wb") as f:
-                f.write(body)
-        port = free_port()
-        with open(f"{tmp}/nginx.conf", "w") as f:
-            f.write(f"""worker_processes 1; daemon on; pid {tmp}/nginx.pid; error_log {tmp}/err warn;
-events {{ worker_connections 8192; }}
-http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; open_file_cache max=10000;
-  server {{ listen 127.0.0.1:{port}; root {tmp}/www; default_type application/json; }} }}""")
-        subprocess.run(["nginx", "-c", f"{tmp}/nginx.conf", "-p", tmp], check=True)
-        self._nginx.append(tmp)
-        for _ in range(50):
-            if get(port, next(iter(files)))[0] == 200:
-                break
-            time.sleep(0.1)
-        for path, body in list(files.items())[:3]:
-            if get(port, path)[2] != body:
-                raise RuntimeError("nginx does not serve the same bytes")
-        return port
+        n = Nginx(files, worker_connections=8192, open_file_cache=10000, keepalive_timeout="60s")
+        self._nginx.append(n)
+        return n.start().port
 
     def stop_nginx(self):
-        for tmp in self._nginx:
-            try:
-                os.kill(int(open(f"{tmp}/nginx.pid").read()), signal.SIGTERM)
-            except Exception:
-                pass
-            time.sleep(0.2)
-            shutil.rmtree(tmp, ignore_errors=True)
+        for n in self._nginx:
+            n.stop()
         self._nginx = []
 
     def http(self):
         """Fixed response: GET /ready ({"ready":true}) swept over connections, pipelined; GET /health (a dynamic
         ~1.2 KB status document) at 64 connections for reference. nginx serves the same bytes at the same paths."""
-        srv = Server(self.binary, "none").start()
+        srv = Server(self.binary, "none").start(ready_timeout=120)
         self.servers.append(srv)
         try:
             bodies = {p: get(srv.port, p)[2] for p in ("/ready", "/health")}
@@ -150,7 +128,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
                 sweep[c] = {"tributary": t, "nginx": n}
                 log(f"    /ready c={c}: tributary {mmm([x['rps'] for x in t])} req/s, nginx {mmm([x['rps'] for x in n])}")
             self.r["http_sweep"] = sweep
-            pipe = os.path.join(LUA, "pipeline.lua")
+            pipe = PIPELINE_LUA
             t, n = [], []
             for i in range(self.cfg["runs"]):
                 n.append(self.wrk_checked(f"http://127.0.0.1:{nport}/ready", 64, self.cfg["http_s"], pipe, label="nginx pipelined"))
@@ -234,7 +212,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
 
     # ------------------------------------------------------------------ commands + queries
     def commands(self):
-        srv = Server(self.binary, "fsync").start()
+        srv = Server(self.binary, "fsync").start(ready_timeout=120)
         self.servers.append(srv)
         try:
             asyncio.run(seed("127.0.0.1", srv.port, self.cfg["seed_customers"], self.cfg["seed_orders"], prefix="l"))
@@ -247,7 +225,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
                 env = {"CUSTOMERS": str(self.cfg["seed_customers"] // (4 if i else 1)), "ORDERS": str(self.cfg["seed_orders"]),
                        "RUN": f"b{i}", "THREADS": "1", "CONNS": "256", "SEED_PREFIX": pre}
                 r = self.wrk_checked(f"http://127.0.0.1:{srv.port}", 256, self.cfg["cmd_s"],
-                                     os.path.join(LUA, "commands.lua"), env, label="commands flat out", pid=srv.proc.pid)
+                                     COMMANDS_LUA, env, label="commands flat out", pid=srv.proc.pid)
                 flat.append(r)
                 log(f"    flat out run {i + 1}: {r['rps']:.0f}/s p99 {r['p99']:.1f} ms statuses {r['statuses']}")
             self.r["cmd_flat"] = flat
@@ -320,9 +298,9 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
         t, n = [], []
         try:
             for i in range(self.cfg["runs"]):
-                n.append(self.wrk_checked(f"http://127.0.0.1:{nport}", 256, self.cfg["query_s"], os.path.join(LUA, "paths.lua"),
+                n.append(self.wrk_checked(f"http://127.0.0.1:{nport}", 256, self.cfg["query_s"], PATHS_LUA,
                                           {"PATHS": pf}, label="nginx static"))
-                t.append(self.wrk_checked(f"http://127.0.0.1:{srv.port}", 256, self.cfg["query_s"], os.path.join(LUA, "paths.lua"),
+                t.append(self.wrk_checked(f"http://127.0.0.1:{srv.port}", 256, self.cfg["query_s"], PATHS_LUA,
                                           {"PATHS": pf}, label="tributary detail"))
         finally:
             self.stop_nginx()
@@ -663,16 +641,11 @@ def main(argv=None):
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool):
             sys.exit(f"{tool} missing: apt-get install -y wrk nginx-light")
-    try:
-        import matplotlib  # noqa
-    except ImportError:
-        log("==> pip install matplotlib")
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--root-user-action=ignore", "matplotlib"], check=False)
+    pip_install("matplotlib")
     if not a.no_build:
         t0 = time.monotonic()
         for prod in ("tributary", "tributary-store-tool"):
-            log(f"==> swift build -c release --product {prod}")
-            subprocess.run(["swift", "build", "-c", "release", "--product", prod], cwd=ROOT, check=True, stdout=sys.stderr)
+            build(prod)
         log(f"    build {time.monotonic() - t0:.0f}s (not counted in the benchmark time)")
     b = Bench(a, cfg)
     b.binary = os.path.join(ROOT, ".build/release/tributary")

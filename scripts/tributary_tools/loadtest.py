@@ -1,7 +1,9 @@
 """scripts/loadtest: commands | queries | mixed | sse. See `scripts/loadtest SUBCOMMAND --help`."""
 import argparse, asyncio, json, os, random, re, subprocess, sys, tempfile, time
-from .common import (ROOT, LUA, Server, Conn, Pacer, log, get, wrk, check_consistency, verify_acks,
-                     check_loopback, default_binary, raise_nofile, machine_load, MAX_DURATION)
+from .common import (ROOT, Conn, Pacer, log, get, check_consistency, verify_acks, check_loopback, raise_nofile,
+                     machine_load, MAX_DURATION)
+from .server import Server, release_binary
+from .wrk import COMMANDS_LUA, QUERIES_LUA, wrk
 from .command_mix import CommandMix, Recorder, run_open, summarize, print_summary
 
 
@@ -25,8 +27,8 @@ class Target:
         if a.url:
             self.host, self.port = check_loopback(a.url)
         else:
-            binary = a.bin or default_binary(build=not a.no_build)
-            self.server = Server(binary, a.durability, extra=extra).start()
+            binary = a.bin or release_binary(build_it=not a.no_build)
+            self.server = Server(binary, a.durability, extra=extra).start(ready_timeout=120)
             self.host, self.port = "127.0.0.1", self.server.port
             log(f"==> tributary on {self.server.url} (durability {a.durability}, data {self.server.data}, "
                 f"ready in {self.server.ready_s:.2f}s)")
@@ -154,7 +156,7 @@ def flat_out_commands(a, t, result):
     run = a.prefix or f"w{int(time.time()) % 100000}"
     conns = a.connections
     log(f"==> wrk -t{a.threads} -c{conns} -d{a.duration:g}s, scripts/tributary_tools/lua/commands.lua (flat out, closed loop)")
-    r = wrk(f"http://127.0.0.1:{t.port}", conns, int(a.duration), os.path.join(LUA, "commands.lua"),
+    r = wrk(f"http://127.0.0.1:{t.port}", conns, int(a.duration), COMMANDS_LUA,
             {"CUSTOMERS": str(a.customers), "ORDERS": str(a.orders), "RUN": run, "THREADS": str(a.threads),
              "CONNS": str(conns)}, threads=a.threads, progress_port=t.port)
     ops = dict(kv.split("=") for kv in (re.search(r"^ops (.*)$", r["raw"], re.M) or [None, ""])[1].split())
@@ -287,7 +289,7 @@ def cmd_queries(a):
                 for c in state["customers"][:2000]:
                     f.write(f"/queries/customers/{c}\n")
                 idfile = f.name
-            r = wrk(f"http://127.0.0.1:{t.port}", a.connections, int(a.duration), os.path.join(LUA, "queries.lua"),
+            r = wrk(f"http://127.0.0.1:{t.port}", a.connections, int(a.duration), QUERIES_LUA,
                     {"PATHS": idfile}, threads=a.threads, progress_port=t.port)
             os.unlink(idfile)
             r.pop("raw")
@@ -434,7 +436,7 @@ def cmd_sse(a, rest):
     if "--bin" not in rest:
         sse_bin = os.path.join(ROOT, ".build-sse/release/tributary")
         binary = a.bin or (sse_bin if a.no_build and os.path.exists(sse_bin) and not os.path.exists(
-            os.path.join(ROOT, ".build/release/tributary")) else None) or default_binary(build=not a.no_build)
+            os.path.join(ROOT, ".build/release/tributary")) else None) or release_binary(build_it=not a.no_build)
         rest = ["--bin", binary] + rest
     return subprocess.call([sys.executable, script] + rest)
 
