@@ -310,7 +310,7 @@ class Bench:
 
     # ------------------------------------------------------------------ SSE
     def sse(self):
-        script = ["scripts/loadtest-sse", "--bin", self.binary]
+        script = ["scripts/loadtest", "sse", "--bin", self.binary]
         big, lat = [], []
         for i in range(self.cfg["runs"]):
             out = self.run(script + ["--subscribers", str(self.cfg["sse_big"]), "--probes", "0", "--slow", "0", "--rate", "0"], "sse-idle")
@@ -597,7 +597,7 @@ def report(b, pngs, total_s):
               f"~{qq['bytes']:.0f} bytes each); nginx (1 worker) serves the same bytes as static files at the same paths. "
               f"tributary p99 {med([x['p99'] for x in qq['tributary']]):.2f} ms, nginx p99 {med([x['p99'] for x in qq['nginx']]):.2f} ms."]
     if sl:
-        L += [f"- **SSE** (`scripts/loadtest-sse`, `--durability none`): 1,000 drained subscribers + 10 parsed probes + 100 never-reading; "
+        L += [f"- **SSE** (`scripts/loadtest sse`, `--durability none`): 1,000 drained subscribers + 10 parsed probes + 100 never-reading; "
               f"renames at 1,000/s: delivery ack→received p50 {mmm([x['p50'] for x in sl], '{:.1f}')} ms, p99 {mmm([x['p99'] for x in sl], '{:.1f}')} ms; "
               f"RSS growth during load {mmm([x['rss_growth_mib'] for x in sl], '{:.1f}')} MiB (flat memory with slow consumers); "
               f"server CPU {mmm([x['cpu_pct'] for x in sl])} % of a core."]

@@ -1,6 +1,6 @@
 """scripts/loadtest: commands | queries | mixed | sse. See `scripts/loadtest SUBCOMMAND --help`."""
-import argparse, asyncio, json, os, random, re, subprocess, sys, tempfile, time
-from .common import (ROOT, Conn, Pacer, log, get, check_consistency, verify_acks, check_loopback, raise_nofile,
+import argparse, asyncio, json, os, random, re, sys, tempfile, time
+from .common import (Conn, Pacer, log, get, check_consistency, verify_acks, check_loopback, raise_nofile,
                      machine_load, MAX_DURATION)
 from .server import Server, release_binary
 from .wrk import COMMANDS_LUA, QUERIES_LUA, wrk
@@ -431,16 +431,6 @@ def cmd_mixed(a):
     return 0 if good else 1
 
 
-def cmd_sse(a, rest):
-    script = os.path.join(ROOT, "scripts/loadtest-sse")
-    if "--bin" not in rest:
-        sse_bin = os.path.join(ROOT, ".build-sse/release/tributary")
-        binary = a.bin or (sse_bin if a.no_build and os.path.exists(sse_bin) and not os.path.exists(
-            os.path.join(ROOT, ".build/release/tributary")) else None) or release_binary(build_it=not a.no_build)
-        rest = ["--bin", binary] + rest
-    return subprocess.call([sys.executable, script] + rest)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="scripts/loadtest", description=(
         "Load tests against a throwaway tributary server on loopback (or --url, loopback only). Each run is bounded "
@@ -498,15 +488,15 @@ def main(argv=None):
     m.add_argument("--seed", type=int, default=1)
     add_target(m)
 
-    s = sub.add_parser("sse", help="SSE subscribers, delivery latency, RSS: runs scripts/loadtest-sse",
-                       description="Delegates to scripts/loadtest-sse; every other option is passed through "
-                       "(see scripts/loadtest-sse --help). --bin defaults to the release build.", add_help=True)
-    s.add_argument("--bin", help="tributary binary")
-    s.add_argument("--no-build", action="store_true", help="do not build")
+    sub.add_parser("sse", help="SSE subscribers on /streams/public, delivery latency, RSS (loadtest_sse.py; "
+                   "`scripts/loadtest sse --help`)", add_help=False)
 
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "sse":
+        from .loadtest_sse import main as sse_main
+        return sse_main(argv[1:])
     a, rest = ap.parse_known_args(argv)
-    if a.cmd == "sse":
-        return cmd_sse(a, rest)
     if rest:
         ap.error(f"unknown arguments {rest}")
     if a.cmd == "commands":
