@@ -94,7 +94,7 @@ class Bench:
     def fsync(self):
         rows = []
         for i in range(self.cfg["runs"]):
-            out = self.run(["scripts/fsync-rate", "--duration", str(self.cfg["fsync_s"])], "fsync")
+            out = self.run(["scripts/bench", "fsync", "--duration", str(self.cfg["fsync_s"])], "fsync")
             rows.append({k: float(v) for k, v in (kv.split("=") for kv in out.split()[1:])})
         self.r["fsync"] = rows
         log(f"    fsync rate {mmm([x['per_s'] for x in rows])}/s")
@@ -171,7 +171,7 @@ class Bench:
             shutil.rmtree(scratch, ignore_errors=True)
         self.r["store"] = rows
         pg = []
-        out = self.run(["scripts/baseline-postgres", "--clients", ",".join([ap] * self.cfg["runs"]),
+        out = self.run(["scripts/bench", "postgres", "--clients", ",".join([ap] * self.cfg["runs"]),
                         "--duration", str(max(1, int(self.cfg["store_s"])))], "postgres")
         pg = [self.kv(l) for l in out.splitlines() if l.startswith("postgres clients=")]
         self.r["postgres"] = pg
