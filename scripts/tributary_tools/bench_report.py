@@ -342,7 +342,7 @@ class Bench:
     def idle(self):
         rows = []
         for i in range(self.cfg["runs"]):
-            out = self.run(["scripts/bench-idle-conns", "--bin", self.binary, "--connections",
+            out = self.run(["scripts/bench", "idle-conns", "--bin", self.binary, "--connections",
                             str(self.cfg["idle_conns"])], "idle-conns")
             m = re.search(r"RSS per idle connection: (-?\d+) bytes", out)
             rows.append(int(m.group(1)) if m else float("nan"))
