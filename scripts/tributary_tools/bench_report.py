@@ -222,7 +222,7 @@ class Bench:
                 pre = f"l{i}" if i else "l"
                 if i:
                     asyncio.run(seed("127.0.0.1", srv.port, self.cfg["seed_customers"] // 4, self.cfg["seed_orders"], prefix=pre))
-                env = {"CUSTOMERS": str(self.cfg["seed_customers"] // (4 if i else 1)), "ORDERS": str(self.cfg["seed_orders"]),
+                env = {"MIX": "lifecycle", "CUSTOMERS": str(self.cfg["seed_customers"] // (4 if i else 1)), "ORDERS": str(self.cfg["seed_orders"]),
                        "RUN": f"b{i}", "THREADS": "1", "CONNS": "256", "SEED_PREFIX": pre}
                 r = self.wrk_checked(f"http://127.0.0.1:{srv.port}", 256, self.cfg["cmd_s"],
                                      COMMANDS_LUA, env, label="commands flat out", pid=srv.proc.pid)

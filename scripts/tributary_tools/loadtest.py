@@ -157,7 +157,7 @@ def flat_out_commands(a, t, result):
     conns = a.connections
     log(f"==> wrk -t{a.threads} -c{conns} -d{a.duration:g}s, scripts/tributary_tools/lua/commands.lua (flat out, closed loop)")
     r = wrk(f"http://127.0.0.1:{t.port}", conns, int(a.duration), COMMANDS_LUA,
-            {"CUSTOMERS": str(a.customers), "ORDERS": str(a.orders), "RUN": run, "THREADS": str(a.threads),
+            {"MIX": "lifecycle", "CUSTOMERS": str(a.customers), "ORDERS": str(a.orders), "RUN": run, "THREADS": str(a.threads),
              "CONNS": str(conns)}, threads=a.threads, progress_port=t.port)
     ops = dict(kv.split("=") for kv in (re.search(r"^ops (.*)$", r["raw"], re.M) or [None, ""])[1].split())
     r.pop("raw")
