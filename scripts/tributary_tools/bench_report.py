@@ -1,5 +1,5 @@
 """scripts/bench: every benchmark in one run, with its baselines, into bench/REPORT.md + PNG plots."""
-import argparse, asyncio, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, asyncio, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, textwrap, time
 from .common import ROOT, log, get, check_consistency, verify_acks, raise_nofile, machine_load
 from .nginx import Nginx
 from .deps import pip_install
@@ -591,7 +591,7 @@ def report(b, pngs, total_s):
     if rs:
         L += [f"- **Restart to ready** ({rs['events']:,} events in all stores): {mmm(rs['ready_s'], '{:.2f}')} s after a graceful stop "
               f"(read-model snapshots + tail); {mmm(rs.get('rebuild_s') or [float('nan')], '{:.2f}')} s rebuilding every read model "
-              f"from the stores (`--snapshot-every 0`). `scripts/bench-restart` measures the same at ~1M events, and after SIGKILL."]
+              f"from the stores (`--snapshot-every 0`). `scripts/bench restart` measures the same at ~1M events, and after SIGKILL."]
     if qq:
         L += [f"- **Query detail reads**: wrk 256 connections over {qq['paths']} order detail paths (`/queries/orders/{{id}}`, "
               f"~{qq['bytes']:.0f} bytes each); nginx (1 worker) serves the same bytes as static files at the same paths. "
@@ -625,7 +625,10 @@ def report(b, pngs, total_s):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="scripts/bench", description=(
+    from .cli import listing
+    ap = argparse.ArgumentParser(prog="scripts/bench", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="the benchmarks one at a time (each with --help):\n" + listing("bench"),
+                                 description=textwrap.fill(
         "Runs every benchmark in one go (about 8-9 minutes on a quiet 2-core machine, plus the build) with the "
         "baselines in the same run: raw fsync rate, HTTP fixed response vs nginx (connection sweep + pipelining), "
         "durable store appends vs PostgreSQL (Message-DB style, pgbench), replay/open, durable commands (wrk flat out "
