@@ -18,6 +18,7 @@ Stdout, one line per concurrency (progress goes to stderr):
 import glob, math, os, pwd, re, shutil, signal, subprocess, sys, tempfile, time
 from collections import Counter
 
+from .common import log
 from .ports import free_port
 
 PGBIN = "/usr/lib/postgresql/15/bin"
@@ -83,10 +84,6 @@ SELECT write_message(gen_random_uuid(), 'stream-' || :s, 'Deposited', ('{"accoun
 """
 
 
-def err(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
 def as_pg(cmd):
     return ["runuser", "-u", "postgres", "--", *cmd] if os.getuid() == 0 else cmd
 
@@ -121,11 +118,11 @@ def report(c, tmp, out, err_text):
     print(f"postgres clients={c} appends_per_s={tps:.0f} p50_ms={pct(50):.2f} p99_ms={pct(99):.2f} errors={failed + aborted}",
           flush=True)
     if not m:
-        err("warning: could not parse pgbench tps")
+        log("warning: could not parse pgbench tps")
 
 
 def usage_error(msg):
-    err(msg)
+    log(msg)
     sys.exit(2)
 
 
@@ -152,12 +149,12 @@ def main(argv=None):
     clients = [int(c) for c in clients]
     for b in ("initdb", "pg_ctl", "postgres", "psql", "pgbench"):
         if not os.access(f"{PGBIN}/{b}", os.X_OK):
-            err(f"missing {PGBIN}/{b} (apt-get install postgresql-15 postgresql-client-15)")
+            log(f"missing {PGBIN}/{b} (apt-get install postgresql-15 postgresql-client-15)")
             return 1
     try:
         pwd.getpwnam("postgres")
     except KeyError:
-        err("no 'postgres' OS user")
+        log("no 'postgres' OS user")
         return 1
 
     def on_signal(signum, frame):
@@ -180,7 +177,7 @@ def cleanup(tmp, bench):
         bench.wait()
     pgdata = f"{tmp}/data"
     if os.path.exists(f"{pgdata}/postmaster.pid"):
-        err("==> stopping throwaway cluster")
+        log("==> stopping throwaway cluster")
         subprocess.run(as_pg([f"{PGBIN}/pg_ctl", "-D", pgdata, "-m", "immediate", "-w", "-t", "30", "stop"]),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # belt and braces: if the postmaster is somehow still alive, kill it by pid
@@ -207,15 +204,15 @@ def run(clients, duration, tmp, state):
         os.chown(tmp, pg.pw_uid, pg.pw_gid)
     os.chmod(tmp, 0o700)
     if subprocess.run(as_pg(["test", "-w", tmp])).returncode != 0:
-        err(f"postgres user cannot write {tmp} (set TMPDIR to a world-traversable dir)")
+        log(f"postgres user cannot write {tmp} (set TMPDIR to a world-traversable dir)")
         return 1
     port = free_port()
     maxconn = max(max(clients) + 20, 300)
-    err(f"==> initdb in {pgdata} (port {port}, max_connections {maxconn})")
-    with open(f"{tmp}/initdb.log", "w") as log:
+    log(f"==> initdb in {pgdata} (port {port}, max_connections {maxconn})")
+    with open(f"{tmp}/initdb.log", "w") as initdb_log:
         if subprocess.run(as_pg([f"{PGBIN}/initdb", "-D", pgdata, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                                 "--locale=C.UTF-8", "--no-sync"]), stdout=log, stderr=log).returncode != 0:
-            err(open(f"{tmp}/initdb.log").read())
+                                 "--locale=C.UTF-8", "--no-sync"]), stdout=initdb_log, stderr=initdb_log).returncode != 0:
+            log(open(f"{tmp}/initdb.log").read())
             return 1
     with open(f"{pgdata}/postgresql.conf", "a") as f:
         f.write(f"""# --- scripts/bench postgres ---
@@ -231,7 +228,7 @@ logging_collector = off
 """)
     if subprocess.run(as_pg([f"{PGBIN}/pg_ctl", "-D", pgdata, "-l", f"{tmp}/postgres.log", "-w", "-t", "60", "start"]),
                       stdout=subprocess.DEVNULL).returncode != 0:
-        err(open(f"{tmp}/postgres.log").read())
+        log(open(f"{tmp}/postgres.log").read())
         return 1
     os.environ.update(PGHOST="127.0.0.1", PGPORT=str(port), PGUSER="postgres", PGDATABASE="postgres")
     r = psql(sql=SCHEMA, stdout=sys.stderr)
@@ -240,10 +237,10 @@ logging_collector = off
     r = psql("-At", sql=SELFCHECK, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     selfcheck = r.stdout.rstrip("\n")
     if r.returncode != 0:
-        err(f"write_message self-check failed: {selfcheck}")
+        log(f"write_message self-check failed: {selfcheck}")
         return 1
     if (selfcheck + "\n").replace("\n", " ") != "0 1 ":
-        err(f"write_message self-check: unexpected versions: {selfcheck}")
+        log(f"write_message self-check: unexpected versions: {selfcheck}")
         return 1
     with open(f"{tmp}/append.sql", "w") as f:
         f.write(APPEND)
@@ -254,7 +251,7 @@ logging_collector = off
             return r.returncode
         for path in glob.glob(f"{tmp}/log.*"):
             os.unlink(path)
-        err(f"==> pgbench: clients={c} threads={j} duration={duration}s")
+        log(f"==> pgbench: clients={c} threads={j} duration={duration}s")
         # timeout bounds a hang; on Ctrl-C/TERM the cleanup stops it at once.
         with open(f"{tmp}/pgbench.out", "w") as out, open(f"{tmp}/pgbench.err", "w") as errf:
             state["bench"] = subprocess.Popen(
@@ -265,12 +262,12 @@ logging_collector = off
             state["bench"] = None
         out_text, err_text = open(f"{tmp}/pgbench.out").read(), open(f"{tmp}/pgbench.err").read()
         for line in out_text.splitlines():
-            err("    " + line)
+            log("    " + line)
         counts = Counter(line for line in err_text.splitlines() if line)
         for line, n in sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[:5]:
-            err(f"    {n:7d} {line}")
+            log(f"    {n:7d} {line}")
         if prc not in (0, 2):  # 2 = some clients aborted; still report
-            err(f"pgbench failed (exit {prc})")
+            log(f"pgbench failed (exit {prc})")
             return 1
         report(c, tmp, out_text, err_text)
     return 0

@@ -1,6 +1,6 @@
 """scripts/bench: every benchmark in one run, with its baselines, into bench/REPORT.md + PNG plots."""
 import argparse, asyncio, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, textwrap, time
-from .common import ROOT, log, get, check_consistency, verify_acks, raise_nofile, machine_load
+from .common import ROOT, log, get, check_consistency, verify_acks, raise_nofile, machine_load, cpu_seconds
 from .nginx import Nginx
 from .deps import pip_install
 from .server import Server, build
@@ -14,12 +14,6 @@ FULL = dict(runs=3, fsync_s=3, http_conns=[16, 64, 256, 1024], http_s=3, store_s
 QUICK = dict(runs=3, fsync_s=1, http_conns=[16, 64, 256], http_s=1, store_s=1, replay_events=100_000,
              cmd_s=2, sweep=[250, 1000, 2500], sweep_s=1.5, query_s=1, sse_s=2, sse_big=2000,
              idle_conns=2000, seed_customers=200, seed_orders=600)
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sh(cmd, **kw):

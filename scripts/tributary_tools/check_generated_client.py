@@ -4,6 +4,7 @@ else's tooling. See Tests/GeneratedClient/ (its own SwiftPM package; openapi.yam
 symlink to openapi/api.yaml). Front door: scripts/check-generated-client."""
 import os, shutil, signal, subprocess, sys, tempfile, time
 
+from .common import log
 from .deps import ensure_build_deps
 from .server import ROOT, Server, ServerError, env_binary
 
@@ -31,10 +32,6 @@ class Fail(Exception):
     pass
 
 
-def err(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     build, timeout_s = True, 1500
@@ -48,7 +45,7 @@ def main(argv=None):
         elif a == "--timeout" and argv and argv[0].isdigit():
             timeout_s = int(argv.pop(0))
         else:
-            err(f"check-generated-client: {'--timeout needs a value' if a == '--timeout' else 'unknown argument: ' + a}")
+            log(f"check-generated-client: {'--timeout needs a value' if a == '--timeout' else 'unknown argument: ' + a}")
             sys.stderr.write(USAGE)
             return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
@@ -85,16 +82,16 @@ def check(build, timeout_s, state):
     if build:
         ensure_build_deps()
         if not os.environ.get("TRIBUTARY_BIN"):
-            err("==> swift build --product tributary")
+            log("==> swift build --product tributary")
             if bounded(["swift", "build", "--package-path", str(ROOT), "--product", "tributary"], stdout=sys.stderr) != 0:
                 raise Fail("building the server failed (or timed out)")
-        err("==> swift build --package-path Tests/GeneratedClient")
+        log("==> swift build --package-path Tests/GeneratedClient")
         t0 = time.monotonic()
         if bounded(["swift", "build", "--package-path", str(client_pkg), "--product", "tributary-client-check"],
                    stdout=sys.stderr) != 0:
             raise Fail("building the generated client failed (or timed out): the generator rejected openapi/api.yaml "
                        "or the client does not compile")
-        err(f"==> client package built in {int(time.monotonic() - t0)}s")
+        log(f"==> client package built in {int(time.monotonic() - t0)}s")
     bin_path = subprocess.run(["swift", "build", "--package-path", str(client_pkg), "--show-bin-path"],
                               capture_output=True, text=True).stdout.strip()
     client_bin = os.path.join(bin_path, "tributary-client-check")
@@ -109,15 +106,15 @@ def check(build, timeout_s, state):
         server.start(listen_timeout=30)
     except ServerError as e:
         for line in e.output:
-            err(f"  server: {line}")
+            log(f"  server: {line}")
         raise Fail("the server did not start")
-    err(f"==> server at {server.url} (pid {server.pid})")
+    log(f"==> server at {server.url} (pid {server.pid})")
     left = min(remaining(), 60)
     rc = subprocess.run(["timeout", str(left), client_bin, server.url]).returncode
     if rc != 0:
-        err("  --- server log ---")
+        log("  --- server log ---")
         for line in server.output[-20:]:
-            err(f"  server: {line}")
+            log(f"  server: {line}")
         raise Fail("tributary-client-check timed out" if rc == 124 else f"tributary-client-check exited {rc}")
     if server.proc.poll() is not None:
         raise Fail("the server died during the check")

@@ -192,5 +192,18 @@ def verify_acks(port, acks, sample, host="127.0.0.1", budget_s=60):
                               f"({scope} aggregates, via /queries/*/{{id}}/history)")
 
 
+def rss_kib(pid, field="VmRSS"):
+    """A /proc/PID/status memory figure (VmRSS, VmHWM...) in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(field + r":\s+(\d+) kB", f.read()).group(1))
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def machine_load():
     return open("/proc/loadavg").read().split()[:3]

@@ -19,20 +19,8 @@ Example: scripts/loadtest sse --subscribers 10000 --rate 0   (idle memory only)
 """
 import argparse, asyncio, json, multiprocessing, os, re, resource, socket, sys, time
 
-from .common import ROOT
+from .common import ROOT, cpu_seconds, rss_kib
 from .server import Server, release_binary
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
-
-
-def cpu_seconds(pid):
-    """utime + stime of a process, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def http_get(port, path):

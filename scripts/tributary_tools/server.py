@@ -8,7 +8,7 @@ A server object can be started again after a stop, on the same data directory.""
 import os, re, shutil, signal, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 
-from .common import ROOT as _ROOT, get, log
+from .common import ROOT as _ROOT, get, log, rss_kib
 
 ROOT = Path(_ROOT)
 LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
@@ -83,8 +83,7 @@ class Server:
         return self.proc.pid
 
     def rss_kib(self, field="VmRSS"):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            return int(re.search(field + r":\s+(\d+) kB", f.read()).group(1))
+        return rss_kib(self.proc.pid, field)
 
     def stop(self, timeout=30, sig=signal.SIGTERM, check=False):
         """Sends `sig` (if running) and waits up to `timeout` s; returns the exit status. After the
