@@ -39,10 +39,14 @@ class Server:
         output, found = [], threading.Event()
         self.output, self.port = output, None
         self.t0 = time.monotonic()
-        proc = self.proc = subprocess.Popen(
-            [self.binary, "serve", "--listen", "127.0.0.1:0", "--data", self.data, "--durability", self.durability,
-             *self.extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
-            env={**os.environ, **self.env} if self.env else None)
+        try:
+            proc = self.proc = subprocess.Popen(
+                [self.binary, "serve", "--listen", "127.0.0.1:0", "--data", self.data, "--durability", self.durability,
+                 *self.extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
+                env={**os.environ, **self.env} if self.env else None)
+        except OSError as e:
+            self._failed()
+            raise ServerError(f"cannot run {self.binary}: {e}") from None
         self.t_spawned = time.monotonic()
 
         def drain():
@@ -58,6 +62,7 @@ class Server:
         while not found.wait(0.02):
             if proc.poll() is not None or time.monotonic() > self.t0 + listen_timeout:
                 self.kill()
+                self._failed()
                 raise ServerError(f"server did not start (exit status {proc.returncode})", output)
         self.listening_s = time.monotonic() - self.t0
         if ready_timeout is not None:
@@ -105,6 +110,11 @@ class Server:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+
+    def _failed(self):
+        """A start failed: a data directory made here is of no use any more."""
+        if self.own_data:
+            shutil.rmtree(self.data, ignore_errors=True)
 
     def cleanup(self):
         """stop(), and remove the data directory if it was made here."""
