@@ -1,30 +1,26 @@
-"""Fixtures for end-to-end tests: start the real `tributary` server on a free loopback port.
+"""Fixtures for end-to-end tests: start the real `tributary` server on a free loopback port
+(through the scripts' one server launcher, scripts/tributary_tools/server.py).
 
 Contract with the server: `tributary serve --listen 127.0.0.1:0 --data DIR --durability none`
 prints a line containing `listening on http://127.0.0.1:PORT` on stdout once it accepts
 connections, and exits with status 0 within 10 s of SIGTERM.
 """
 
-import os
-import re
 import signal
 import socket
 import subprocess
-import threading
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+sys.path.insert(0, str(REPO_ROOT / "scripts"))   # the tributary_tools package (launcher, chaos)
+from tributary_tools.server import Server, ServerError, env_binary as server_binary  # noqa: E402,F401
+
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
-
-
-def server_binary() -> Path:
-    path = Path(os.environ.get("TRIBUTARY_BIN", REPO_ROOT / ".build" / "debug" / "tributary"))
-    return path if path.is_absolute() else REPO_ROOT / path
 
 
 class RunningServer:
@@ -42,19 +38,6 @@ class RunningServer:
         return (self.host, self.port)
 
 
-def _drain(stream, sink: list[str], found: threading.Event, port_box: list[int]) -> None:
-    # Keep reading so the server never blocks on a full pipe; remember everything for diagnostics.
-    for raw in iter(stream.readline, b""):
-        line = raw.decode("utf-8", "replace").rstrip("\n")
-        sink.append(line)
-        if not found.is_set():
-            match = LISTENING.search(line)
-            if match:
-                port_box.append(int(match.group(1)))
-                found.set()
-    stream.close()
-
-
 def _wait_for_port(host: str, port: int, deadline: float) -> None:
     while True:
         try:
@@ -66,30 +49,25 @@ def _wait_for_port(host: str, port: int, deadline: float) -> None:
             time.sleep(0.05)
 
 
-def start_server(data_dir: Path) -> RunningServer:
+def _launch(data_dir: Path, durability: str, extra_args: list[str]) -> RunningServer:
+    """`tributary serve --listen 127.0.0.1:0 --data DIR --durability D [extra...]`, stdout and stderr
+    merged into `output` (kept up to date while it runs); returns once the port accepts connections."""
     binary = server_binary()
     if not binary.exists():
         pytest.fail(f"server binary {binary} not found: build it first (swift build) or set TRIBUTARY_BIN")
-    process = subprocess.Popen(
-        [str(binary), "serve", "--listen", "127.0.0.1:0", "--data", str(data_dir), "--durability", "none"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        cwd=REPO_ROOT,
-    )
-    output: list[str] = []
-    found = threading.Event()
-    port_box: list[int] = []
-    threading.Thread(target=_drain, args=(process.stdout, output, found, port_box), daemon=True).start()
-    deadline = time.monotonic() + START_TIMEOUT
-    while not found.wait(0.05):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            pytest.fail("server did not report 'listening on http://127.0.0.1:PORT':\n" + "\n".join(output))
-    server = RunningServer(process, port_box[0])
-    server.output = output
-    _wait_for_port(server.host, server.port, deadline)
+    launched = Server(binary, durability, data_dir, extra_args)
+    try:
+        launched.start(listen_timeout=START_TIMEOUT)
+    except ServerError as e:
+        pytest.fail("server did not report 'listening on http://127.0.0.1:PORT':\n" + "\n".join(e.output))
+    server = RunningServer(launched.proc, launched.port)
+    server.output = launched.output
+    _wait_for_port(server.host, server.port, launched.t0 + START_TIMEOUT)
     return server
+
+
+def start_server(data_dir: Path) -> RunningServer:
+    return _launch(data_dir, "none", [])
 
 
 def stop_server(server: RunningServer) -> None:
@@ -252,29 +230,7 @@ def raw_exchange(address, data: bytes, want: int | None = None, timeout: float =
 
 def start_server_durable(data_dir: Path, durability: str = "fsync", extra_args: list[str] | None = None) -> RunningServer:
     """Like `start_server`, with a chosen `--durability` (restart tests use fsync) and extra options."""
-    binary = server_binary()
-    if not binary.exists():
-        pytest.fail(f"server binary {binary} not found: build it first (swift build) or set TRIBUTARY_BIN")
-    process = subprocess.Popen(
-        [str(binary), "serve", "--listen", "127.0.0.1:0", "--data", str(data_dir), "--durability", durability, *(extra_args or [])],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        cwd=REPO_ROOT,
-    )
-    output: list[str] = []
-    found = threading.Event()
-    port_box: list[int] = []
-    threading.Thread(target=_drain, args=(process.stdout, output, found, port_box), daemon=True).start()
-    deadline = time.monotonic() + START_TIMEOUT
-    while not found.wait(0.05):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            pytest.fail("server did not report 'listening on http://127.0.0.1:PORT':\n" + "\n".join(output))
-    server = RunningServer(process, port_box[0])
-    server.output = output
-    _wait_for_port(server.host, server.port, deadline)
-    return server
+    return _launch(data_dir, durability, extra_args or [])
 
 
 class ServerFactory:
@@ -332,29 +288,7 @@ def cqrs_api(server):
 
 def start_server_with_args(data_dir: Path, extra_args: list[str]) -> RunningServer:
     """Like `start_server` (`--durability none`), plus `extra_args` (e.g. SSE limits)."""
-    binary = server_binary()
-    if not binary.exists():
-        pytest.fail(f"server binary {binary} not found: build it first (swift build) or set TRIBUTARY_BIN")
-    process = subprocess.Popen(
-        [str(binary), "serve", "--listen", "127.0.0.1:0", "--data", str(data_dir), "--durability", "none", *extra_args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        cwd=REPO_ROOT,
-    )
-    output: list[str] = []
-    found = threading.Event()
-    port_box: list[int] = []
-    threading.Thread(target=_drain, args=(process.stdout, output, found, port_box), daemon=True).start()
-    deadline = time.monotonic() + START_TIMEOUT
-    while not found.wait(0.05):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            pytest.fail("server did not report 'listening on http://127.0.0.1:PORT':\n" + "\n".join(output))
-    server = RunningServer(process, port_box[0])
-    server.output = output
-    _wait_for_port(server.host, server.port, deadline)
-    return server
+    return _launch(data_dir, "none", extra_args)
 
 
 SSE_TEST_ARGS = ["--sse-heartbeat", "0.3", "--cors-origin", "https://app.example", "--sse-max-buffered-events", "64",

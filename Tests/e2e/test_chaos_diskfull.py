@@ -16,7 +16,7 @@ import time
 import pytest
 
 from conftest import server_binary
-from test_chaos_short import load_chaos
+from tributary_tools import chaos   # scripts/ is on sys.path (conftest)
 
 J = {"Content-Type": "application/json"}
 
@@ -29,7 +29,6 @@ def register(client, cid):
 
 @pytest.mark.parametrize("fault,errno_text", [("enospc", "No space left on device"), ("eio", "Input/output error")])
 def test_write_failure_is_503_queries_work_health_says_why_and_nothing_acknowledged_is_lost(tmp_path, fault, errno_text):
-    chaos = load_chaos()
     data, flag = tmp_path / "data", tmp_path / "disk-full.flag"
     data.mkdir()
     server = chaos.Server(server_binary(), data, env={"TRIBUTARY_FAULT_INJECT": f"{fault}-while:{flag}"})

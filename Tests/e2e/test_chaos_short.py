@@ -1,26 +1,16 @@
-"""CI short form of scripts/chaos: 3 SIGKILL/restart cycles of the real server (fsync) under a
+"""CI short form of `scripts/tool chaos`: 3 SIGKILL/restart cycles of the real server (fsync) under a
 command load; after each restart every acknowledged command is in the store, the public log has
 each mapped internal event exactly once, consumers applied each public event once (credit
 reservations match the public log) and /admin/consistency is consistent; `tributary verify`
 passes after every kill."""
 
-import importlib.machinery
-import importlib.util
 import random
 
-from conftest import REPO_ROOT, server_binary
-
-
-def load_chaos():
-    loader = importlib.machinery.SourceFileLoader("chaos_script", str(REPO_ROOT / "scripts" / "chaos"))
-    spec = importlib.util.spec_from_loader("chaos_script", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+from conftest import server_binary
+from tributary_tools import chaos   # scripts/ is on sys.path (conftest)
 
 
 def test_three_sigkill_cycles_lose_nothing_acknowledged(tmp_path):
-    chaos = load_chaos()
     data = tmp_path / "data"
     data.mkdir()
     result = chaos.run(cycles=3, max_seconds=40, clients=2, binary=server_binary(), data=data,

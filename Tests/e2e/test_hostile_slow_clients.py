@@ -1,4 +1,4 @@
-"""Slow clients (short forms of scripts/slow-clients, raw sockets): a server with
+"""Slow clients (short forms of `scripts/tool slow-clients`, raw sockets): a server with
 --header-timeout 1 --body-timeout 2 --idle-timeout 2 must free connections that trickle their head,
 trickle their body or stop reading their responses. (A reader that stalls is cut after
 --idle-timeout: the server closes its descriptor; unsent bytes stay with the kernel's orphaned

@@ -1,4 +1,4 @@
-"""schemathesis against the real server and openapi/api.yaml (scripts/check-openapi): every
+"""schemathesis against the real server and openapi/api.yaml (`scripts/tool check-openapi`): every
 operation (except the SSE streams) with generated valid and invalid inputs, in the examples,
 coverage, fuzzing and stateful phases; zero server errors, zero responses outside the spec."""
 
@@ -14,7 +14,7 @@ MAX_EXAMPLES = os.environ.get("OPENAPI_MAX_EXAMPLES", "25")
 def test_schemathesis_finds_no_server_error_and_no_spec_violation(server, tmp_path):
     report = tmp_path / "schemathesis.xml"
     r = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "check-openapi"), "--url", server, "--max-examples", MAX_EXAMPLES,
+        [sys.executable, str(ROOT / "scripts" / "tool"), "check-openapi", "--url", server, "--max-examples", MAX_EXAMPLES,
          "--report", "junit", "--report-junit-path", str(report)],
         capture_output=True, text=True, timeout=900, cwd=ROOT)
     out = r.stdout + r.stderr

@@ -2,7 +2,7 @@
 while the connections already admitted keep working; a connection freed makes room again. Beyond
 --max-queued-commands a command gets 503 + Retry-After (problem type overloaded) and appends nothing.
 (The SSE subscriber cap is covered by test_sse_limits.py; peak RSS under a 2× overload is
-measured by scripts/overload.)"""
+measured by `scripts/tool overload`.)"""
 
 import json
 import socket

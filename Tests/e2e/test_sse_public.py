@@ -242,7 +242,7 @@ def test_a_subscriber_that_never_reads_is_cut_off_while_others_keep_receiving(ss
 
 def test_many_subscribers_each_get_every_event_once_in_order(sse_server, http):
     """150 subscribers: enough that the fan-out spreads its socket writes over several threads
-    (scripts/loadtest-sse measures the speed). Three different filters (different bytes per
+    (`scripts/loadtest sse` measures the speed). Three different filters (different bytes per
     socket, so a mix-up between sockets shows) and one subscriber with a tiny receive buffer
     that reads only at the end (its bytes queue up behind the fan-out writes): each must see
     exactly its part of the public log, in order, once."""

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
-"""Schemathesis against a running Tributary server and openapi/api.yaml.
+"""scripts/tool check-openapi: schemathesis against a running Tributary server and openapi/api.yaml.
 
-Usage: scripts/check-openapi [--url http://127.0.0.1:PORT] [--max-examples N] [--seed S] [extra st args...]
+Usage: scripts/tool check-openapi [--url http://127.0.0.1:PORT] [--max-examples N] [--seed S] [extra st args...]
 
 Without --url it starts `tributary serve` (TRIBUTARY_BIN or .build/debug/tributary) on a free
 loopback port with a fresh data directory and stops it afterwards. It seeds customers and orders
@@ -19,17 +18,14 @@ they have their own end-to-end tests) and /openapi/* while the server does not s
 import argparse
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from .server import ROOT, Server, ServerError, env_binary
+
 SPEC = ROOT / "openapi" / "api.yaml"
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance"
 
@@ -75,33 +71,28 @@ def seed(base):
 
 
 def start_server():
-    binary = Path(os.environ.get("TRIBUTARY_BIN", ROOT / ".build" / "debug" / "tributary"))
-    data = tempfile.mkdtemp(prefix="check-openapi-")
-    proc = subprocess.Popen([str(binary), "serve", "--listen", "127.0.0.1:0", "--data", data, "--durability", "none"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 30
-    for line in proc.stdout:
-        m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-        if m:
-            return proc, m.group(1)
-        if time.monotonic() > deadline:
-            break
-    proc.kill()
-    sys.exit("check-openapi: the server did not start")
+    server = Server(env_binary(), "none")
+    try:
+        server.start(listen_timeout=30)
+    except ServerError:
+        server.cleanup()
+        sys.exit("check-openapi: the server did not start")
+    return server
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="scripts/tool check-openapi", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", help="base URL of a running server (default: start one)")
     ap.add_argument("--max-examples", type=int, default=25)
     ap.add_argument("--seed", type=int, default=20261126)
     ap.add_argument("--workers", default="1")
-    args, extra = ap.parse_known_args()
+    args, extra = ap.parse_known_args(argv)
 
-    proc = None
+    server = None
     base = args.url
     if not base:
-        proc, base = start_server()
+        server = start_server()
+        base = server.url
     try:
         ids = seed(base)
         exclude = [r"^/streams/"]
@@ -109,7 +100,7 @@ def main():
         if status == 404:
             print("check-openapi: NOTE: GET /openapi/*.yaml answers 404 (not served yet): skipping those operations", file=sys.stderr)
             exclude.append(r"^/openapi/")
-        env = dict(os.environ, SCHEMATHESIS_HOOKS="check_openapi_hooks", TRIBUTARY_SEED_IDS=json.dumps(ids),
+        env = dict(os.environ, SCHEMATHESIS_HOOKS="tributary_tools.openapi_hooks", TRIBUTARY_SEED_IDS=json.dumps(ids),
                    PYTHONPATH=str(ROOT / "scripts") + os.pathsep + os.environ.get("PYTHONPATH", ""))
         cmd = [sys.executable, "-m", "schemathesis.cli", "run", str(SPEC), "--url", base,
                "--checks", CHECKS, "--max-examples", str(args.max_examples), "--seed", str(args.seed),
@@ -118,13 +109,6 @@ def main():
         print("check-openapi: " + " ".join(cmd), file=sys.stderr, flush=True)
         return subprocess.call(cmd, env=env, cwd=ROOT)
     finally:
-        if proc:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        if server:
+            server.stop(timeout=10)
+            server.cleanup()

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
-"""Crash safety end to end: SIGKILL the real server under a command load, restart, check.
+"""scripts/tool chaos: crash safety end to end: SIGKILL the real server under a command load, restart, check.
 
-  scripts/chaos [--cycles N] [--max-seconds S] [--clients C] [--bin PATH] [--data DIR] [--seed X]
+  scripts/tool chaos [--cycles N] [--max-seconds S] [--clients C] [--bin PATH] [--data DIR] [--seed X]
 
 Runs `tributary serve --durability fsync` on 127.0.0.1 (port 0) and a load of C keep-alive
 clients (unique ids, an Idempotency-Key per command): register customers, place orders, cancel
@@ -29,9 +28,7 @@ import http.client
 import json
 import os
 import random
-import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -40,62 +37,30 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
-
-
-def default_binary() -> Path:
-    env = os.environ.get("TRIBUTARY_BIN")
-    if env:
-        return Path(env)
-    for p in (ROOT / ".build-chaos/debug/tributary", ROOT / ".build/debug/tributary", ROOT / ".build/release/tributary"):
-        if p.exists():
-            return p
-    return ROOT / ".build/debug/tributary"
+from . import server as launcher
+from .server import ServerError, existing_binary as default_binary
 
 
 class ChaosFailure(AssertionError):
     pass
 
 
-class Server:
+class Server(launcher.Server):
+    """The shared launcher with chaos's contract: started on construction (--durability fsync);
+    a failed start, or no exit within 15 s of SIGTERM, is a ChaosFailure."""
+
     def __init__(self, binary: Path, data: Path, extra: list[str] | None = None, env: dict | None = None):
-        self.output: list[str] = []
-        self.proc = subprocess.Popen([str(binary), "serve", "--listen", "127.0.0.1:0", "--data", str(data),
-                                      "--durability", "fsync", *(extra or [])],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
-                                     env={**os.environ, **(env or {})})
-        found = threading.Event()
-        self.port = 0
-
-        def drain():
-            for raw in iter(self.proc.stdout.readline, b""):
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                self.output.append(line)
-                m = LISTENING.search(line)
-                if m and not found.is_set():
-                    self.port = int(m.group(1))
-                    found.set()
-        threading.Thread(target=drain, daemon=True).start()
-        deadline = time.monotonic() + 60
-        while not found.wait(0.02):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                raise ChaosFailure("server did not start:\n" + "\n".join(self.output[-30:]))
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
+        super().__init__(binary, "fsync", data, extra or [], env)
+        try:
+            self.start(listen_timeout=60)
+        except ServerError as e:
+            raise ChaosFailure("server did not start:\n" + "\n".join(e.output[-30:])) from None
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        code = super().stop(timeout=15)
+        if code is None:
             raise ChaosFailure("server did not exit within 15 s of SIGTERM")
+        return code
 
 
 class Client:
@@ -442,15 +407,15 @@ def run(cycles: int, max_seconds: float, clients: int, binary: Path, data: Path,
         server.kill()
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="scripts/tool chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cycles", type=int, default=20, help="SIGKILL/restart cycles (1..1000, default 20)")
     p.add_argument("--max-seconds", type=float, default=600, help="stop after this long whatever the count (default 600)")
     p.add_argument("--clients", type=int, default=3, help="keep-alive load clients (1..16, default 3)")
     p.add_argument("--bin", type=Path, default=default_binary(), help="tributary binary")
     p.add_argument("--data", type=Path, help="data directory (default: a fresh temporary one, removed on success)")
     p.add_argument("--seed", type=int, default=int(time.time()), help="random seed (printed)")
-    a = p.parse_args()
+    a = p.parse_args(argv)
     cycles = max(1, min(a.cycles, 1000))
     clients = max(1, min(a.clients, 16))
     tmp = None
@@ -470,7 +435,3 @@ def main() -> int:
     if tmp is not None:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,42 +1,21 @@
-#!/usr/bin/env python3
-"""Restart-to-ready with and without read-model snapshots, same data, same run.
+"""scripts/bench restart: restart-to-ready with and without read-model snapshots, same data, same run.
 
 Starts a release `tributary serve` (--durability none by default, so the fill is quick) on
-loopback, fills it with the bench-commands mix (scripts/wrk/commands.lua) until the stores hold
---events events in all, stops it with SIGTERM (the shutdown snapshots), then alternates:
+loopback, fills it with the `scripts/bench commands` mix (lua/commands.lua MIX=edits) until the
+stores hold --events events in all, stops it with SIGTERM (the shutdown snapshots), then alternates:
   full:      start with --snapshot-every 0 (no snapshot loaded: every read model replays its
              whole store, as before snapshots existed) and time start -> GET /ready 200;
   snapshot:  start with --snapshot-every N and time the same (snapshots loaded, empty tail);
 and finally a crash: more commands for a few seconds, SIGKILL, start -> /ready (the periodic
 snapshots plus the tail since them). Prints every run and the medians, with events/s.
-Usage: scripts/bench-restart [--events N] [--snapshot-every N] [--runs N] [--bin PATH] [--keep DIR]
+Usage: scripts/bench restart [--events N] [--snapshot-every N] [--runs N] [--bin PATH] [--keep DIR]
 """
-import argparse, importlib.machinery, importlib.util, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
+import argparse, json, os, shutil, signal, statistics, sys, tempfile, time
 import http.client
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_loader = importlib.machinery.SourceFileLoader("bench_commands", os.path.join(ROOT, "scripts/bench-commands"))
-bc = importlib.util.module_from_spec(importlib.util.spec_from_loader("bench_commands", _loader))
-_loader.exec_module(bc)
-
-
-def start(binary, data, durability, every):
-    """Starts the server; returns (process, port, t0, log lines) — stderr is collected."""
-    t0 = time.monotonic()
-    proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data", data, "--durability", durability,
-                             "--snapshot-every", str(every)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    log: list[str] = []
-    threading.Thread(target=lambda: [log.append(l.rstrip()) for l in proc.stderr], daemon=True).start()
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            sys.exit("server exited during start:\n" + "\n".join(log[-20:]))
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-        if m:
-            port = int(m.group(1))
-            break
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-    return proc, port, t0, log
+from . import bench_commands as bc
+from .server import Server, build
+from .wrk import COMMANDS_LUA
 
 
 def events_in_stores(port):
@@ -45,37 +24,23 @@ def events_in_stores(port):
     return sum(s["lastPosition"] for s in health["stores"].values())
 
 
-def stop(proc, sig=signal.SIGTERM):
+def stop(srv, sig=signal.SIGTERM):
     t = time.monotonic()
-    proc.send_signal(sig)
-    proc.wait(timeout=120)
+    srv.stop(timeout=120, sig=sig, check=True)
     return time.monotonic() - t
 
 
-def wait_ready(port, deadline=600):
-    """GET /ready until 200; a replaying loop may answer late, so a timeout just asks again."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            c.request("GET", "/ready")
-            r = c.getresponse(); r.read(); c.close()
-            if r.status == 200:
-                return
-        except (TimeoutError, OSError):
-            pass
-        time.sleep(0.01)
-    sys.exit("server not ready in time")
-
-
 def timed_start(binary, data, durability, every):
-    proc, port, t0, log = start(binary, data, durability, every)
-    wait_ready(port)
-    return proc, port, time.monotonic() - t0, log
+    """Starts the server and waits for GET /ready 200 (a replaying loop may answer late, so a
+    timeout just asks again; 600 s in all); returns (server, port, seconds from start to ready, log)."""
+    srv = Server(binary, durability, data, ["--snapshot-every", str(every)])
+    srv.start(listen_timeout=600, ready_timeout=600, ready_interval=0.01, ready_request_timeout=30)
+    return srv, srv.port, srv.ready_s, srv.output
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="scripts/bench restart", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--snapshot-every", type=int, default=50_000)
     ap.add_argument("--runs", type=int, default=3)
@@ -83,14 +48,12 @@ def main():
     ap.add_argument("--crash-seconds", type=int, default=5, help="command load between the last start and the SIGKILL")
     ap.add_argument("--bin", help="tributary binary (default: build release)")
     ap.add_argument("--keep", help="data directory to fill (or reuse if it already holds --events events); kept")
-    a = ap.parse_args()
-    binary = a.bin
-    if not binary:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "tributary"], cwd=ROOT, check=True, stdout=sys.stderr)
-        binary = os.path.join(ROOT, ".build/release/tributary")
+    a = ap.parse_args(argv)
+    binary = a.bin or build(announce=False)
     data = a.keep or tempfile.mkdtemp(prefix="bench-restart-")
     os.makedirs(data, exist_ok=True)
     every = a.snapshot_every
+    proc = None
     try:
         proc, port, _, _ = timed_start(binary, data, a.durability, every)
         have = events_in_stores(port)
@@ -100,7 +63,7 @@ def main():
             run = 0
             while (have := events_in_stores(port)) < a.events:
                 print(f"fill: {have} events ...", file=sys.stderr)
-                bc.wrk(f"http://127.0.0.1:{port}", 64, 15, os.path.join(ROOT, "scripts/wrk/commands.lua"),
+                bc.wrk(f"http://127.0.0.1:{port}", 64, 15, COMMANDS_LUA,
                        {"CUSTOMERS": "1000", "ORDERS": "5000", "RUN": f"fill{int(time.time())}-{run}"})
                 run += 1
         events = events_in_stores(port)
@@ -116,7 +79,7 @@ def main():
             print(f"  run {r + 1}: full replay {s:.2f} s, with snapshots {t:.2f} s ({len(loaded)} snapshots loaded)", file=sys.stderr)
         # Crash: more writes, SIGKILL (no shutdown snapshot), restart on periodic snapshots + tail.
         proc, port, _, _ = timed_start(binary, data, a.durability, every)
-        bc.wrk(f"http://127.0.0.1:{port}", 64, a.crash_seconds, os.path.join(ROOT, "scripts/wrk/commands.lua"),
+        bc.wrk(f"http://127.0.0.1:{port}", 64, a.crash_seconds, COMMANDS_LUA,
                {"CUSTOMERS": "1000", "ORDERS": "5000", "RUN": f"crash{int(time.time())}"})
         crash_events = events_in_stores(port)
         stop(proc, signal.SIGKILL)
@@ -133,9 +96,7 @@ def main():
         for l in tails:
             print("  " + l)
     finally:
+        if proc:
+            proc.kill()
         if not a.keep:
             shutil.rmtree(data, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    main()

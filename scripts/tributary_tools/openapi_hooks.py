@@ -1,4 +1,4 @@
-"""Schemathesis hooks for scripts/check-openapi (loaded through SCHEMATHESIS_HOOKS).
+"""Schemathesis hooks for `scripts/tool check-openapi` (loaded through SCHEMATHESIS_HOOKS).
 
 Two adjustments keep the generated requests meaningful without bending the spec:
 

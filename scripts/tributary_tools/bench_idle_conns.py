@@ -1,29 +1,23 @@
-#!/usr/bin/env python3
-"""Memory per idle keep-alive connection.
+"""scripts/bench idle-conns: memory per idle keep-alive connection.
 
 Starts `tributary serve` (release build) on loopback, opens N keep-alive
 connections that each complete one GET /health and then sit idle, and reports
 the server's RSS growth per connection (VmRSS from /proc, before vs after).
 Bounded: N connections (default 10000), a 120 s deadline, loopback only.
-Usage: scripts/bench-idle-conns [--connections N] [--bin PATH]
+Usage: scripts/bench idle-conns [--connections N] [--bin PATH]
 """
-import argparse, os, re, resource, socket, subprocess, sys, tempfile, time
+import argparse, resource, socket, sys, tempfile, time
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
+from .server import Server, build
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="scripts/bench idle-conns", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--connections", type=int, default=10000)
     ap.add_argument("--bin", default=None, help="tributary binary (default: build release)")
-    args = ap.parse_args()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    binary = args.bin
-    if binary is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "tributary"], cwd=root, check=True,
-                       stdout=sys.stderr)
-        binary = os.path.join(root, ".build/release/tributary")
+    args = ap.parse_args(argv)
+    binary = args.bin or build(announce=False)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = args.connections + 1024
     if hard < want:
@@ -31,26 +25,18 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     deadline = time.monotonic() + 120
     with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data", tmp, "--durability", "none",
-                                 "--max-connections", str(args.connections + 100), "--idle-timeout", "600",
-                                 "--header-timeout", "600"],
-                                stdout=subprocess.PIPE, text=True)
+        server = Server(binary, "none", tmp, ["--max-connections", str(args.connections + 100), "--idle-timeout", "600",
+                                              "--header-timeout", "600"])
         try:
-            port = None
-            while port is None:
-                line = proc.stdout.readline()
-                if not line:
-                    sys.exit("server exited before listening")
-                m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-                if m:
-                    port = int(m.group(1))
+            server.start(listen_timeout=120)
+            port = server.port
             req = f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
             # Warm up: a few connections so lazily allocated buffers exist before the baseline.
             warm = []
             for _ in range(50):
                 s = socket.create_connection(("127.0.0.1", port)); s.sendall(req); s.recv(65536); warm.append(s)
             time.sleep(0.5)
-            before = rss_kib(proc.pid)
+            before = server.rss_kib()
             socks = []
             for i in range(args.connections):
                 if time.monotonic() > deadline:
@@ -62,9 +48,9 @@ def main():
                     sys.exit(f"connection {i}: unexpected response {data[:40]!r}")
                 socks.append(s)
                 if (i + 1) % 2000 == 0:
-                    print(f"  {i + 1} connections open, RSS {rss_kib(proc.pid)} KiB", file=sys.stderr)
+                    print(f"  {i + 1} connections open, RSS {server.rss_kib()} KiB", file=sys.stderr)
             time.sleep(1.0)
-            after = rss_kib(proc.pid)
+            after = server.rss_kib()
             per = (after - before) * 1024 / args.connections
             print(f"idle keep-alive connections: {args.connections}")
             print(f"server RSS before: {before} KiB, after: {after} KiB")
@@ -73,8 +59,4 @@ def main():
             for s in socks + warm:
                 s.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=15)
-
-if __name__ == "__main__":
-    main()
+            server.stop(timeout=15, check=True)

@@ -1,6 +1,7 @@
-"""Shared pieces: starting the server, a tiny keep-alive HTTP/1.1 client (asyncio, raw streams),
-percentiles, wrk parsing, consistency and acknowledged-write verification."""
-import asyncio, json, math, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+"""Shared pieces: a tiny keep-alive HTTP/1.1 client (asyncio, raw streams), percentiles, the request
+pacer, consistency and acknowledged-write verification. (The server launcher is server.py, wrk is
+wrk.py, free_port is ports.py.)"""
+import asyncio, json, math, os, re, sys, time
 import http.client
 from urllib.parse import urlparse
 
@@ -56,10 +57,6 @@ class Pacer:
         return self.queue.qsize()
 
 
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-
-
 def pct(values, p):
     """Nearest-rank percentile of an unsorted or sorted list (sorted in place)."""
     if not values:
@@ -82,77 +79,11 @@ def check_loopback(url):
     return u.hostname, u.port or 80
 
 
-def default_binary(build=True):
-    binary = os.path.join(ROOT, ".build/release/tributary")
-    if build:
-        log("==> swift build -c release --product tributary")
-        subprocess.run(["swift", "build", "-c", "release", "--product", "tributary"], cwd=ROOT, check=True,
-                       stdout=sys.stderr)
-    if not os.path.exists(binary):
-        sys.exit(f"{binary} missing; build it: swift build -c release --product tributary")
-    return binary
-
-
 def raise_nofile(n):
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < n:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n), hard))
-
-
-class Server:
-    """A throwaway `tributary serve` on 127.0.0.1:0 with its own data directory."""
-
-    def __init__(self, binary, durability="fsync", data=None, extra=()):
-        self.binary, self.durability, self.extra = binary, durability, list(extra)
-        self.own_data = data is None
-        self.data = data or tempfile.mkdtemp(prefix="loadtest-data-")
-        self.proc = None
-        self.port = None
-
-    def start(self, ready_timeout=120):
-        self.t0 = time.monotonic()
-        self.proc = subprocess.Popen([self.binary, "serve", "--listen", "127.0.0.1:0", "--data", self.data,
-                                      "--durability", self.durability, *self.extra],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in self.proc.stdout:
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-                break
-        if self.port is None:
-            raise RuntimeError(f"server exited during start (status {self.proc.wait()})")
-        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
-        self.listening_s = time.monotonic() - self.t0
-        end = time.monotonic() + ready_timeout
-        while time.monotonic() < end:
-            st, _, _ = get(self.port, "/ready")
-            if st == 200:
-                self.ready_s = time.monotonic() - self.t0
-                return self
-            time.sleep(0.01)
-        raise RuntimeError("server not ready in time")
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def rss_kib(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill(); self.proc.wait()
-
-    def cleanup(self):
-        self.stop()
-        if self.own_data:
-            shutil.rmtree(self.data, ignore_errors=True)
 
 
 def get(port, path, timeout=30, host="127.0.0.1"):
@@ -213,62 +144,6 @@ class Conn:
         self.r = self.w = None
 
 
-def parse_wrk(out):
-    def ms(label):
-        m = re.search(r"^\s*%s\s+([\d.]+)(us|ms|s)\s*$" % re.escape(label), out, re.M)
-        if not m:
-            return float("nan")
-        v, u = float(m.group(1)), m.group(2)
-        return v / 1000 if u == "us" else v * 1000 if u == "s" else v
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if not m:
-        raise RuntimeError("wrk produced no result:\n" + out[-2000:])
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errs = re.search(r"Socket errors: (.*)", out)
-    total = re.search(r"(\d+) requests in", out)
-    statuses = {}
-    for k, v in re.findall(r"^status (\d+) (\d+)$", out, re.M):
-        statuses[int(k)] = int(v)
-    return {"rps": float(m.group(1)), "p50": ms("50%"), "p90": ms("90%"), "p99": ms("99%"),
-            "requests": int(total.group(1)) if total else 0,
-            "non2xx": int(non2xx.group(1)) if non2xx else 0, "sockerr": errs.group(1).strip() if errs else "",
-            "statuses": statuses, "raw": out}
-
-
-def wrk(url, conns, duration, script=None, env=None, threads=1, progress_port=None, label="wrk"):
-    """Runs wrk; prints a progress line every second (with the server's store positions if progress_port)."""
-    if not shutil.which("wrk"):
-        sys.exit("wrk missing: apt-get install -y wrk")
-    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--latency", "--timeout", "10s"]
-    if script:
-        cmd += ["-s", script]
-    with tempfile.TemporaryFile("w+") as out:
-        p = subprocess.Popen(cmd + [url], stdout=out, stderr=subprocess.STDOUT, text=True,
-                             env={**os.environ, **(env or {})})
-        t0 = time.monotonic()
-        while True:
-            try:
-                p.wait(1)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if time.monotonic() - t0 > duration + 60:
-                p.kill(); p.wait()
-                break
-            extra = ""
-            if progress_port:
-                st, _, body = get(progress_port, "/health", timeout=2)
-                if st == 200:
-                    try:
-                        stores = json.loads(body)["stores"]
-                        extra = " store positions " + " ".join(f"{k}={v['lastPosition']}" for k, v in stores.items())
-                    except (ValueError, KeyError):
-                        pass
-            log(f"  {label} t={time.monotonic() - t0:4.0f}s of {duration}s{extra}")
-        out.seek(0)
-        return parse_wrk(out.read())
-
-
 def check_consistency(port, host="127.0.0.1"):
     """GET /admin/consistency: rebuild every read model and compare. Returns (ok, summary)."""
     t0 = time.monotonic()
@@ -315,6 +190,19 @@ def verify_acks(port, acks, sample, host="127.0.0.1", budget_s=60):
     scope = "all" if not sample or len(by_id) <= sample else f"a sample of {len(keys)} of {len(by_id)}"
     return checked, missing, (f"acknowledged commands in the store: {checked - len(missing)}/{checked} found "
                               f"({scope} aggregates, via /queries/*/{{id}}/history)")
+
+
+def rss_kib(pid, field="VmRSS"):
+    """A /proc/PID/status memory figure (VmRSS, VmHWM...) in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(field + r":\s+(\d+) kB", f.read()).group(1))
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def machine_load():

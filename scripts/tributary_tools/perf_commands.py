@@ -1,5 +1,4 @@
-#!/usr/bin/env python3
-"""A fixed, deterministic command workload for CPU profiling (callgrind) of the command path.
+"""scripts/tool perf-commands: a fixed, deterministic command workload for CPU profiling (callgrind) of the command path.
 
 Sends N commands (default 2000) one at a time over one keep-alive connection to a running
 server: registers, places with 1-5 lines, add-line, remove-line, cancel, ship, every one with
@@ -7,18 +6,19 @@ an Idempotency-Key. Waits for the saga (credit reservation, approval) to settle 
 and at the end, so that everything the commands trigger is included in a measurement window.
 With --callgrind PID, instrumentation is switched on just before the workload and off after it
 (`callgrind_control -i on|off`), so start-up and shutdown are not counted.
-Usage: scripts/perf-commands --port P [--count N] [--seed S] [--callgrind PID]
+Usage: scripts/tool perf-commands --port P [--count N] [--seed S] [--callgrind PID]
 """
 import argparse, http.client, json, random, subprocess, sys, time
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="scripts/tool perf-commands", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--callgrind", type=int, help="pid of a server under valgrind --tool=callgrind --instr-atstart=no")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=600)
     sent = [0]
@@ -87,7 +87,3 @@ def main():
     if args.callgrind:
         subprocess.run(["callgrind_control", "-i", "off", str(args.callgrind)], check=True, capture_output=True)
     print(json.dumps({"commands": sent[0], "statuses": statuses, "seconds": round(elapsed, 2)}))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,5 +1,4 @@
-#!/usr/bin/env python3
-"""SSE load test: N subscribers on /streams/public, commands at a fixed rate, delivery latency and RSS.
+"""scripts/loadtest sse: SSE load test: N subscribers on /streams/public, commands at a fixed rate, delivery latency and RSS.
 
 Starts `tributary serve` (release build, --durability none, loopback, fresh data directory),
 then:
@@ -14,23 +13,14 @@ then:
      disconnects from /metrics and whether every probe received every event.
 A progress line is printed every second. Bounded: loopback only, everything ends after
 --duration plus a fixed setup/teardown budget; the script raises its own RLIMIT_NOFILE.
-Example: scripts/loadtest-sse --subscribers 10000 --rate 0   (idle memory only)
+Without --bin it builds and uses .build/release/tributary (with --no-build: .build/release, or
+.build-sse/release if only that exists).
+Example: scripts/loadtest sse --subscribers 10000 --rate 0   (idle memory only)
 """
-import argparse, asyncio, json, multiprocessing, os, re, resource, signal, socket, subprocess, sys, tempfile, time
+import argparse, asyncio, json, multiprocessing, os, re, resource, socket, sys, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
-
-
-def cpu_seconds(pid):
-    """utime + stime of a process, in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from .common import ROOT, cpu_seconds, rss_kib
+from .server import Server, release_binary
 
 
 def http_get(port, path):
@@ -213,8 +203,9 @@ async def load(args, port, pid):
     return len(acks), counters["errors"], latencies, missing, time.monotonic() - t0
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="scripts/loadtest sse", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--subscribers", type=int, default=1000, help="idle subscribers drained in bulk (default 1000)")
     ap.add_argument("--probes", type=int, default=10, help="fully parsed latency subscribers (default 10)")
     ap.add_argument("--slow", type=int, default=100, help="subscribers that never read (default 100)")
@@ -222,9 +213,14 @@ def main():
     ap.add_argument("--duration", type=float, default=10, help="seconds of load (default 10, max 120)")
     ap.add_argument("--writers", type=int, default=8, help="keep-alive command connections (default 8)")
     ap.add_argument("--customers", type=int, default=64, help="customers renamed round-robin (default 64)")
-    ap.add_argument("--bin", default=os.path.join(ROOT, ".build-sse/release/tributary"), help="server binary (release)")
+    ap.add_argument("--bin", help="server binary (default: build release, .build/release/tributary)")
+    ap.add_argument("--no-build", action="store_true", help="do not build; use the existing release binary")
     ap.add_argument("--server-arg", action="append", default=[], help="extra `tributary serve` argument (repeatable)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    if not args.bin:
+        sse_bin = os.path.join(ROOT, ".build-sse/release/tributary")
+        args.bin = (sse_bin if args.no_build and os.path.exists(sse_bin) and not os.path.exists(
+            os.path.join(ROOT, ".build/release/tributary")) else None) or release_binary(build_it=not args.no_build)
     args.duration = min(args.duration, 120)
     total = args.subscribers + args.probes + args.slow
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -232,20 +228,11 @@ def main():
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, total + 4096), hard))
     if not os.path.exists(args.bin):
         sys.exit(f"{args.bin} not found: swift build -c release --scratch-path .build-sse")
-    data = tempfile.mkdtemp(prefix="loadtest-sse-")
-    server = subprocess.Popen([args.bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--durability", "none",
-                               "--max-connections", str(total + 1000), "--sse-max-subscribers", str(total + 100),
-                               *args.server_arg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = Server(args.bin, "none", extra=["--max-connections", str(total + 1000),
+                                             "--sse-max-subscribers", str(total + 100), *args.server_arg])
     try:
-        port = None
-        for line in server.stdout:
-            if m := re.search(r"listening on http://127\.0\.0\.1:(\d+)", line):
-                port = int(m.group(1))
-                break
-        if port is None:
-            sys.exit("server did not start")
-        import threading
-        threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
+        server.start()
+        port = server.port
         for cid in [f"load{i}" for i in range(args.customers)]:
             with socket.create_connection(("127.0.0.1", port)) as s:
                 body = json.dumps({"customerId": cid, "name": "Start", "email": f"{cid}@example.com",
@@ -302,14 +289,9 @@ def main():
         for s in slow:
             s.close()
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            code = server.wait(30)
+        code = server.stop(timeout=30)
+        if code is not None:
             print(f"server exit status {code}")
-        except subprocess.TimeoutExpired:
-            server.kill()
+        else:
             print("server did not stop within 30 s; killed")
-
-
-if __name__ == "__main__":
-    main()
+        server.cleanup()

@@ -1,9 +1,12 @@
 """scripts/bench: every benchmark in one run, with its baselines, into bench/REPORT.md + PNG plots."""
-import argparse, asyncio, json, os, platform, re, shutil, signal, statistics, subprocess, sys, tempfile, time
-from .common import (ROOT, LIB, Server, log, get, wrk, check_consistency, verify_acks,
-                     free_port, raise_nofile, machine_load)
-from .commands import CommandMix, Recorder, run_open, summarize
-from .cli import seed
+import argparse, asyncio, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, textwrap, time
+from .common import ROOT, log, get, check_consistency, verify_acks, raise_nofile, machine_load, cpu_seconds
+from .nginx import Nginx
+from .deps import pip_install
+from .server import Server, build
+from .wrk import COMMANDS_LUA, PATHS_LUA, PIPELINE_LUA, wrk
+from .command_mix import CommandMix, Recorder, run_open, summarize
+from .loadtest import seed
 
 FULL = dict(runs=3, fsync_s=3, http_conns=[16, 64, 256, 1024], http_s=3, store_s=3, replay_events=1_000_000,
             cmd_s=5, sweep=[250, 500, 1000, 2000, 3000, 4000], sweep_s=3, query_s=4, sse_s=5, sse_big=10000,
@@ -11,12 +14,6 @@ FULL = dict(runs=3, fsync_s=3, http_conns=[16, 64, 256, 1024], http_s=3, store_s
 QUICK = dict(runs=3, fsync_s=1, http_conns=[16, 64, 256], http_s=1, store_s=1, replay_events=100_000,
              cmd_s=2, sweep=[250, 1000, 2500], sweep_s=1.5, query_s=1, sse_s=2, sse_big=2000,
              idle_conns=2000, seed_customers=200, seed_orders=600)
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sh(cmd, **kw):
@@ -91,51 +88,26 @@ class Bench:
     def fsync(self):
         rows = []
         for i in range(self.cfg["runs"]):
-            out = self.run(["scripts/fsync-rate", "--duration", str(self.cfg["fsync_s"])], "fsync")
+            out = self.run(["scripts/bench", "fsync", "--duration", str(self.cfg["fsync_s"])], "fsync")
             rows.append({k: float(v) for k, v in (kv.split("=") for kv in out.split()[1:])})
         self.r["fsync"] = rows
         log(f"    fsync rate {mmm([x['per_s'] for x in rows])}/s")
 
     # ------------------------------------------------------------------ HTTP
     def nginx(self, files):
-        tmp = tempfile.mkdtemp(prefix="bench-nginx-")
-        os.chmod(tmp, 0o755)  # nginx workers run as an unprivileged user
-        for path, body in files.items():
-            full = os.path.join(tmp, "www", path.lstrip("/"))
-            os.makedirs(os.path.dirname(full), exist_ok=True)
-            with open(full, "wb") as f:
-                f.write(body)
-        port = free_port()
-        with open(f"{tmp}/nginx.conf", "w") as f:
-            f.write(f"""worker_processes 1; daemon on; pid {tmp}/nginx.pid; error_log {tmp}/err warn;
-events {{ worker_connections 8192; }}
-http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; open_file_cache max=10000;
-  server {{ listen 127.0.0.1:{port}; root {tmp}/www; default_type application/json; }} }}""")
-        subprocess.run(["nginx", "-c", f"{tmp}/nginx.conf", "-p", tmp], check=True)
-        self._nginx.append(tmp)
-        for _ in range(50):
-            if get(port, next(iter(files)))[0] == 200:
-                break
-            time.sleep(0.1)
-        for path, body in list(files.items())[:3]:
-            if get(port, path)[2] != body:
-                raise RuntimeError("nginx does not serve the same bytes")
-        return port
+        n = Nginx(files, worker_connections=8192, open_file_cache=10000, keepalive_timeout="60s")
+        self._nginx.append(n)
+        return n.start().port
 
     def stop_nginx(self):
-        for tmp in self._nginx:
-            try:
-                os.kill(int(open(f"{tmp}/nginx.pid").read()), signal.SIGTERM)
-            except Exception:
-                pass
-            time.sleep(0.2)
-            shutil.rmtree(tmp, ignore_errors=True)
+        for n in self._nginx:
+            n.stop()
         self._nginx = []
 
     def http(self):
         """Fixed response: GET /ready ({"ready":true}) swept over connections, pipelined; GET /health (a dynamic
         ~1.2 KB status document) at 64 connections for reference. nginx serves the same bytes at the same paths."""
-        srv = Server(self.binary, "none").start()
+        srv = Server(self.binary, "none").start(ready_timeout=120)
         self.servers.append(srv)
         try:
             bodies = {p: get(srv.port, p)[2] for p in ("/ready", "/health")}
@@ -150,7 +122,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
                 sweep[c] = {"tributary": t, "nginx": n}
                 log(f"    /ready c={c}: tributary {mmm([x['rps'] for x in t])} req/s, nginx {mmm([x['rps'] for x in n])}")
             self.r["http_sweep"] = sweep
-            pipe = os.path.join(ROOT, "scripts/wrk/pipeline.lua")
+            pipe = PIPELINE_LUA
             t, n = [], []
             for i in range(self.cfg["runs"]):
                 n.append(self.wrk_checked(f"http://127.0.0.1:{nport}/ready", 64, self.cfg["http_s"], pipe, label="nginx pipelined"))
@@ -193,7 +165,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
             shutil.rmtree(scratch, ignore_errors=True)
         self.r["store"] = rows
         pg = []
-        out = self.run(["scripts/baseline-postgres", "--clients", ",".join([ap] * self.cfg["runs"]),
+        out = self.run(["scripts/bench", "postgres", "--clients", ",".join([ap] * self.cfg["runs"]),
                         "--duration", str(max(1, int(self.cfg["store_s"])))], "postgres")
         pg = [self.kv(l) for l in out.splitlines() if l.startswith("postgres clients=")]
         self.r["postgres"] = pg
@@ -234,7 +206,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
 
     # ------------------------------------------------------------------ commands + queries
     def commands(self):
-        srv = Server(self.binary, "fsync").start()
+        srv = Server(self.binary, "fsync").start(ready_timeout=120)
         self.servers.append(srv)
         try:
             asyncio.run(seed("127.0.0.1", srv.port, self.cfg["seed_customers"], self.cfg["seed_orders"], prefix="l"))
@@ -244,10 +216,10 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
                 pre = f"l{i}" if i else "l"
                 if i:
                     asyncio.run(seed("127.0.0.1", srv.port, self.cfg["seed_customers"] // 4, self.cfg["seed_orders"], prefix=pre))
-                env = {"CUSTOMERS": str(self.cfg["seed_customers"] // (4 if i else 1)), "ORDERS": str(self.cfg["seed_orders"]),
+                env = {"MIX": "lifecycle", "CUSTOMERS": str(self.cfg["seed_customers"] // (4 if i else 1)), "ORDERS": str(self.cfg["seed_orders"]),
                        "RUN": f"b{i}", "THREADS": "1", "CONNS": "256", "SEED_PREFIX": pre}
                 r = self.wrk_checked(f"http://127.0.0.1:{srv.port}", 256, self.cfg["cmd_s"],
-                                     os.path.join(LIB, "commands.lua"), env, label="commands flat out", pid=srv.proc.pid)
+                                     COMMANDS_LUA, env, label="commands flat out", pid=srv.proc.pid)
                 flat.append(r)
                 log(f"    flat out run {i + 1}: {r['rps']:.0f}/s p99 {r['p99']:.1f} ms statuses {r['statuses']}")
             self.r["cmd_flat"] = flat
@@ -320,9 +292,9 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
         t, n = [], []
         try:
             for i in range(self.cfg["runs"]):
-                n.append(self.wrk_checked(f"http://127.0.0.1:{nport}", 256, self.cfg["query_s"], os.path.join(LIB, "paths.lua"),
+                n.append(self.wrk_checked(f"http://127.0.0.1:{nport}", 256, self.cfg["query_s"], PATHS_LUA,
                                           {"PATHS": pf}, label="nginx static"))
-                t.append(self.wrk_checked(f"http://127.0.0.1:{srv.port}", 256, self.cfg["query_s"], os.path.join(LIB, "paths.lua"),
+                t.append(self.wrk_checked(f"http://127.0.0.1:{srv.port}", 256, self.cfg["query_s"], PATHS_LUA,
                                           {"PATHS": pf}, label="tributary detail"))
         finally:
             self.stop_nginx()
@@ -332,7 +304,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
 
     # ------------------------------------------------------------------ SSE
     def sse(self):
-        script = ["scripts/loadtest-sse", "--bin", self.binary]
+        script = ["scripts/loadtest", "sse", "--bin", self.binary]
         big, lat = [], []
         for i in range(self.cfg["runs"]):
             out = self.run(script + ["--subscribers", str(self.cfg["sse_big"]), "--probes", "0", "--slow", "0", "--rate", "0"], "sse-idle")
@@ -364,7 +336,7 @@ http {{ access_log off; keepalive_requests 100000000; keepalive_timeout 60s; ope
     def idle(self):
         rows = []
         for i in range(self.cfg["runs"]):
-            out = self.run(["scripts/bench-idle-conns", "--bin", self.binary, "--connections",
+            out = self.run(["scripts/bench", "idle-conns", "--bin", self.binary, "--connections",
                             str(self.cfg["idle_conns"])], "idle-conns")
             m = re.search(r"RSS per idle connection: (-?\d+) bytes", out)
             rows.append(int(m.group(1)) if m else float("nan"))
@@ -587,7 +559,7 @@ def report(b, pngs, total_s):
         for x in fl:
             for k, v in x["statuses"].items():
                 sts[k] = sts.get(k, 0) + v
-        L += ["", f"- **Commands flat out** (fsync, wrk 1 thread, 256 connections, `scripts/loadtest_lib/commands.lua`: register, place 1–5 lines, "
+        L += ["", f"- **Commands flat out** (fsync, wrk 1 thread, 256 connections, `scripts/tributary_tools/lua/commands.lua`: register, place 1–5 lines, "
               f"add/remove line, cancel, ship approved orders; unique ids and Idempotency-Keys): {mmm(rps(fl))}/s, "
               f"p50 {mmm([x['p50'] for x in fl], '{:.1f}')} ms, p90 {mmm([x['p90'] for x in fl], '{:.1f}')} ms, "
               f"p99 {mmm([x['p99'] for x in fl], '{:.1f}')} ms; responses by status over all runs: {sts}. "
@@ -613,13 +585,13 @@ def report(b, pngs, total_s):
     if rs:
         L += [f"- **Restart to ready** ({rs['events']:,} events in all stores): {mmm(rs['ready_s'], '{:.2f}')} s after a graceful stop "
               f"(read-model snapshots + tail); {mmm(rs.get('rebuild_s') or [float('nan')], '{:.2f}')} s rebuilding every read model "
-              f"from the stores (`--snapshot-every 0`). `scripts/bench-restart` measures the same at ~1M events, and after SIGKILL."]
+              f"from the stores (`--snapshot-every 0`). `scripts/bench restart` measures the same at ~1M events, and after SIGKILL."]
     if qq:
         L += [f"- **Query detail reads**: wrk 256 connections over {qq['paths']} order detail paths (`/queries/orders/{{id}}`, "
               f"~{qq['bytes']:.0f} bytes each); nginx (1 worker) serves the same bytes as static files at the same paths. "
               f"tributary p99 {med([x['p99'] for x in qq['tributary']]):.2f} ms, nginx p99 {med([x['p99'] for x in qq['nginx']]):.2f} ms."]
     if sl:
-        L += [f"- **SSE** (`scripts/loadtest-sse`, `--durability none`): 1,000 drained subscribers + 10 parsed probes + 100 never-reading; "
+        L += [f"- **SSE** (`scripts/loadtest sse`, `--durability none`): 1,000 drained subscribers + 10 parsed probes + 100 never-reading; "
               f"renames at 1,000/s: delivery ack→received p50 {mmm([x['p50'] for x in sl], '{:.1f}')} ms, p99 {mmm([x['p99'] for x in sl], '{:.1f}')} ms; "
               f"RSS growth during load {mmm([x['rss_growth_mib'] for x in sl], '{:.1f}')} MiB (flat memory with slow consumers); "
               f"server CPU {mmm([x['cpu_pct'] for x in sl])} % of a core."]
@@ -647,7 +619,10 @@ def report(b, pngs, total_s):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="scripts/bench", description=(
+    from .cli import listing
+    ap = argparse.ArgumentParser(prog="scripts/bench", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="the benchmarks one at a time (each with --help):\n" + listing("bench"),
+                                 description=textwrap.fill(
         "Runs every benchmark in one go (about 8-9 minutes on a quiet 2-core machine, plus the build) with the "
         "baselines in the same run: raw fsync rate, HTTP fixed response vs nginx (connection sweep + pipelining), "
         "durable store appends vs PostgreSQL (Message-DB style, pgbench), replay/open, durable commands (wrk flat out "
@@ -663,16 +638,11 @@ def main(argv=None):
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool):
             sys.exit(f"{tool} missing: apt-get install -y wrk nginx-light")
-    try:
-        import matplotlib  # noqa
-    except ImportError:
-        log("==> pip install matplotlib")
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--root-user-action=ignore", "matplotlib"], check=False)
+    pip_install("matplotlib")
     if not a.no_build:
         t0 = time.monotonic()
         for prod in ("tributary", "tributary-store-tool"):
-            log(f"==> swift build -c release --product {prod}")
-            subprocess.run(["swift", "build", "-c", "release", "--product", prod], cwd=ROOT, check=True, stdout=sys.stderr)
+            build(prod)
         log(f"    build {time.monotonic() - t0:.0f}s (not counted in the benchmark time)")
     b = Bench(a, cfg)
     b.binary = os.path.join(ROOT, ".build/release/tributary")

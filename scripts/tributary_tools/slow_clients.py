@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
-"""Slow clients against the real server on loopback: slowhttptest in slow-headers (-H),
+"""scripts/tool slow-clients: slow clients against the real server on loopback: slowhttptest in slow-headers (-H),
 slow-body (-B) and slow-read (-X) modes, while a probe client keeps making requests.
 
-  scripts/slow-clients [--connections N] [--seconds S] [--header-timeout T] [--body-timeout T]
-                       [--idle-timeout T]
-                       [--modes headers,body,read] [--bin PATH]
+  scripts/tool slow-clients [--connections N] [--seconds S] [--header-timeout T] [--body-timeout T]
+                            [--idle-timeout T]
+                            [--modes headers,body,read] [--bin PATH]
 
 For each mode: starts `tributary serve` (durability none, the given timeouts, port 0), runs
 slowhttptest with N connections (default 500, rate 200/s) for S seconds (default 30), and a probe
@@ -24,7 +23,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,18 +32,9 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-
-def load_chaos():
-    import importlib.machinery
-    import importlib.util
-    loader = importlib.machinery.SourceFileLoader("chaos_script", str(ROOT / "scripts" / "chaos"))
-    spec = importlib.util.spec_from_loader("chaos_script", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+from .chaos import Server
+from .deps import apt_install
+from .server import existing_binary
 
 
 class Probe(threading.Thread):
@@ -108,10 +97,10 @@ MODES = {
 URLS = {"headers": "/health", "body": "/commands/customers/register", "read": "/openapi/api.yaml"}
 
 
-def run_mode(chaos, binary, mode, n, seconds, header_timeout, body_timeout, idle_timeout, workdir):
+def run_mode(binary, mode, n, seconds, header_timeout, body_timeout, idle_timeout, workdir):
     data = workdir / f"data-{mode}"
     data.mkdir()
-    server = chaos.Server(binary, data, ["--header-timeout", str(header_timeout), "--body-timeout", str(body_timeout),
+    server = Server(binary, data, ["--header-timeout", str(header_timeout), "--body-timeout", str(body_timeout),
                                          "--idle-timeout", str(idle_timeout)])
     # chaos.Server uses fsync; fine for a few probe commands.
     probe = Probe(server.port)
@@ -176,8 +165,8 @@ def run_mode(chaos, binary, mode, n, seconds, header_timeout, body_timeout, idle
         server.stop()
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="scripts/tool slow-clients", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--connections", type=int, default=500)
     p.add_argument("--seconds", type=int, default=30)
     p.add_argument("--header-timeout", type=float, default=5)
@@ -185,13 +174,12 @@ def main():
     p.add_argument("--idle-timeout", type=float, default=10)
     p.add_argument("--modes", default="headers,body,read")
     p.add_argument("--bin", type=Path, default=None)
-    a = p.parse_args()
+    a = p.parse_args(argv)
     n = max(1, min(a.connections, 2000))
     seconds = max(5, min(a.seconds, 120))
     if shutil.which("slowhttptest") is None:
-        subprocess.run(["apt-get", "install", "-y", "slowhttptest"], check=True)
-    chaos = load_chaos()
-    binary = a.bin or chaos.default_binary()
+        apt_install("slowhttptest")
+    binary = a.bin or existing_binary()
     workdir = Path(tempfile.mkdtemp(prefix="tributary-slow-"))
     failed = False
     try:
@@ -199,7 +187,7 @@ def main():
             print(f"slow-clients: mode {mode}, {n} connections for {seconds}s "
                   f"(header-timeout {a.header_timeout}s, body-timeout {a.body_timeout}s, idle-timeout {a.idle_timeout}s) ...",
                   flush=True)
-            r = run_mode(chaos, binary, mode, n, seconds, a.header_timeout, a.body_timeout, a.idle_timeout, workdir)
+            r = run_mode(binary, mode, n, seconds, a.header_timeout, a.body_timeout, a.idle_timeout, workdir)
             print(json.dumps(r), flush=True)
             if r["probeSuccess"] < 0.99 or r["probeP99ms"] >= 1000 or not r["freedByTimeouts"]:
                 print(f"slow-clients: mode {mode} FAILED the criteria", file=sys.stderr)
@@ -207,7 +195,3 @@ def main():
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

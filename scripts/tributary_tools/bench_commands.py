@@ -1,56 +1,24 @@
-#!/usr/bin/env python3
-"""Command and query throughput of the whole server, side by side with nginx.
+"""scripts/bench commands: command and query throughput of the whole server, side by side with nginx.
 
 Starts `tributary serve` (release build, --durability fsync by default) on loopback,
 creates CUSTOMERS customers and ORDERS orders, then:
   1. commands: wrk, 1 thread, --connections (256) keep-alive connections, a mixed command
      load (register, place with 2 lines, rename, change-email, add-line, change-credit-limit;
-     scripts/wrk/commands.lua) for --duration seconds: commands/s, p50/p99 latency, non-2xx;
+     scripts/tributary_tools/lua/commands.lua MIX=edits) for --duration seconds: commands/s,
+     p50/p99 latency, non-2xx;
   2. queries: wrk GET /queries/customers/{id} (detail reads from the read model) vs nginx
      (1 worker) serving the same JSON bytes as a static file, same connections and duration;
   3. replay: restarts the server on the same data and times start -> /ready (read models
      rebuilt from the stores), reporting events replayed per second.
 Every figure is the median of --runs runs (min-max shown). Loopback only; bounded.
-Usage: scripts/bench-commands [--duration S] [--connections N] [--runs N] [--durability fsync|batch|none]
+Usage: scripts/bench commands [--duration S] [--connections N] [--runs N] [--durability fsync|batch|none]
 """
-import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import argparse, json, shutil, statistics, sys, tempfile
 import http.client
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-
-
-def start_server(binary, data, durability):
-    proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data", data, "--durability", durability],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    t0 = time.monotonic()
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            sys.exit("server exited during start")
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-        if m:
-            port = int(m.group(1))
-            break
-    # Drain stdout in the background so the server never blocks on a full pipe.
-    import threading
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-    return proc, port, t0
-
-
-def wait_ready(port, deadline=120):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        c.request("GET", "/ready")
-        r = c.getresponse(); r.read(); c.close()
-        if r.status == 200:
-            return
-        time.sleep(0.02)
-    sys.exit("server not ready in time")
+from .nginx import Nginx
+from .server import Server, build
+from .wrk import COMMANDS_LUA, wrk as run_wrk
 
 
 def post(conn, path, body):
@@ -62,6 +30,7 @@ def post(conn, path, body):
 
 
 def setup_data(port, customers, orders):
+    """Customers bc-0.. and orders bo-0.. (one line each), one at a time over one connection."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for i in range(customers):
         post(conn, "/commands/customers/register", {"customerId": f"bc-{i}", "name": f"Bench Customer {i}",
@@ -73,35 +42,13 @@ def setup_data(port, customers, orders):
 
 
 def wrk(url, conns, duration, script=None, env=None):
-    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency"]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, env={**os.environ, **(env or {})}).stdout
-
-    def ms(label):
-        m = re.search(r"^\s*%s\s+([\d.]+)(us|ms|s)\s*$" % label, out, re.M)
-        v, u = float(m.group(1)), m.group(2)
-        return v / 1000 if u == "us" else v * 1000 if u == "s" else v
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errs = re.search(r"Socket errors: (.*)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms("50%"), "p99": ms("99%"),
-            "non2xx": int(non2xx.group(1)) if non2xx else 0, "sockerr": errs.group(1) if errs else ""}
+    """wrk -t1 -cN -dDs --latency (wrk's default timeout, no progress lines), the edits command mix."""
+    return run_wrk(url, conns, duration, script, {"MIX": "edits", **env} if script else env, timeout=None, progress=False)
 
 
-def nginx_static(body: bytes):
-    tmp = tempfile.mkdtemp()
-    os.chmod(tmp, 0o755)  # nginx workers run as an unprivileged user
-    os.makedirs(f"{tmp}/www/queries/customers")
-    with open(f"{tmp}/www/queries/customers/bc-1", "wb") as f:
-        f.write(body)
-    port = free_port()
-    with open(f"{tmp}/nginx.conf", "w") as f:
-        f.write(f"""worker_processes 1; daemon on; pid {tmp}/nginx.pid; error_log {tmp}/err warn;
-events {{ worker_connections 4096; }}
-http {{ access_log off; keepalive_requests 100000000; open_file_cache max=16;
-  server {{ listen 127.0.0.1:{port}; root {tmp}/www; default_type application/json; }} }}""")
-    subprocess.run(["nginx", "-c", f"{tmp}/nginx.conf", "-p", tmp], check=True)
-    return tmp, port
+def start(binary, data, durability):
+    """The server on data, ready (GET /ready every 20 ms, 5 s per request, 120 s in all)."""
+    return Server(binary, durability, data).start(ready_timeout=120, ready_interval=0.02, ready_request_timeout=5)
 
 
 def summary(label, runs, key, unit, fmt="{:.0f}"):
@@ -109,8 +56,9 @@ def summary(label, runs, key, unit, fmt="{:.0f}"):
     return f"{label}: {fmt.format(statistics.median(vals))} {unit} (min {fmt.format(min(vals))}, max {fmt.format(max(vals))})"
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="scripts/bench commands", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=256)
     ap.add_argument("--runs", type=int, default=3)
@@ -118,43 +66,39 @@ def main():
     ap.add_argument("--orders", type=int, default=5000)
     ap.add_argument("--durability", default="fsync", choices=["fsync", "batch", "none"])
     ap.add_argument("--bin", help="tributary binary (default: build release)")
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool):
             sys.exit(f"{tool} missing: apt-get install -y wrk nginx-light")
-    binary = a.bin
-    if not binary:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "tributary"], cwd=ROOT, check=True, stdout=sys.stderr)
-        binary = os.path.join(ROOT, ".build/release/tributary")
+    binary = a.bin or build(announce=False)
     data = tempfile.mkdtemp(prefix="bench-commands-")
-    nginx_dir = None
-    proc = None
+    nginx = None
+    srv = None
     try:
-        proc, port, _ = start_server(binary, data, a.durability)
-        wait_ready(port)
+        srv = start(binary, data, a.durability)
+        port = srv.port
         print(f"setup: {a.customers} customers, {a.orders} orders ...", file=sys.stderr)
         setup_data(port, a.customers, a.orders)
         base = f"http://127.0.0.1:{port}"
         c = http.client.HTTPConnection("127.0.0.1", port)
         c.request("GET", "/queries/customers/bc-1"); body = c.getresponse().read(); c.close()
-        nginx_dir, nport = nginx_static(body)
+        nginx = Nginx({"/queries/customers/bc-1": body}).start()
         cmd_runs, q_runs, n_runs = [], [], []
         for r in range(a.runs):
-            res = wrk(base, a.connections, a.duration, os.path.join(ROOT, "scripts/wrk/commands.lua"),
+            res = wrk(base, a.connections, a.duration, COMMANDS_LUA,
                       {"CUSTOMERS": str(a.customers), "ORDERS": str(a.orders), "RUN": f"run{r}"})
             cmd_runs.append(res)
             print(f"  run {r + 1} commands: {res['rps']:.0f}/s p50 {res['p50']:.2f} ms p99 {res['p99']:.2f} ms non-2xx {res['non2xx']} {res['sockerr']}", file=sys.stderr)
             q = wrk(base + "/queries/customers/bc-1", a.connections, a.duration)
-            n = wrk(f"http://127.0.0.1:{nport}/queries/customers/bc-1", a.connections, a.duration)
+            n = wrk(f"http://127.0.0.1:{nginx.port}/queries/customers/bc-1", a.connections, a.duration)
             q_runs.append(q); n_runs.append(n)
             print(f"  run {r + 1} queries: tributary {q['rps']:.0f}/s (p99 {q['p99']:.2f} ms), nginx {n['rps']:.0f}/s (p99 {n['p99']:.2f} ms)", file=sys.stderr)
         c = http.client.HTTPConnection("127.0.0.1", port)
         c.request("GET", "/health"); health = json.loads(c.getresponse().read()); c.close()
         events = sum(s["lastPosition"] for s in health["stores"].values())
-        proc.send_signal(signal.SIGTERM); proc.wait(timeout=30)
-        proc, port, t0 = start_server(binary, data, a.durability)
-        wait_ready(port)
-        replay_s = time.monotonic() - t0
+        srv.stop(timeout=30, check=True)
+        srv = start(binary, data, a.durability)
+        replay_s = srv.t_ready - srv.t_spawned
         print(f"\n== bench-commands ({a.durability} durability, {a.connections} connections, {a.duration}s x {a.runs} runs) ==")
         print(summary("commands/s", cmd_runs, "rps", "/s"))
         print(summary("command p50", cmd_runs, "p50", "ms", "{:.2f}"))
@@ -166,16 +110,8 @@ def main():
         print(f"query ratio vs nginx: {qm / nm:.2f}x   (target >= 0.8x)")
         print(f"restart to ready: {replay_s:.2f} s for {events} events in all stores ({events / replay_s:.0f} events/s)")
     finally:
-        if proc and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM); proc.wait(timeout=30)
-        if nginx_dir:
-            try:
-                os.kill(int(open(f"{nginx_dir}/nginx.pid").read()), signal.SIGTERM)
-            except Exception:
-                pass
-            shutil.rmtree(nginx_dir, ignore_errors=True)
+        if srv:
+            srv.stop(timeout=30, check=True)
+        if nginx:
+            nginx.stop()
         shutil.rmtree(data, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    main()

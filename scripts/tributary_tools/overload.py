@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
-"""Overload: connections beyond --max-connections, all sending commands; peak server RSS.
+"""scripts/tool overload: connections beyond --max-connections, all sending commands; peak server RSS.
 
-  scripts/overload [--cap N] [--seconds S] [--pipeline K] [--durability fsync|batch|none] [--bin PATH]
+  scripts/tool overload [--cap N] [--seconds S] [--pipeline K] [--durability fsync|batch|none] [--bin PATH]
 
 Starts `tributary serve --max-connections N` (default 200, durability fsync) on loopback and
 runs two phases of S seconds each (default 15), side by side: 1× the cap and 2× the cap of
@@ -15,8 +14,6 @@ no command succeeded. Bounded: N ≤ 2000, S ≤ 120.
 
 import argparse
 import asyncio
-import importlib.machinery
-import importlib.util
 import json
 import statistics
 import sys
@@ -26,15 +23,8 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_chaos():
-    loader = importlib.machinery.SourceFileLoader("chaos_script", str(ROOT / "scripts" / "chaos"))
-    spec = importlib.util.spec_from_loader("chaos_script", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+from .chaos import Server
+from .server import existing_binary
 
 
 def rss_kb(pid, field="VmRSS"):
@@ -115,28 +105,27 @@ async def phase(port, conns, seconds, pipeline=1):
     return stats
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="scripts/tool overload", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cap", type=int, default=200)
     p.add_argument("--seconds", type=float, default=15)
     p.add_argument("--durability", default="fsync", choices=["fsync", "batch", "none"])
     p.add_argument("--pipeline", type=int, default=1, help="requests pipelined per connection (1..64, default 1)")
     p.add_argument("--bin", type=Path, default=None)
-    a = p.parse_args()
+    a = p.parse_args(argv)
     a.pipeline = max(1, min(a.pipeline, 64))
     cap = max(2, min(a.cap, 2000))
     seconds = max(2, min(a.seconds, 120))
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * cap + 256)), hard))
-    chaos = load_chaos()
-    binary = a.bin or chaos.default_binary()
+    binary = a.bin or existing_binary()
     data = Path(tempfile.mkdtemp(prefix="tributary-overload-")) / "data"
     data.mkdir()
-    server = chaos.Server(binary, data, ["--max-connections", str(cap)])
+    server = Server(binary, data, ["--max-connections", str(cap)])
     if a.durability != "fsync":
         server.stop()
-        server = chaos.Server(binary, data, ["--max-connections", str(cap), "--durability", a.durability])
+        server = Server(binary, data, ["--max-connections", str(cap), "--durability", a.durability])
     failed = False
     try:
         idle = rss_kb(server.proc.pid)
@@ -173,7 +162,3 @@ def main():
     finally:
         server.stop()
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,10 @@
 """scripts/loadtest: commands | queries | mixed | sse. See `scripts/loadtest SUBCOMMAND --help`."""
-import argparse, asyncio, json, os, random, re, subprocess, sys, tempfile, time
-from .common import (ROOT, LIB, Server, Conn, Pacer, log, get, wrk, check_consistency, verify_acks,
-                     check_loopback, default_binary, raise_nofile, machine_load, MAX_DURATION)
-from .commands import CommandMix, Recorder, run_open, summarize, print_summary
+import argparse, asyncio, json, os, random, re, sys, tempfile, time
+from .common import (Conn, Pacer, log, get, check_consistency, verify_acks, check_loopback, raise_nofile,
+                     machine_load, MAX_DURATION)
+from .server import Server, release_binary
+from .wrk import COMMANDS_LUA, QUERIES_LUA, wrk
+from .command_mix import CommandMix, Recorder, run_open, summarize, print_summary
 
 
 def add_target(p, durability="fsync"):
@@ -25,8 +27,8 @@ class Target:
         if a.url:
             self.host, self.port = check_loopback(a.url)
         else:
-            binary = a.bin or default_binary(build=not a.no_build)
-            self.server = Server(binary, a.durability, extra=extra).start()
+            binary = a.bin or release_binary(build_it=not a.no_build)
+            self.server = Server(binary, a.durability, extra=extra).start(ready_timeout=120)
             self.host, self.port = "127.0.0.1", self.server.port
             log(f"==> tributary on {self.server.url} (durability {a.durability}, data {self.server.data}, "
                 f"ready in {self.server.ready_s:.2f}s)")
@@ -153,9 +155,9 @@ def flat_out_commands(a, t, result):
     asyncio.run(seed(t.host, t.port, a.customers, a.orders, prefix="l"))
     run = a.prefix or f"w{int(time.time()) % 100000}"
     conns = a.connections
-    log(f"==> wrk -t{a.threads} -c{conns} -d{a.duration:g}s, scripts/loadtest_lib/commands.lua (flat out, closed loop)")
-    r = wrk(f"http://127.0.0.1:{t.port}", conns, int(a.duration), os.path.join(LIB, "commands.lua"),
-            {"CUSTOMERS": str(a.customers), "ORDERS": str(a.orders), "RUN": run, "THREADS": str(a.threads),
+    log(f"==> wrk -t{a.threads} -c{conns} -d{a.duration:g}s, scripts/tributary_tools/lua/commands.lua (flat out, closed loop)")
+    r = wrk(f"http://127.0.0.1:{t.port}", conns, int(a.duration), COMMANDS_LUA,
+            {"MIX": "lifecycle", "CUSTOMERS": str(a.customers), "ORDERS": str(a.orders), "RUN": run, "THREADS": str(a.threads),
              "CONNS": str(conns)}, threads=a.threads, progress_port=t.port)
     ops = dict(kv.split("=") for kv in (re.search(r"^ops (.*)$", r["raw"], re.M) or [None, ""])[1].split())
     r.pop("raw")
@@ -287,7 +289,7 @@ def cmd_queries(a):
                 for c in state["customers"][:2000]:
                     f.write(f"/queries/customers/{c}\n")
                 idfile = f.name
-            r = wrk(f"http://127.0.0.1:{t.port}", a.connections, int(a.duration), os.path.join(LIB, "queries.lua"),
+            r = wrk(f"http://127.0.0.1:{t.port}", a.connections, int(a.duration), QUERIES_LUA,
                     {"PATHS": idfile}, threads=a.threads, progress_port=t.port)
             os.unlink(idfile)
             r.pop("raw")
@@ -429,16 +431,6 @@ def cmd_mixed(a):
     return 0 if good else 1
 
 
-def cmd_sse(a, rest):
-    script = os.path.join(ROOT, "scripts/loadtest-sse")
-    if "--bin" not in rest:
-        sse_bin = os.path.join(ROOT, ".build-sse/release/tributary")
-        binary = a.bin or (sse_bin if a.no_build and os.path.exists(sse_bin) and not os.path.exists(
-            os.path.join(ROOT, ".build/release/tributary")) else None) or default_binary(build=not a.no_build)
-        rest = ["--bin", binary] + rest
-    return subprocess.call([sys.executable, script] + rest)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="scripts/loadtest", description=(
         "Load tests against a throwaway tributary server on loopback (or --url, loopback only). Each run is bounded "
@@ -452,7 +444,7 @@ def main(argv=None):
                        "(only orders whose latest decision is an approval), rename; unique ids and Idempotency-Keys. "
                        "--rate R > 0: Python asyncio open-model generator, latency measured from the intended send "
                        "time (no coordinated omission); about 2-4k req/s is the most it drives on 2 shared cores. "
-                       "--rate 0: flat out with wrk + scripts/loadtest_lib/commands.lua (closed loop) over "
+                       "--rate 0: flat out with wrk + scripts/tributary_tools/lua/commands.lua (closed loop) over "
                        "--customers/--orders seeded first. Reports throughput, p50/p90/p99/p99.9, responses by status.")
     p.add_argument("--rate", type=float, default=1000, help="commands/s (default 1000; 0 = flat out with wrk)")
     p.add_argument("--duration", type=float, default=10, help="seconds (default 10, max 600)")
@@ -470,7 +462,7 @@ def main(argv=None):
                        description="Reads over the data a command run created (--state from `commands --state` with "
                        "--url), or, by default, over data made here by running the command mix first. Mix: 60% detail "
                        "(orders/customers), 25% list pages following nextCursor, 15% stats. --rate R: open model "
-                       "(Python); --rate 0: flat out with wrk + scripts/loadtest_lib/queries.lua.")
+                       "(Python); --rate 0: flat out with wrk + scripts/tributary_tools/lua/queries.lua.")
     q.add_argument("--rate", type=float, default=2000, help="queries/s (default 2000; 0 = flat out with wrk)")
     q.add_argument("--duration", type=float, default=10, help="seconds (default 10, max 600)")
     q.add_argument("--connections", type=int, default=64, help="connections (default 64)")
@@ -496,15 +488,15 @@ def main(argv=None):
     m.add_argument("--seed", type=int, default=1)
     add_target(m)
 
-    s = sub.add_parser("sse", help="SSE subscribers, delivery latency, RSS: runs scripts/loadtest-sse",
-                       description="Delegates to scripts/loadtest-sse; every other option is passed through "
-                       "(see scripts/loadtest-sse --help). --bin defaults to the release build.", add_help=True)
-    s.add_argument("--bin", help="tributary binary")
-    s.add_argument("--no-build", action="store_true", help="do not build")
+    sub.add_parser("sse", help="SSE subscribers on /streams/public, delivery latency, RSS (loadtest_sse.py; "
+                   "`scripts/loadtest sse --help`)", add_help=False)
 
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "sse":
+        from .loadtest_sse import main as sse_main
+        return sse_main(argv[1:])
     a, rest = ap.parse_known_args(argv)
-    if a.cmd == "sse":
-        return cmd_sse(a, rest)
     if rest:
         ap.error(f"unknown arguments {rest}")
     if a.cmd == "commands":

@@ -1,20 +1,23 @@
-#!/usr/bin/env python3
-# Raw fsync rate of the disk: the physical limit for unbatched durable writes.
-# Appends 200 bytes to a temp file and fdatasync()s it, in a loop, one at a time,
-# for --duration seconds; prints how many such durable appends per second the disk
-# sustains and their p50/p99 latency. A store that fsyncs once per append cannot
-# beat this number; one that beats it must be batching (group commit). Compare a
-# store's fsyncs/s against this figure, measured on the same filesystem it writes to
-# (default: the repo root, whose ./data is where `tributary serve` keeps its log).
-# The temp file is removed on exit.
-# Usage: scripts/fsync-rate [--dir DIR] [--duration SEC] [--sync fdatasync|fsync]
-# Stdout: fsync_rate per_s=N p50_ms=X p99_ms=Y   (progress/details go to stderr)
+"""scripts/bench fsync: the raw fsync rate of the disk, the physical limit for unbatched durable writes.
+
+Appends 200 bytes to a temp file and fdatasync()s it, in a loop, one at a time,
+for --duration seconds; prints how many such durable appends per second the disk
+sustains and their p50/p99 latency. A store that fsyncs once per append cannot
+beat this number; one that beats it must be batching (group commit). Compare a
+store's fsyncs/s against this figure, measured on the same filesystem it writes to
+(default: the repo root, whose ./data is where `tributary serve` keeps its log).
+The temp file is removed on exit.
+Usage: scripts/bench fsync [--dir DIR] [--duration SEC] [--sync fdatasync|fsync]
+Stdout: fsync_rate per_s=N p50_ms=X p99_ms=Y   (progress/details go to stderr)
+"""
 import argparse
 import math
 import os
 import sys
 import tempfile
 import time
+
+from .common import ROOT
 
 
 def pct(sorted_vals, p):
@@ -25,17 +28,16 @@ def pct(sorted_vals, p):
     return sorted_vals[k]
 
 
-def main():
-    repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+def main(argv=None):
     ap = argparse.ArgumentParser(
-        description="Measure the disk's raw fsync rate: append 200 bytes + fdatasync, in a loop.")
-    ap.add_argument("--dir", default=repo_root,
+        prog="scripts/bench fsync", description="Measure the disk's raw fsync rate: append 200 bytes + fdatasync, in a loop.")
+    ap.add_argument("--dir", default=ROOT,
                     help="directory on the filesystem to test (default: repo root, %(default)s)")
     ap.add_argument("--duration", type=float, default=5.0, help="seconds to run (default 5)")
     ap.add_argument("--size", type=int, default=200, help="bytes per append (default 200)")
     ap.add_argument("--sync", choices=["fdatasync", "fsync"], default="fdatasync",
                     help="sync call after each append (default fdatasync)")
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     if a.duration <= 0:
         ap.error("--duration must be > 0")
 
@@ -66,10 +68,3 @@ def main():
     rate = n / elapsed
     print(f"fsync-rate: {n} syncs in {elapsed:.2f}s, max {lat[-1]*1e3:.2f} ms", file=sys.stderr)
     print(f"fsync_rate per_s={rate:.0f} p50_ms={pct(lat, 50)*1e3:.3f} p99_ms={pct(lat, 99)*1e3:.3f}")
-
-
-if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit(130)

@@ -1,1 +1,0 @@
-"""Helpers for scripts/loadtest and scripts/bench (load generators, server control, statistics)."""
