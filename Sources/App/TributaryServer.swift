@@ -117,7 +117,7 @@ public final class TributaryServer {
 
     /// Runs the server in this process until SIGINT/SIGTERM; returns the exit code.
     public static func run(configuration: AppConfiguration) throws -> Int32 {
-        raiseFileLimit()
+        System.raiseOpenFileLimit()
         let loop = EventLoop()
         let server = TributaryServer(configuration: configuration, loop: loop)
         try server.start()
@@ -150,14 +150,5 @@ public final class TributaryServer {
         }
         print("tributary: stopped cleanly")
         return 0
-    }
-
-    /// Idle keep-alive connections and SSE subscribers each hold a descriptor; lift the
-    /// soft limit to the hard one so the connection cap, not the OS, is what limits them.
-    private static func raiseFileLimit() {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 }

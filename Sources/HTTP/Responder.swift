@@ -178,17 +178,40 @@ public final class ResponseStream {
 
     public var pendingBytes: Int { sink?.pendingWriteBytes ?? 0 }
 
-    /// Fan-out, step 1 (loop): a writer for `bytes` that may run on another thread while the
-    /// loop waits for it, or nil: then use `write` (closed or finished, the head or an earlier
-    /// answer not out yet, bytes already queued, or the connection in the middle of a pump).
-    public func fanOutWriter(for bytes: [UInt8]) -> FanOutWrite? {
+    /// Writes `bytes` to each stream directly, the socket writes spread over `threads` threads
+    /// while the loop thread waits (`SocketFanOut`): one syscall per stream instead of a copy
+    /// into its output buffer and a pump. What the kernel did not take is queued like a
+    /// `write`, with the same slow-consumer bound. Result `i` is false when stream `i` could not
+    /// be written that way (closed or finished, its head or an earlier answer not out yet,
+    /// bytes already queued): write those the ordinary way. Call on the loop thread.
+    public static func fanOut(_ items: [(stream: ResponseStream, bytes: [UInt8])], threads: Int) -> [Bool] {
+        var direct: [Int] = []
+        var writes: [FanOutWrite] = []
+        direct.reserveCapacity(items.count)
+        writes.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            guard !item.bytes.isEmpty, let w = item.stream.fanOutWriter(for: item.bytes) else { continue }
+            direct.append(i)
+            writes.append(w)
+        }
+        let written = SocketFanOut.write(writes, threads: threads)
+        var handled = [Bool](repeating: false, count: items.count)
+        for (k, i) in direct.enumerated() {
+            handled[i] = true
+            items[i].stream.fanOutWritten(writes[k], result: written[k])
+        }
+        return handled
+    }
+
+    /// A writer for `bytes` that may run on another thread while the loop waits for it, or
+    /// nil: then use `write`.
+    func fanOutWriter(for bytes: [UInt8]) -> FanOutWrite? {
         guard isOpen else { return nil }
         return sink?.streamFanOutWriter(sequence: sequence, bytes: bytes)
     }
 
-    /// Fan-out, step 3 (loop, after `SocketFanOut.write`): what the kernel did not take is
-    /// queued like a `write`, with the same slow-consumer bound.
-    public func fanOutWritten(_ write: FanOutWrite, result written: Int) {
+    /// What the kernel did not take of a fan-out write is queued like a `write`.
+    func fanOutWritten(_ write: FanOutWrite, result written: Int) {
         guard isOpen else { return }
         sink?.streamFanOutWritten(sequence: sequence, bytes: write.bytes, written: written)
         if isOpen, let sink, sink.pendingWriteBytes > maxPendingBytes { sink.abortStream(reason: .tooSlow) }

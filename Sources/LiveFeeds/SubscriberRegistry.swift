@@ -57,18 +57,11 @@ final class Subscriber {
     /// Ends the stream after the queued bytes.
     func finish() { stream.finish() }
 
-    /// Fan-out, step 1: a writer for `bytes` usable while the loop waits, or nil (closed, or
-    /// bytes already queued: use `send`). With nothing queued the event bound cannot trip.
-    fileprivate func fanOutWriter(for bytes: [UInt8]) -> FanOutWrite? {
-        guard stream.isOpen, !bytes.isEmpty else { return nil }
-        return stream.fanOutWriter(for: bytes)
-    }
-
-    /// Fan-out, step 3: the write took `written` bytes; the rest is queued as by `send`.
-    fileprivate func fanOutWritten(_ write: FanOutWrite, result written: Int, events: Int) {
+    /// After a direct fan-out write (`ResponseStream.fanOut`): the bookkeeping of `send`.
+    /// With nothing queued before it, the event bound cannot trip.
+    fileprivate func fannedOut(events: Int) {
         guard stream.isOpen else { return }
         unsentEvents = events
-        stream.fanOutWritten(write, result: written) // closes with `.tooSlow` beyond `maxPendingBytes`
         lastWriteAt = registry.loop.now
         if events > 0 { registry.eventsSent.increment(by: Double(events)) }
     }
@@ -126,22 +119,9 @@ final class SubscriberRegistry {
     /// while the loop waits (`SocketFanOut`); subscribers with bytes still queued get theirs
     /// the ordinary way, after them. Same bounds and metrics as `Subscriber.send`.
     func fanOut(_ deliveries: [Delivery]) {
-        var direct: [Delivery] = []
-        var writes: [FanOutWrite] = []
-        var queued: [Delivery] = []
-        direct.reserveCapacity(deliveries.count)
-        writes.reserveCapacity(deliveries.count)
-        for d in deliveries {
-            if let w = d.subscriber.fanOutWriter(for: d.bytes) {
-                direct.append(d)
-                writes.append(w)
-            } else {
-                queued.append(d)
-            }
-        }
-        let written = SocketFanOut.write(writes, threads: settings.fanOutThreads)
-        for i in direct.indices { direct[i].subscriber.fanOutWritten(writes[i], result: written[i], events: direct[i].events) }
-        for d in queued { d.subscriber.send(d.bytes, events: d.events) }
+        let handled = ResponseStream.fanOut(deliveries.map { ($0.subscriber.stream, $0.bytes) }, threads: settings.fanOutThreads)
+        for (d, direct) in zip(deliveries, handled) where direct { d.subscriber.fannedOut(events: d.events) }
+        for (d, direct) in zip(deliveries, handled) where !direct { d.subscriber.send(d.bytes, events: d.events) }
     }
 
     /// Starts an SSE response for `responder`: checks the cap (503 + `Retry-After` over it),

@@ -24,9 +24,8 @@ public final class EventLoop {
 
     /// Creates and initialises a loop. Traps if libuv cannot (out of memory / fds).
     public init() {
-        // libuv writes with write(2): a write to a peer that already closed (routine for event
-        // streams) must fail with EPIPE, not raise SIGPIPE and kill the process. Process-wide.
-        signal(SIGPIPE, SIG_IGN)
+        // libuv writes with write(2): see `System.ignoreBrokenPipes`.
+        System.ignoreBrokenPipes()
         uvLoop = .allocate(capacity: 1)
         precondition(uv_loop_init(uvLoop) == 0, "uv_loop_init failed")
         mutex = .allocate(capacity: 1)

@@ -1,8 +1,5 @@
 import CLibUV
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One non-blocking write to a connection's socket, made while its loop thread waits: the
 /// fan-out of one buffer to many subscribers (`SocketFanOut.write`).
@@ -12,6 +9,7 @@ import Glibc
 /// with `TCPConnection.fanOutWriter(for:)`, use it in `SocketFanOut.write` at once, drop it
 /// (kept, it would hold a descriptor number the loop may close and reuse).
 public struct FanOutWrite: @unchecked Sendable {
+    /// The socket, which never leaves this module.
     let fd: Int32
     public let bytes: [UInt8]
 
@@ -19,15 +17,9 @@ public struct FanOutWrite: @unchecked Sendable {
     /// the whole buffer the ordinary way, which meets the same error and closes).
     func perform() -> Int {
         bytes.withUnsafeBytes { raw -> Int in
-            guard let base = raw.baseAddress, raw.count > 0 else { return 0 }
-            while true {
-                let n = Glibc.send(fd, base, raw.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-                if n >= 0 { return n }
-                switch errno {
-                case EINTR: continue
-                case EAGAIN, EWOULDBLOCK: return 0
-                default: return -1
-                }
+            switch System.sendNonBlocking(fd, raw) {
+            case .success(let n): return n
+            case .failure: return -1
             }
         }
     }
