@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TributaryTesting"]),
         .testTarget(name: "PublicEventsTests", dependencies: ["PublicEvents", "JSON", "TributaryTesting"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "UV", "JSON", "Metrics"]),
-        .testTarget(name: "EventStoreTests", dependencies: ["EventStore"]),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TributaryTesting"]),
         .testTarget(name: "CQRSTests", dependencies: ["CQRS", "EventStore", "JSON", "TributaryTesting"]),
         .testTarget(name: "CustomersTests", dependencies: ["Customers", "CQRS", "EventStore", "PublicEvents", "JSON", "TributaryTesting"],
                     exclude: ["Fixtures"]),

@@ -1,4 +1,5 @@
 import Testing
+import TributaryTesting
 @testable import EventStore
 
 @Suite struct ChecksumTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTesting
 @testable import EventStore
 
 /// The `TRIBUTARY_FAULT_INJECT` test hook: its rule syntax, and that its absence means the plain

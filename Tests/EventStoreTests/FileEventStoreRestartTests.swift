@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTesting
 @testable import EventStore
 
 @Suite struct FileEventStoreRestartTests {

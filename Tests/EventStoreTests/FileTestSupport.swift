@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTesting
 @testable import EventStore
 
 /// Segment file bytes, for tests that damage the log on purpose.

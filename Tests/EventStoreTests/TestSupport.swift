@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTesting
 @testable import EventStore
 
 /// A fresh directory under the system temp dir, removed by `remove()`.
@@ -19,34 +20,6 @@ final class LogCapture: @unchecked Sendable {
     private var lines: [String] = []
     func log(_ s: String) { lock.lock(); lines.append(s); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
-}
-
-/// Thread-safe collector for subscription deliveries.
-final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var events: [RecordedEvent] = []
-    func add(_ e: [RecordedEvent]) { lock.lock(); events.append(contentsOf: e); lock.unlock() }
-    var all: [RecordedEvent] { lock.lock(); defer { lock.unlock() }; return events }
-    var count: Int { lock.lock(); defer { lock.unlock() }; return events.count }
-}
-
-/// Polls `condition` until true or a generous bound passes (a failure bound, not a timing assertion).
-func eventually(_ seconds: Double = 20, _ condition: () -> Bool) async -> Bool {
-    // (The conditions below take locks; they are synchronous helpers, fine to call here.)
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(nanoseconds: 2_000_000)
-    }
-    return condition()
-}
-
-func event(_ type: String = "Happened", _ body: String = "{}", id: EventID = EventID()) -> NewEvent {
-    NewEvent(id: id, type: type, data: Array(body.utf8))
-}
-
-func events(_ n: Int, type: String = "Happened") -> [NewEvent] {
-    (0..<n).map { event(type, "{\"n\":\($0)}") }
 }
 
 /// The engines every conformance test runs against.
@@ -86,14 +59,12 @@ extension Result {
     var success: Success? { if case .success(let s) = self { return s }; return nil }
 }
 
-/// Runs `body` against an error-expecting async append and returns the store error.
-func appendError(_ store: EventStore, _ stream: StreamName, _ expected: ExpectedVersion, _ evs: [NewEvent]) async -> EventStoreError? {
-    do {
-        _ = try await store.append(to: stream, expected: expected, events: evs)
-        return nil
-    } catch let e as EventStoreError {
-        return e
-    } catch {
-        return nil
+
+/// Every engine runs the shared conformance suite (TributaryTesting's `StoreConformance`).
+@Suite("EventStore conformance") struct EventStoreConformanceTests {
+    @Test(arguments: StoreConformance.cases, Engine.allCases)
+    func conformance(_ behaviour: StoreConformance.Case, engine: Engine) async throws {
+        let (store, cleanup) = try engine.make(); defer { cleanup() }
+        try await behaviour.run(store)
     }
 }

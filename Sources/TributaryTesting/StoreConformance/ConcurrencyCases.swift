@@ -1,11 +1,9 @@
 import Foundation
 import Testing
-@testable import EventStore
+import EventStore
 
-extension EventStoreConformanceTests {
-    @Test(arguments: Engine.allCases)
-    func racingAppendsOnOneStreamExactlyOneWinsPerVersion(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+extension StoreConformance {
+    static func racingAppendsOnOneStreamExactlyOneWinsPerVersion(_ store: EventStore) async throws {
         let contenders = 16
         for version in Int64(-1)..<Int64(10) {
             let expected: ExpectedVersion = version < 0 ? .noStream : .exact(StreamVersion(version))
@@ -27,9 +25,7 @@ extension EventStoreConformanceTests {
         #expect(store.lastPosition == LogPosition(11))
     }
 
-    @Test(arguments: Engine.allCases)
-    func concurrentAnyAppendsGetDistinctVersionsAndPositions(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func concurrentAnyAppendsGetDistinctVersionsAndPositions(_ store: EventStore) async throws {
         let results = try await withThrowingTaskGroup(of: AppendResult.self, returning: [AppendResult].self) { group in
             for _ in 0..<100 {
                 group.addTask { try await store.append(to: "hot-1", expected: .any, events: events(2)) }
@@ -46,10 +42,8 @@ extension EventStoreConformanceTests {
     }
 }
 
-extension EventStoreConformanceTests {
-    @Test(arguments: Engine.allCases)
-    func readersRacingWithAppendsOnlySeeWholeCommittedAppends(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+extension StoreConformance {
+    static func readersRacingWithAppendsOnlySeeWholeCommittedAppends(_ store: EventStore) async throws {
         let writers = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for w in 0..<4 {

@@ -1,10 +1,10 @@
 import Foundation
 import Testing
-@testable import EventStore
+import EventStore
 
-extension EventStoreConformanceTests {
+extension StoreConformance {
     /// order-1: versions 0..9 at positions 1..10 interleaved with customer-1 events.
-    private func seed(_ store: EventStore) async throws {
+    private static func seed(_ store: EventStore) async throws {
         for i in 0..<10 {
             _ = try await store.append(to: "order-1", expected: .any, events: [event(i % 2 == 0 ? "OrderPlaced" : "OrderPaid", "{\"i\":\(i)}")])
             _ = try await store.append(to: "customer-1", expected: .any, events: [event("CustomerSeen")])
@@ -12,9 +12,7 @@ extension EventStoreConformanceTests {
         _ = try await store.append(to: "orderline-1", expected: .any, events: [event("LineAdded")])
     }
 
-    @Test(arguments: Engine.allCases)
-    func readStreamForwardFromAVersionWithMaxCount(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func readStreamForwardFromAVersionWithMaxCount(_ store: EventStore) async throws {
         try await seed(store)
         #expect(try store.readStream("order-1").map(\.streamVersion.value) == Array(0...9))
         #expect(try store.readStream("order-1", from: StreamVersion(3), direction: .forward, maxCount: 4).map(\.streamVersion.value) == [3, 4, 5, 6])
@@ -25,9 +23,7 @@ extension EventStoreConformanceTests {
         #expect(try store.readStream("order-1", from: .first, direction: .forward, maxCount: Int.max).count == 10)
     }
 
-    @Test(arguments: Engine.allCases)
-    func readStreamBackward(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func readStreamBackward(_ store: EventStore) async throws {
         try await seed(store)
         #expect(try store.readStream("order-1", from: .end, direction: .backward, maxCount: 3).map(\.streamVersion.value) == [9, 8, 7])
         #expect(try store.readStream("order-1", from: StreamVersion(4), direction: .backward, maxCount: 10).map(\.streamVersion.value) == [4, 3, 2, 1, 0])
@@ -35,9 +31,7 @@ extension EventStoreConformanceTests {
         #expect(try store.readStream("nope-1", from: .end, direction: .backward, maxCount: 10).isEmpty)
     }
 
-    @Test(arguments: Engine.allCases)
-    func readAllIsExclusiveOfFromAndRespectsMaxCount(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func readAllIsExclusiveOfFromAndRespectsMaxCount(_ store: EventStore) async throws {
         try await seed(store)
         #expect(try store.readAll(from: .start, maxCount: 1000, filter: nil).map(\.position.value) == Array(1...21))
         #expect(try store.readAll(from: LogPosition(5), maxCount: 3, filter: nil).map(\.position.value) == [6, 7, 8])
@@ -55,9 +49,7 @@ extension EventStoreConformanceTests {
         #expect(seen == Array(1...21))
     }
 
-    @Test(arguments: Engine.allCases)
-    func readAllFilters(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func readAllFilters(_ store: EventStore) async throws {
         try await seed(store)
         let orders = try store.readAll(from: .start, maxCount: 1000, filter: .categories("order"))
         #expect(orders.count == 10 && orders.allSatisfy { $0.stream == "order-1" })
@@ -73,9 +65,7 @@ extension EventStoreConformanceTests {
         #expect(StreamName("plain").category == "plain")
     }
 
-    @Test(arguments: Engine.allCases)
-    func snapshotsKeepTheLatestPerStream(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func snapshotsKeepTheLatestPerStream(_ store: EventStore) async throws {
         #expect(try store.loadSnapshot("order-1") == nil)
         try store.saveSnapshot("order-1", version: StreamVersion(4), data: Array("{\"v\":4}".utf8))
         try store.saveSnapshot("order-2", version: StreamVersion(1), data: [])

@@ -1,11 +1,9 @@
 import Foundation
 import Testing
-@testable import EventStore
+import EventStore
 
-extension EventStoreConformanceTests {
-    @Test(arguments: Engine.allCases)
-    func subscriptionCatchesUpThenGoesLiveWithoutGapOrDuplicateWhileAppendsRace(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+extension StoreConformance {
+    static func subscriptionCatchesUpThenGoesLiveWithoutGapOrDuplicateWhileAppendsRace(_ store: EventStore) async throws {
         for i in 0..<300 { _ = try await store.append(to: StreamName("s-\(i % 7)"), expected: .any, events: events(1)) }
         let got = Collected()
         // Appends race with the subscription's catch-up and its switch to live.
@@ -31,9 +29,7 @@ extension EventStoreConformanceTests {
         sub.cancel()
     }
 
-    @Test(arguments: Engine.allCases)
-    func subscriptionFromAPositionStartsAfterIt(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func subscriptionFromAPositionStartsAfterIt(_ store: EventStore) async throws {
         _ = try await store.append(to: "a-1", expected: .any, events: events(10))
         let got = Collected()
         let sub = store.subscribe(from: LogPosition(7), filter: nil, executor: DispatchQueueExecutor()) { got.add($0) }
@@ -44,9 +40,7 @@ extension EventStoreConformanceTests {
         sub.cancel()
     }
 
-    @Test(arguments: Engine.allCases)
-    func filteredSubscriptionSeesOnlyMatchingEventsInOrder(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func filteredSubscriptionSeesOnlyMatchingEventsInOrder(_ store: EventStore) async throws {
         for i in 0..<20 { _ = try await store.append(to: StreamName(i % 2 == 0 ? "order-\(i)" : "customer-\(i)"), expected: .any, events: events(1)) }
         let got = Collected()
         let sub = store.subscribe(from: .start, filter: .categories("order"), executor: DispatchQueueExecutor()) { got.add($0) }
@@ -57,9 +51,7 @@ extension EventStoreConformanceTests {
         sub.cancel()
     }
 
-    @Test(arguments: Engine.allCases)
-    func cancelledSubscriptionReceivesNothingMore(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func cancelledSubscriptionReceivesNothingMore(_ store: EventStore) async throws {
         let queue = DispatchQueue(label: "test.sub")
         let got = Collected()
         let sub = store.subscribe(from: .start, filter: nil, executor: DispatchQueueExecutor(queue: queue)) { got.add($0) }

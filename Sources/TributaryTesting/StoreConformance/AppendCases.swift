@@ -1,14 +1,9 @@
 import Foundation
 import Testing
-@testable import EventStore
+import EventStore
 
-/// The conformance suite: every test runs against every engine. Split over files by behaviour.
-@Suite("EventStore conformance") struct EventStoreConformanceTests {}
-
-extension EventStoreConformanceTests {
-    @Test(arguments: Engine.allCases)
-    func appendAssignsVersionsFromZeroAndGaplessPositions(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+extension StoreConformance {
+    static func appendAssignsVersionsFromZeroAndGaplessPositions(_ store: EventStore) async throws {
         let r1 = try await store.append(to: "order-1", expected: .noStream, events: events(3))
         #expect(r1 == AppendResult(nextExpectedVersion: StreamVersion(2), firstPosition: LogPosition(1), lastPosition: LogPosition(3)))
         let r2 = try await store.append(to: "order-2", expected: .any, events: events(1))
@@ -24,17 +19,13 @@ extension EventStoreConformanceTests {
         #expect(all.map(\.streamVersion.value) == [0, 1, 2, 0, 3, 4])
     }
 
-    @Test(arguments: Engine.allCases)
-    func expectedVersionNoStream(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func expectedVersionNoStream(_ store: EventStore) async throws {
         _ = try await store.append(to: "a-1", expected: .noStream, events: events(2))
         let error = await appendError(store, "a-1", .noStream, events(1))
         #expect(error == .wrongExpectedVersion(stream: "a-1", expected: .noStream, actual: StreamVersion(1)))
     }
 
-    @Test(arguments: Engine.allCases)
-    func expectedVersionStreamExists(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func expectedVersionStreamExists(_ store: EventStore) async throws {
         let error = await appendError(store, "a-1", .streamExists, events(1))
         #expect(error == .wrongExpectedVersion(stream: "a-1", expected: .streamExists, actual: nil))
         _ = try await store.append(to: "a-1", expected: .any, events: events(1))
@@ -42,9 +33,7 @@ extension EventStoreConformanceTests {
         #expect(r.nextExpectedVersion == StreamVersion(1))
     }
 
-    @Test(arguments: Engine.allCases)
-    func expectedVersionExactNamesTheActualVersion(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func expectedVersionExactNamesTheActualVersion(_ store: EventStore) async throws {
         let missing = await appendError(store, "a-1", .exact(StreamVersion(0)), events(1))
         #expect(missing == .wrongExpectedVersion(stream: "a-1", expected: .exact(StreamVersion(0)), actual: nil))
         _ = try await store.append(to: "a-1", expected: .any, events: events(3))
@@ -58,18 +47,14 @@ extension EventStoreConformanceTests {
         #expect(store.lastPosition == LogPosition(4), "failed appends write nothing")
     }
 
-    @Test(arguments: Engine.allCases)
-    func expectedVersionAnyAlwaysAppends(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func expectedVersionAnyAlwaysAppends(_ store: EventStore) async throws {
         for i in 0..<5 {
             let r = try await store.append(to: "a-1", expected: .any, events: events(1))
             #expect(r.nextExpectedVersion == StreamVersion(Int64(i)))
         }
     }
 
-    @Test(arguments: Engine.allCases)
-    func idempotentReappendReturnsOriginalResultAndWritesNothing(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func idempotentReappendReturnsOriginalResultAndWritesNothing(_ store: EventStore) async throws {
         _ = try await store.append(to: "a-1", expected: .any, events: events(2))
         let batch = events(3)
         let original = try await store.append(to: "a-1", expected: .exact(StreamVersion(1)), events: batch)
@@ -85,18 +70,14 @@ extension EventStoreConformanceTests {
         #expect(try store.readStream("a-1").count == 5)
     }
 
-    @Test(arguments: Engine.allCases)
-    func idempotentReappendOfFirstEventsWithNoStream(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func idempotentReappendOfFirstEventsWithNoStream(_ store: EventStore) async throws {
         let batch = events(2)
         let original = try await store.append(to: "a-1", expected: .noStream, events: batch)
         let again = try await store.append(to: "a-1", expected: .noStream, events: batch)
         #expect(again == original)
     }
 
-    @Test(arguments: Engine.allCases)
-    func partialOverlapIsAnIdempotencyConflict(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func partialOverlapIsAnIdempotencyConflict(_ store: EventStore) async throws {
         let batch = events(2)
         _ = try await store.append(to: "a-1", expected: .any, events: batch)
         let overlap = await appendError(store, "a-1", .any, [batch[1], event()])
@@ -108,9 +89,7 @@ extension EventStoreConformanceTests {
         #expect(store.lastPosition == LogPosition(2))
     }
 
-    @Test(arguments: Engine.allCases)
-    func reappendAtAnotherPlaceIsAConflict(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func reappendAtAnotherPlaceIsAConflict(_ store: EventStore) async throws {
         let batch = events(2)
         _ = try await store.append(to: "a-1", expected: .noStream, events: batch)
         let elsewhere = await appendError(store, "b-1", .any, batch)
@@ -122,9 +101,7 @@ extension EventStoreConformanceTests {
         #expect(store.lastPosition == LogPosition(2))
     }
 
-    @Test(arguments: Engine.allCases)
-    func invalidAppendsAreRejected(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func invalidAppendsAreRejected(_ store: EventStore) async throws {
         let empty = await appendError(store, "a-1", .any, [])
         if case .invalidArgument? = empty {} else { Issue.record("empty append: \(String(describing: empty))") }
         let e = event()
@@ -135,9 +112,7 @@ extension EventStoreConformanceTests {
         #expect(store.lastPosition == .start)
     }
 
-    @Test(arguments: Engine.allCases)
-    func eventFieldsRoundTrip(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func eventFieldsRoundTrip(_ store: EventStore) async throws {
         let id = EventID()
         let meta = EventMetadata(correlationId: "corr-1", causationId: "cause-9", properties: ["user": "ann", "tenant": "t1"])
         let body = "{\"amount\":42,\"note\":\"caf\u{e9}\"}"
@@ -161,9 +136,7 @@ extension EventStoreConformanceTests {
         #expect(try store.readAll(from: .start, maxCount: 1, filter: nil) == [r])
     }
 
-    @Test(arguments: Engine.allCases)
-    func appendsAfterCloseFail(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func appendsAfterCloseFail(_ store: EventStore) async throws {
         _ = try await store.append(to: "a-1", expected: .any, events: events(1))
         store.close()
         let error = await appendError(store, "a-1", .any, events(1))
@@ -171,9 +144,7 @@ extension EventStoreConformanceTests {
         #expect(!store.health.isHealthy)
     }
 
-    @Test(arguments: Engine.allCases)
-    func statsCountAppends(engine: Engine) async throws {
-        let (store, cleanup) = try engine.make(); defer { cleanup() }
+    static func statsCountAppends(_ store: EventStore) async throws {
         #expect(store.health == .healthy)
         for _ in 0..<3 { _ = try await store.append(to: "a-1", expected: .any, events: events(2)) }
         let s = store.stats
