@@ -13,6 +13,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "tributary", targets: ["tributary"]),
+        // For the fuzz package (Fuzz/Package.swift), which builds its targets on these.
+        .library(name: "TributaryHTTP", targets: ["HTTP"]),
+        .library(name: "TributaryDomain", targets: ["JSON", "CQRS", "Customers", "Orders"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

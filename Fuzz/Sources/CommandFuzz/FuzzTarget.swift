@@ -1,8 +1,7 @@
-// libFuzzer target for the command path: request-body JSON decoding (the same DTO shapes as
-// Sources/App/CustomerRoutes.swift and OrderRoutes.swift, copied here so the App module is not
-// needed) + domain validation (`decide`) on representative aggregate states. Built by
-// scripts/fuzz-commands from Sources/{EventStore,CQRS,PublicEvents,Customers,Orders} compiled
-// as ONE module (their `import` lines stripped), so it may use internals.
+// libFuzzer target for the command path: request-body JSON decoding (the services' own command
+// body types, as their declared APIs decode them) + domain validation (`decide`) on
+// representative aggregate states. Built by scripts/fuzz-commands through Fuzz/Package.swift
+// on the service modules (testable: it may use internals).
 //
 // Input: first byte picks the command route, the rest is the request body.
 // Invariants (a violation traps with "fuzz invariant violated"):
@@ -14,16 +13,19 @@
 // - after evolve: a customer's available credit is never negative when it was not before,
 //   an order's total equals the sum of its lines, every line has quantity > 0 and price ≥ 0.
 import Foundation
+import CQRS
+@testable import JSON
+@testable import Customers
+@testable import Orders
 
-
-private struct RegisterBody: Codable, Equatable { var customerId: String?; var name: String; var email: String; var creditLimit: Int64; var currency: String }
-private struct RenameBody: Codable, Equatable { var name: String }
-private struct EmailBody: Codable, Equatable { var email: String }
-private struct CreditLimitBody: Codable, Equatable { var creditLimit: Int64 }
-private struct EmptyBody: Codable, Equatable {}
-private struct PlaceBody: Codable, Equatable { var orderId: String?; var customerId: String; var currency: String; var lines: [OrderLine] }
-private struct RemoveLineBody: Codable, Equatable { var sku: String }
-private struct CancelBody: Codable, Equatable { var reason: String }
+private typealias RegisterBody = CustomerCommandBodies.Register
+private typealias RenameBody = CustomerCommandBodies.Rename
+private typealias EmailBody = CustomerCommandBodies.ChangeEmail
+private typealias CreditLimitBody = CustomerCommandBodies.ChangeCreditLimit
+private typealias EmptyBody = CustomerCommandBodies.Empty
+private typealias PlaceBody = OrderCommandBodies.Place
+private typealias RemoveLineBody = OrderCommandBodies.RemoveLine
+private typealias CancelBody = OrderCommandBodies.Cancel
 /// Saga inputs (not HTTP routes, but derived from public events other services wrote).
 private struct ReserveBody: Codable, Equatable { var orderId: String; var amount: Int64; var currency: String }
 private struct AmountBody: Codable, Equatable { var amount: Int64; var reason: String? }
@@ -124,7 +126,6 @@ private func checkOrder(_ kind: OrderDecision.Kind, customer: ReplicaCustomer?) 
     }
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     guard count > 0 else { return 0 }
     let route = start[0] % 13

@@ -1,5 +1,5 @@
-// libFuzzer target for HTTPRequestParser. Built by scripts/fuzz-http together with the parser
-// sources (one module, no package), so it may use the parser's internals.
+// libFuzzer target for HTTPRequestParser. Built by scripts/fuzz-http through Fuzz/Package.swift,
+// on the HTTP module (testable: it may use the parser's internals).
 //
 // Besides "does not crash" (ASan + Swift runtime traps), every input checks invariants:
 // - the events do not depend on how the input is split (whole, byte by byte, a split pattern
@@ -9,6 +9,8 @@
 // - a .request's body length equals its Content-Length, a chunked one carries no Content-Length,
 //   no body exceeds maxBodyBytes, HTTP/1.1 requests carry exactly one Host;
 // - bufferedByteCount never exceeds what was appended.
+
+@testable import HTTP
 
 struct Digest: Equatable {
     var lines: [String] = []
@@ -80,7 +82,6 @@ func run(_ data: [UInt8], pattern: [Int], limits: HTTPParserLimits) -> [String] 
     return out
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let data = Array(UnsafeRawBufferPointer(start: start, count: count))
     // Small limits so the fuzzer reaches the 413/414/431 paths; default limits for the rest.
