@@ -10,24 +10,31 @@ enum PublicLogRoutes {
 
     static func install(on group: RouteGroup, publicLog: EventStore) {
         group.get("/public/events") { context, responder in
+            let q = context.arguments
+            let after: Int64, limit: Int64, filter: EventFilter?
             do {
-                responder.respond(try page(context.arguments, publicLog: publicLog))
+                after = try q.integer("after") ?? 0
+                guard after >= 0 else { throw badParameter("after", "must be ≥ 0") }
+                limit = try q.integer("limit") ?? Int64(defaultLimit)
+                guard (1...Int64(maxLimit)).contains(limit) else { throw badParameter("limit", "must be between 1 and \(maxLimit)") }
+                let types = q.all("types").flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+                filter = types.isEmpty ? nil : EventFilter(eventTypes: Set(types))
             } catch {
-                responder.respond(error: error)
+                return responder.respond(error: error)
+            }
+            // Read off the loop; the page is rendered when the events are back.
+            publicLog.readAll(from: LogPosition(UInt64(after)), maxCount: Int(limit), filter: filter) { read in
+                switch read {
+                case .success(let recorded): responder.respond(page(recorded, after: UInt64(after), head: publicLog.lastPosition.value))
+                case .failure(let error): responder.respond(error: error)
+                }
             }
         }
     }
 
-    static func page(_ q: QueryArguments, publicLog: EventStore) throws -> HTTPResponse {
-        let after = try q.integer("after") ?? 0
-        guard after >= 0 else { throw badParameter("after", "must be ≥ 0") }
-        let limit = try q.integer("limit") ?? Int64(defaultLimit)
-        guard (1...Int64(maxLimit)).contains(limit) else { throw badParameter("limit", "must be between 1 and \(maxLimit)") }
-        let types = q.all("types").flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
-        let filter = types.isEmpty ? nil : EventFilter(eventTypes: Set(types))
-        let recorded = try publicLog.readAll(from: LogPosition(UInt64(after)), maxCount: Int(limit), filter: filter)
+    static func page(_ recorded: [RecordedEvent], after: UInt64, head: UInt64) -> HTTPResponse {
         var body: [UInt8] = Array(#"{"events":["#.utf8)
-        var last = UInt64(after)
+        var last = after
         var first = true
         for event in recorded {
             last = event.position.value
@@ -37,7 +44,6 @@ enum PublicLogRoutes {
             body += Array(#"{"position":\#(event.position.value),"#.utf8)
             body += envelope.jsonBytes().dropFirst()
         }
-        let head = publicLog.lastPosition.value
         body += Array(#"],"nextAfter":\#(last),"lastPosition":\#(head)}"#.utf8)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")

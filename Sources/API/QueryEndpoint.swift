@@ -33,11 +33,6 @@ public enum QueryEndpoint {
     static func run(_ route: QueryRoute, service: RunningService, _ context: RequestContext, _ responder: Responder) {
         let sources = Source.of(service, feeds: route.feeds)
         let request = QueryRequest(id: context.parameters["id"], arguments: context.arguments)
-        run(context, responder, sources: sources) { try route.run(request) }
-    }
-
-    static func run(_ context: RequestContext, _ responder: Responder, sources: [Source],
-                    render: @escaping () throws -> QueryDocument?) {
         let tokens: [ConsistencyToken]
         do {
             tokens = try minPositions(context.query.all("minPosition"), sources: sources)
@@ -46,14 +41,14 @@ public enum QueryEndpoint {
         }
         waitAll(tokens[...], sources: sources) { failure in
             if let failure { return responder.respond(failure.response) }
-            responder.respond(respond(context, sources: sources, render: render))
+            route.run(request) { rendered in responder.respond(respond(context, sources: sources, rendered)) }
         }
     }
 
-    private static func respond(_ context: RequestContext, sources: [Source], render: () throws -> QueryDocument?) -> HTTPResponse {
+    private static func respond(_ context: RequestContext, sources: [Source], _ rendered: Result<QueryDocument?, Error>) -> HTTPResponse {
         let document: QueryDocument?
         do {
-            document = try render()
+            document = try rendered.get()
         } catch {
             return Problem.from(error).response
         }

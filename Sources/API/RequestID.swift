@@ -1,3 +1,5 @@
+import EventStore
+
 /// Random identifiers in the canonical lowercase UUID (v4) form, for correlation ids and
 /// server-generated entity ids. Formatting by hand: Foundation's `UUID().uuidString` cost
 /// ~20k instructions per command, a measurable share of the command path.
@@ -5,8 +7,8 @@ enum RequestID {
     private static let hex = Array("0123456789abcdef".utf8)
 
     static func make() -> String {
-        var rng = SystemRandomNumberGenerator()
-        var high = rng.next() as UInt64, low = rng.next() as UInt64
+        let rng = RandomWords.shared
+        var high = rng.next(), low = rng.next()
         high = (high & ~0xF000) | 0x4000                            // version 4
         low = (low & ~(0xC000 << 48)) | (0x8000 << 48)              // RFC 4122 variant
         var out = [UInt8](repeating: UInt8(ascii: "-"), count: 36)

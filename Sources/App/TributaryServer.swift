@@ -76,6 +76,9 @@ public final class TributaryServer {
             try services.start()
             self.services = services
             listeners = bound
+            // From here on the loop only serves: it must never wait on the disk (debug builds
+            // trap on a file system call made on it; the store's threads do the I/O).
+            NonBlockingThread.markCurrent()
             return bound.map(\.address)
         } catch {
             liveFeeds.close()
@@ -95,6 +98,9 @@ public final class TributaryServer {
         guard !shuttingDown else { return }
         shuttingDown = true
         let finish = { [self] in
+            // Shutting down: the final snapshots are waited for and the stores close (index
+            // checkpoints, fsync) right here, on the loop, which serves nothing any more.
+            NonBlockingThread.unmarkCurrent()
             services?.stop()
             services = nil
             stores?.close()

@@ -17,8 +17,9 @@ public final class CommandHandler<D: Decider> {
         /// Streams whose state is kept in memory (approximate LRU).
         public var cacheCapacity: Int = 10_000
         /// Save a snapshot when a stream has grown by this many events since its last one;
-        /// nil disables snapshots (saving *and* loading). Saved synchronously on the loop after
-        /// the commit (and after a long load); a failed save is logged and ignored.
+        /// nil disables snapshots (saving *and* loading). Encoded on the loop after the commit
+        /// (and after a long load), saved on the store's threads; a failed save is logged and
+        /// ignored.
         public var snapshotEvery: Int? = nil
         /// "Now" for idempotency timestamps (inject in tests).
         public var clock: () -> Date = Date.init
@@ -106,7 +107,7 @@ public final class CommandHandler<D: Decider> {
             case .hit(let entry):
                 stats.commands += 1
                 stats.replays += 1
-                completion(replay(entry))
+                replay(entry, completion: completion)
                 return
             case .mismatch:
                 stats.commands += 1
@@ -170,33 +171,29 @@ public final class CommandHandler<D: Decider> {
     // MARK: - One decision
 
     private func attempt(_ job: Job, number: Int, refresh: Bool) {
-        var entry: StateCache<D.State>.Entry
-        do {
-            entry = try loadEntry(job.stream, refresh: refresh)
-            // Cheap freshness check (the store's in-memory index): a writer outside this handler
-            // (another process, a tool) may have appended behind the cache's back. Deciding on
-            // stale state could reject a valid command, which no conflict retry would repair.
-            if !refresh && store.streamVersion(job.stream) != entry.version {
-                entry = try catchUp(job.stream, entry)
-                cache.put(job.stream, entry)
+        // Loaded current with the store's tail (see `load`): a command waiting for a cold
+        // stream stays at the head of its stream's queue, so its stream stays serialized.
+        load(job.stream, refresh: refresh) { [self] loaded in
+            switch loaded {
+            case .failure(let e):
+                finish(job, .failure(e))
+            case .success(let entry):
+                decide(job, entry, number: number)
             }
-            switch job.mode {
-            case .retrying: break
-            case .exact(let expected):
-                if entry.version != expected && !refresh { entry = try catchUp(job.stream, entry) }
-                if entry.version != expected {
-                    return finish(job, .failure(.versionMismatch(stream: job.stream, expected: expected, actual: entry.version)))
-                }
-            case .noStream:
-                if entry.version != nil && !refresh { entry = try catchUp(job.stream, entry) }
-                if let actual = entry.version {
-                    return finish(job, .failure(.streamAlreadyExists(stream: job.stream, actual: actual)))
-                }
+        }
+    }
+
+    private func decide(_ job: Job, _ entry: StateCache<D.State>.Entry, number: Int) {
+        switch job.mode {
+        case .retrying: break
+        case .exact(let expected):
+            if entry.version != expected {
+                return finish(job, .failure(.versionMismatch(stream: job.stream, expected: expected, actual: entry.version)))
             }
-        } catch let e as CommandError {
-            return finish(job, .failure(e))
-        } catch {
-            return finish(job, .failure(.corruptState(stream: job.stream, reason: "\(error)")))
+        case .noStream:
+            if let actual = entry.version {
+                return finish(job, .failure(.streamAlreadyExists(stream: job.stream, actual: actual)))
+            }
         }
 
         let events: [D.Event]
@@ -312,19 +309,22 @@ public final class CommandHandler<D: Decider> {
         }
     }
 
-    private func replay(_ entry: IdempotencyIndex.Entry) -> Result<CommandOutcome<D.Event>, CommandError> {
-        var events: [D.Event] = []
-        if let first = entry.firstVersion, entry.eventCount > 0 {
-            do {
-                let recorded = try store.readStream(entry.stream, from: first, direction: .forward, maxCount: entry.eventCount)
-                events = try recorded.map(decider.decodeRecorded)
-            } catch let e as EventStoreError {
-                return .failure(.store(e))
-            } catch {
-                return .failure(.corruptState(stream: entry.stream, reason: "\(error)"))
+    /// The first outcome of a key again: its events read back (off the loop) and decoded.
+    private func replay(_ entry: IdempotencyIndex.Entry, completion: @escaping CommandCompletion<D.Event>) {
+        let outcome = { (events: [D.Event]) in
+            CommandOutcome(stream: entry.stream, version: entry.version, position: entry.position, events: events,
+                           firstVersion: entry.firstVersion, replayed: true)
+        }
+        guard let first = entry.firstVersion, entry.eventCount > 0 else { return completion(.success(outcome([]))) }
+        store.readStream(entry.stream, from: first, direction: .forward, maxCount: entry.eventCount) { [self] read in
+            switch read {
+            case .failure(let e):
+                completion(.failure(.store(e)))
+            case .success(let recorded):
+                do { completion(.success(outcome(try recorded.map(decider.decodeRecorded)))) } catch {
+                    completion(.failure(.corruptState(stream: entry.stream, reason: "\(error)")))
+                }
             }
         }
-        return .success(CommandOutcome(stream: entry.stream, version: entry.version, position: entry.position, events: events,
-                                       firstVersion: entry.firstVersion, replayed: true))
     }
 }

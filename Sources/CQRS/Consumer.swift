@@ -74,6 +74,8 @@ public final class Consumer<D: Decider> {
     private let map: Mapper
     private let scheduler: Scheduler?
     private let retryDelay: Duration
+    /// `start()` is scanning the store for the checkpoint.
+    private var starting = false
     /// Pending re-sends by retry number (cancelled on `stop`).
     private var retryTimers: [Int: Cancellable] = [:]
     private var retriesScheduled = 0
@@ -126,10 +128,26 @@ public final class Consumer<D: Decider> {
         event.metadata.properties[watermarkProperty(name)].flatMap(UInt64.init).map(LogPosition.init)
     }
 
-    /// Subscribes to the public log after `from` (nil: recovered from the handler's store).
-    public func start(from: LogPosition? = nil) throws {
-        guard subscription == nil else { return }
-        checkpoint = try from ?? Consumer.recoverCheckpoint(name: name, store: handler.store)
+    /// Subscribes to the public log after `from`; nil: after the watermark recovered by scanning
+    /// the handler's store, off the loop (a failed scan stops the consumer, logged).
+    public func start(from: LogPosition? = nil) {
+        guard subscription == nil, !starting else { return }
+        if let from { return follow(from: from) }
+        starting = true
+        let name = self.name, store = handler.store
+        StoreIOThreads.run(executor, { try Consumer.recoverCheckpoint(name: name, store: store) }) { [weak self] recovered in
+            guard let self else { return }
+            starting = false
+            if case .stopped = status { return }
+            switch recovered {
+            case .success(let checkpoint): follow(from: checkpoint)
+            case .failure(let e): fail(LogPosition.start, "cannot recover the checkpoint from the store: \(e)")
+            }
+        }
+    }
+
+    private func follow(from checkpoint: LogPosition) {
+        self.checkpoint = checkpoint
         lastDelivered = checkpoint
         status = .running
         logger(.info, "consumer '\(name)' starting after public position \(checkpoint)")

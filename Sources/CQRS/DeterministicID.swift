@@ -53,7 +53,7 @@ public final class EventIDGenerator {
     private var counter: UInt64
 
     public init() {
-        var g = SystemRandomNumberGenerator()
+        let g = RandomWords.shared
         seedHigh = g.next()
         counter = g.next()
     }

@@ -18,40 +18,72 @@ extension ProjectionRunner {
 
     // MARK: - Restore
 
-    /// Restores the latest usable snapshot into the (empty) projection; on start, on the loop.
+    /// Restores the latest usable snapshot into the (empty) projection, reading it (and the
+    /// store's event at its position) right here: for `prepareSynchronously`, off the loop.
     func restoreSnapshot() {
         guard snapshotsEnabled else { return }
+        let loaded = Result { try snapshotTarget.loadSnapshot(snapshotStream) }.mapError(EventStoreError.wrap)
+        guard let (snap, position, anchor, state) = usableSnapshot(loaded) else { return }
+        let event = Result { try store.readAll(from: LogPosition(position.value - 1), maxCount: 1, filter: nil) }.mapError(EventStoreError.wrap)
+        adopt(snap, position: position, anchor: anchor, state: state, eventThere: event)
+    }
+
+    /// `restoreSnapshot` for `start()` on the loop: the snapshot and the store's event at its
+    /// position are read on the stores' threads; the state is restored here, on the loop.
+    func restoreSnapshot(completion: @escaping () -> Void) {
+        guard snapshotsEnabled else { return completion() }
+        // Each step lands on the runner's executor (the loop), whichever executor the stores use.
+        let executor = self.executor
+        snapshotTarget.loadSnapshot(snapshotStream) { [weak self] loaded in executor.execute {
+            guard let self else { return }
+            guard let (snap, position, anchor, state) = self.usableSnapshot(loaded) else { return completion() }
+            self.store.readAll(from: LogPosition(position.value - 1), maxCount: 1, filter: nil) { [weak self] event in executor.execute {
+                self?.adopt(snap, position: position, anchor: anchor, state: state, eventThere: event)
+                completion()
+            } }
+        } }
+    }
+
+    /// The snapshot's envelope if it is there, readable, of this build's schema and not ahead of
+    /// the store; nil (logged) otherwise: replay from the start.
+    private func usableSnapshot(_ loaded: Result<Snapshot?, EventStoreError>)
+        -> (Snapshot, LogPosition, String, ArraySlice<UInt8>)? {
         let name = projection.name
         let snap: Snapshot
-        do {
-            guard let s = try snapshotTarget.loadSnapshot(snapshotStream) else {
-                logger(.info, "projection '\(name)': no snapshot, replaying from the start")
-                return
-            }
-            snap = s
-        } catch {
+        switch loaded {
+        case .success(let s?): snap = s
+        case .success(nil):
+            logger(.info, "projection '\(name)': no snapshot, replaying from the start")
+            return nil
+        case .failure(let error):
             logger(.warning, "projection '\(name)': cannot read its snapshot (\(error)), replaying from the start")
-            return
+            return nil
         }
-        let position: LogPosition, anchor: String, state: ArraySlice<UInt8>
         switch SnapshotFormat.decode(snap.data, schemaVersion: projection.snapshotSchemaVersion) {
         case .unreadable:
             logger(.warning, "projection '\(name)': snapshot unreadable (damaged or an older format), replaying from the start")
-            return
+            return nil
         case .otherSchema(let v):
             logger(.info, "projection '\(name)': snapshot has state schema version \(v), this build reads \(projection.snapshotSchemaVersion); replaying from the start")
-            return
-        case .snapshot(let p, let a, let s):
-            position = p; anchor = a; state = s
+            return nil
+        case .snapshot(let position, let anchor, let state):
+            let last = store.lastPosition
+            guard position <= last else {
+                logger(.warning, "projection '\(name)': snapshot at position \(position) is ahead of the store (last position \(last)): the store lost events on recovery; replaying from the start")
+                return nil
+            }
+            guard position > .start else { return nil }
+            return (snap, position, anchor, state)
         }
-        let last = store.lastPosition
-        guard position <= last else {
-            logger(.warning, "projection '\(name)': snapshot at position \(position) is ahead of the store (last position \(last)): the store lost events on recovery; replaying from the start")
-            return
-        }
-        guard position > .start else { return }
+    }
+
+    /// Restores `state` if the store still holds, at `position`, the event the snapshot was
+    /// taken after.
+    private func adopt(_ snap: Snapshot, position: LogPosition, anchor: String, state: ArraySlice<UInt8>,
+                       eventThere: Result<[RecordedEvent], EventStoreError>) {
+        let name = projection.name
         do {
-            let event = try store.readAll(from: LogPosition(position.value - 1), maxCount: 1, filter: nil).first
+            let event = try eventThere.get().first
             guard let event, event.position == position, SnapshotFormat.anchor(of: event) == anchor else {
                 logger(.warning, "projection '\(name)': snapshot at position \(position) does not match the store's event there (the store was cut back and rewritten); replaying from the start")
                 return
@@ -63,7 +95,7 @@ extension ProjectionRunner {
             lastAnchor = anchor
             restoredSnapshotPosition = position
             let ms = max(0, options.clock().timeIntervalSince(started)) * 1000
-            logger(.info, "projection '\(name)' loaded snapshot at position \(position) (\(snap.data.count) bytes, \(String(format: "%.0f", ms)) ms); replaying the tail to \(last)")
+            logger(.info, "projection '\(name)' loaded snapshot at position \(position) (\(snap.data.count) bytes, \(String(format: "%.0f", ms)) ms); replaying the tail to \(store.lastPosition)")
         } catch {
             logger(.warning, "projection '\(name)': ignoring snapshot at position \(position): \(error); replaying from the start")
         }

@@ -85,6 +85,8 @@ public final class ProjectionRunner {
     private var lastReport = Date.distantPast
     /// `prepareSynchronously()` ran (snapshot restored, stored events applied).
     private var prepared = false
+    /// `start()` is reading the snapshot.
+    private var restoring = false
     // Snapshot state (ProjectionRunner+Snapshots.swift), loop-confined.
     /// Position of the newest snapshot saved or restored.
     var lastSnapshot: LogPosition = .start
@@ -139,13 +141,22 @@ public final class ProjectionRunner {
         return nil
     }
 
-    /// Restores the snapshot, subscribes and starts catching up. Call once.
+    /// Restores the snapshot (read off the loop), subscribes and starts catching up. Call once.
     public func start() {
-        guard case .starting = status, subscription == nil, backgroundReplay == nil else { return }
-        if !prepared {
-            startedAt = options.clock()
-            restoreSnapshot()
+        guard case .starting = status, subscription == nil, backgroundReplay == nil, !restoring else { return }
+        if prepared { return startFollowing() }
+        startedAt = options.clock()
+        restoring = true
+        restoreSnapshot { [weak self] in
+            guard let self else { return }
+            restoring = false
+            guard case .starting = status else { return }   // stopped meanwhile
+            startFollowing()
         }
+    }
+
+    /// After the snapshot: catch up (on the loop, or off it when long) and follow the store.
+    private func startFollowing() {
         target = store.lastPosition
         if position >= target {
             markCaughtUp()

@@ -92,14 +92,56 @@ public struct PublicEventEnvelope: Hashable, Sendable {
 
 /// RFC 3339 timestamps in UTC with millisecond precision, without Foundation formatters.
 public enum RFC3339 {
-    /// Parses `2026-11-26T16:00:00Z` or with fractional seconds and any offset; nil if malformed.
+    /// Parses an RFC 3339 date-time (`2026-11-26T16:00:00Z`, fractional seconds and any
+    /// `±hh:mm` offset allowed, `T`/`Z` in either case); nil if malformed. By hand: Foundation's
+    /// formatters read the time-zone database from disk, and this runs on the loop.
     public static func parse(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        if let d = plain.date(from: text) { return d }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
+        let b = Array(text.utf8)
+        var i = 0
+        func digits(_ n: Int) -> Int64? {
+            guard i + n <= b.count else { return nil }
+            var v: Int64 = 0
+            for k in i..<(i + n) {
+                guard b[k] >= 0x30 && b[k] <= 0x39 else { return nil }
+                v = v * 10 + Int64(b[k] - 0x30)
+            }
+            i += n
+            return v
+        }
+        func expect(_ chars: String) -> Bool {
+            guard i < b.count, chars.utf8.contains(b[i]) else { return false }
+            i += 1
+            return true
+        }
+        guard let y = digits(4), expect("-"), let mo = digits(2), expect("-"), let d = digits(2), expect("Tt"),
+              let h = digits(2), expect(":"), let mi = digits(2), expect(":"), let sec = digits(2) else { return nil }
+        var fraction = 0.0
+        if i < b.count && b[i] == UInt8(ascii: ".") {
+            i += 1
+            var scale = 0.1, any = false
+            while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { fraction += Double(b[i] - 0x30) * scale; scale /= 10; i += 1; any = true }
+            guard any else { return nil }
+        }
+        var offset: Int64 = 0
+        if expect("Zz") {
+        } else if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            let sign: Int64 = b[i] == UInt8(ascii: "-") ? -1 : 1
+            i += 1
+            guard let oh = digits(2), expect(":"), let om = digits(2), oh <= 23, om <= 59 else { return nil }
+            offset = sign * (oh * 3600 + om * 60)
+        } else { return nil }
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        let monthDays: [Int64] = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard i == b.count, (1...12).contains(mo), d >= 1, d <= monthDays[Int(mo) - 1], h <= 23, mi <= 59, sec <= 60 else { return nil }
+        // Days from the civil date (Howard Hinnant's algorithm), then seconds since 1970.
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        let seconds = days * 86_400 + h * 3600 + mi * 60 + sec - offset
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
     /// e.g. `2026-11-26T16:25:47.123Z`.

@@ -60,6 +60,8 @@ public final class Publisher {
     private var retryTimer: Cancellable?
     /// Set when publishing cannot continue safely (see the idempotency-conflict case).
     private var halted = false
+    /// `start()` is reading the checkpoint.
+    private var starting = false
 
     /// - Parameters:
     ///   - source: service name (the public stream is `StreamName(source)`).
@@ -96,15 +98,38 @@ public final class Publisher {
     }
 
     /// The internal position of the newest event this source published (`.start` if none).
+    /// Blocks (reads the public log): for tools and tests, not the loop.
     public func recoverCheckpoint() throws -> LogPosition {
-        let last = try publicLog.readStream(publicStream, from: .end, direction: .backward, maxCount: 1)
-        return LogPosition(last.first?.metadata.properties[PublicMetadata.sourcePosition].flatMap(UInt64.init) ?? 0)
+        Self.checkpoint(in: try publicLog.readStream(publicStream, from: .end, direction: .backward, maxCount: 1))
     }
 
-    /// Starts tailing after `from` (nil: the checkpoint recovered from the public log).
-    public func start(from: LogPosition? = nil) throws {
-        guard subscription == nil else { return }
-        checkpoint = try from ?? recoverCheckpoint()
+    private static func checkpoint(in newest: [RecordedEvent]) -> LogPosition {
+        LogPosition(newest.first?.metadata.properties[PublicMetadata.sourcePosition].flatMap(UInt64.init) ?? 0)
+    }
+
+    /// Starts tailing after `from`; nil: after the checkpoint recovered from the public log, read
+    /// off the loop first (while it cannot be read, the publisher retries after `retryDelay`).
+    public func start(from: LogPosition? = nil) {
+        guard subscription == nil, !starting else { return }
+        if let from { return follow(from: from) }
+        starting = true
+        publicLog.readStream(publicStream, from: .end, direction: .backward, maxCount: 1) { [weak self] read in
+            guard let self else { return }
+            starting = false
+            if case .stopped = status { return }
+            switch read {
+            case .success(let newest):
+                follow(from: Self.checkpoint(in: newest))
+            case .failure(let e):
+                status = .retrying(reason: "cannot read the checkpoint from the public log: \(e)")
+                logger(.warning, "publisher '\(source)' cannot read its checkpoint (retrying in \(retryDelay)): \(e)")
+                retryTimer = scheduler.schedule(after: retryDelay) { [weak self] in self?.start() }
+            }
+        }
+    }
+
+    private func follow(from checkpoint: LogPosition) {
+        self.checkpoint = checkpoint
         mappedUpTo = checkpoint
         status = .running
         logger(.info, "publisher '\(source)' starting after internal position \(checkpoint)")

@@ -19,8 +19,9 @@ public struct ServiceAPI {
     public var commands: [CommandRoute] = []
     public var queries: [QueryRoute] = []
     public var liveViews: [LiveView] = []
-    /// Rebuilds the read models from the stores and compares them with the live ones.
-    public var consistency: (() throws -> ConsistencyReport)?
+    /// Rebuilds the read models from the stores (off the loop) and compares them with the live
+    /// ones; the report arrives on the loop.
+    public var consistency: ((@escaping (Result<ConsistencyReport, Error>) -> Void) -> Void)?
 
     public init(name: String, positions: RunningService) {
         self.name = name
@@ -221,15 +222,28 @@ public enum QueryPath: Hashable, Sendable {
     case named(String)
 }
 
-/// One query a service serves from its read models.
+/// The answer to a query: the document, nil for "no such entity" (404), or an error
+/// (`QueryError` for bad arguments).
+public typealias QueryCompletion = (Result<QueryDocument?, Error>) -> Void
+
+/// One query a service serves: from its read models at once, or (history, temporal views) from
+/// its store, read off the loop.
 public struct QueryRoute {
     public let path: QueryPath
     /// The stores the view reflects (its position header and `minPosition` tokens).
     public let feeds: [Feed]
-    /// The document, nil for "no such entity" (404); throws `QueryError` for bad arguments.
-    public let run: (QueryRequest) throws -> QueryDocument?
+    /// Answers through the completion, once, on the loop.
+    public let run: (QueryRequest, @escaping QueryCompletion) -> Void
 
+    /// A query answered at once from memory (read models).
     public init(_ path: QueryPath, feeds: [Feed] = Feed.allCases, run: @escaping (QueryRequest) throws -> QueryDocument?) {
+        self.path = path
+        self.feeds = feeds
+        self.run = { request, completion in completion(Result { try run(request) }) }
+    }
+
+    /// A query that may have to read its store first: `run` answers through the completion.
+    public init(_ path: QueryPath, feeds: [Feed] = Feed.allCases, reading run: @escaping (QueryRequest, @escaping QueryCompletion) -> Void) {
         self.path = path
         self.feeds = feeds
         self.run = run

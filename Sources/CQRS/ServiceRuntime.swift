@@ -194,49 +194,85 @@ public final class ServiceRuntime<D: Decider> {
     /// False when a read model, the publisher or the consumer has failed or stopped.
     public var isHealthy: Bool { components.allSatisfy(\.isHealthy) }
 
-    // MARK: - Audit and temporal reads (from the stream, never cached)
+    // MARK: - Audit and temporal reads (from the stream, never cached, read off the loop)
 
     /// The stream's events, oldest first, data upcast to the current schema; nil when the
-    /// stream has no events. For history/audit views.
-    public func history(of stream: StreamName) throws -> [HistoryEntry]? {
-        let recorded = try store.readStream(stream)
-        if recorded.isEmpty { return nil }
+    /// stream has no events. For history/audit views; `completion` runs on the loop.
+    public func history(of stream: StreamName, completion: @escaping (Result<[HistoryEntry]?, Error>) -> Void) {
         let upcasters = decider.upcasters
-        return try recorded.map { HistoryEntry(try upcasters.upcast($0), storedSchemaVersion: $0.schemaVersion) }
+        store.readStream(stream) { read in
+            completion(Result {
+                let recorded = try read.get()
+                if recorded.isEmpty { return nil }
+                return try recorded.map { HistoryEntry(try upcasters.upcast($0), storedSchemaVersion: $0.schemaVersion) }
+            })
+        }
     }
 
     /// The stream's decoded events committed up to `version` (inclusive) and at or before
-    /// `asOf`, with their records, for temporal views that fold their own way.
-    public func events(of stream: StreamName, upToVersion version: Int64? = nil,
-                       asOf: Date? = nil) throws -> [(event: D.Event, recorded: RecordedEvent)] {
-        var result: [(event: D.Event, recorded: RecordedEvent)] = []
-        for r in try store.readStream(stream) {
-            if let version, r.streamVersion.value > version { break }
-            if let asOf, r.timestamp > asOf { break }
-            result.append((try decider.decodeRecorded(r), r))
+    /// `asOf`, with their records, for temporal views that fold their own way; `completion`
+    /// runs on the loop.
+    public func events(of stream: StreamName, upToVersion version: Int64? = nil, asOf: Date? = nil,
+                       completion: @escaping (Result<[(event: D.Event, recorded: RecordedEvent)], Error>) -> Void) {
+        let decider = self.decider
+        store.readStream(stream) { read in
+            completion(Result {
+                var result: [(event: D.Event, recorded: RecordedEvent)] = []
+                for r in try read.get() {
+                    if let version, r.streamVersion.value > version { break }
+                    if let asOf, r.timestamp > asOf { break }
+                    result.append((try decider.decodeRecorded(r), r))
+                }
+                return result
+            })
         }
-        return result
     }
 
     // MARK: - Consistency
 
-    /// Applies every event of `feed` up to `position` that `projection`'s filter accepts, from
-    /// the start: a fresh copy of a read model, to compare with the live one.
-    public func replay(_ feed: Feed, into projection: Projection, upTo position: LogPosition) throws {
-        let source = store(feed)
-        let upcasters = feed == .own ? decider.upcasters : UpcasterChain()
-        var from = LogPosition.start
-        while from < position {
-            let batch = try source.readAll(from: from, maxCount: 4096, filter: nil)
-            guard let last = batch.last else { return }
-            for e in batch where e.position <= position && !RuntimeMetadata.isInternal(e.stream) {
-                if projection.filter?.matches(stream: e.stream.value, type: e.type) ?? true {
-                    try projection.apply(upcasters.isEmpty ? e : try upcasters.upcast(e))
-                }
-            }
-            from = last.position
+    /// Builds fresh copies of read models from the stores, off the loop: `build` makes them and
+    /// feeds each one (`replay`) on a store I/O thread, where nothing else can see them; `compare`
+    /// then runs on the loop with them, against the live ones.
+    public func rebuild<T>(_ build: @escaping (Replayer) throws -> T, then compare: @escaping (Result<T, Error>) -> Void) {
+        let replayer = Replayer(own: store, publicLog: publicLog, upcasters: decider.upcasters)
+        let executor = self.executor
+        let box = UncheckedBox((build, compare))
+        StoreIOThreads.queue.async {
+            let outcome = Result { try box.value.0(replayer) }
+            executor.execute { box.value.1(outcome) }
         }
     }
+
+    /// Feeds fresh read models from a service's stores (see `rebuild`); blocking reads.
+    public struct Replayer {
+        let own: EventStore
+        let publicLog: EventStore
+        let upcasters: UpcasterChain
+
+        /// Applies every event of `feed` up to `position` that `projection`'s filter accepts,
+        /// from the start.
+        public func replay(_ feed: Feed, into projection: Projection, upTo position: LogPosition) throws {
+            let source = feed == .own ? own : publicLog
+            let chain = feed == .own ? upcasters : UpcasterChain()
+            var from = LogPosition.start
+            while from < position {
+                let batch = try source.readAll(from: from, maxCount: 4096, filter: nil)
+                guard let last = batch.last else { return }
+                for e in batch where e.position <= position && !RuntimeMetadata.isInternal(e.stream) {
+                    if projection.filter?.matches(stream: e.stream.value, type: e.type) ?? true {
+                        try projection.apply(chain.isEmpty ? e : try chain.upcast(e))
+                    }
+                }
+                from = last.position
+            }
+        }
+    }
+}
+
+/// Carries values across a queue hop whose ordering makes it safe (see `rebuild`).
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// One entry of a stream's history (`GET /queries/<service>/{id}/history`).

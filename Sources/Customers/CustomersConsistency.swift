@@ -2,15 +2,23 @@ import CQRS
 import EventStore
 
 extension CustomersService {
-    /// Builds fresh read models from both stores, up to the positions the live ones reflect,
-    /// and compares them (the consistency check usable after any run). Synchronous reads of
-    /// both stores: run it on the loop, off the hot path.
-    public func rebuildAndCompare() throws -> ConsistencyReport {
+    /// Builds fresh read models from both stores (off the loop), up to the positions the live
+    /// ones reflect, and compares them on the loop (the consistency check usable after any run).
+    public func rebuildAndCompare(completion: @escaping (Result<ConsistencyReport, Error>) -> Void) {
         let positions = self.positions
-        let freshDirectory = CustomerDirectoryProjection()
-        let freshActivity = CustomerOrderActivityProjection()
-        try runtime.replay(.own, into: freshDirectory, upTo: LogPosition(positions.own))
-        try runtime.replay(.publicLog, into: freshActivity, upTo: LogPosition(positions.publicLog))
+        runtime.rebuild({ replayer in
+            let freshDirectory = CustomerDirectoryProjection()
+            let freshActivity = CustomerOrderActivityProjection()
+            try replayer.replay(.own, into: freshDirectory, upTo: LogPosition(positions.own))
+            try replayer.replay(.publicLog, into: freshActivity, upTo: LogPosition(positions.publicLog))
+            return (freshDirectory, freshActivity)
+        }, then: { [self] rebuilt in
+            completion(rebuilt.map { compare(positions, $0.0, $0.1) })
+        })
+    }
+
+    private func compare(_ positions: ServicePositions, _ freshDirectory: CustomerDirectoryProjection,
+                         _ freshActivity: CustomerOrderActivityProjection) -> ConsistencyReport {
         var differences: [String] = []
         func note(_ s: String) { if differences.count < ConsistencyReport.maxDifferences { differences.append(s) } }
         for id in Set(directory.records.keys).union(freshDirectory.records.keys).sorted() where directory.records[id] != freshDirectory.records[id] {

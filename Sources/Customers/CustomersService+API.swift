@@ -1,3 +1,4 @@
+import Foundation
 import CQRS
 import EventStore
 import JSON
@@ -40,18 +41,23 @@ extension CustomersService {
                 let limit = try a.integer("limit").map { Int(clamping: $0) }
                 return try .json(listCustomers(status: try a.choice("status", CustomerStatus.self), cursor: a["cursor"], limit: limit))
             },
-            QueryRoute(.item) { [unowned self] q in
+            QueryRoute(.item, reading: { [unowned self] q, completion in
                 let id = q.id ?? "", a = q.arguments
-                let version = try a.integer("version"), asOf = try a.timestamp("asOf")
+                let version: Int64?, asOf: Date?
+                do { (version, asOf) = (try a.integer("version"), try a.timestamp("asOf")) } catch { return completion(.failure(error)) }
                 if version != nil || asOf != nil {
-                    return try customer(id, atVersion: version, asOf: asOf).map { try .json($0, version: $0.version) }
+                    return customer(id, atVersion: version, asOf: asOf) { read in
+                        completion(Result { try read.get().map { try .json($0, version: $0.version) } })
+                    }
                 }
-                return try customer(id).map { try details.document(for: id, view: $0, version: $0.version) }
-            },
-            QueryRoute(.history) { [unowned self] q in
+                completion(Result { try customer(id).map { try details.document(for: id, view: $0, version: $0.version) } })
+            }),
+            QueryRoute(.history, reading: { [unowned self] q, completion in
                 let id = q.id ?? ""
-                return try history(of: id).map { try .json(CustomerHistory(customerId: id, events: $0)) }
-            },
+                history(of: id) { read in
+                    completion(Result { try read.get().map { try .json(CustomerHistory(customerId: id, events: $0)) } })
+                }
+            }),
         ]
 
         api.liveViews = [
@@ -62,7 +68,7 @@ extension CustomersService {
                 orderActivity.onChange = changed
             },
         ]
-        api.consistency = { [unowned self] in try rebuildAndCompare() }
+        api.consistency = { [unowned self] completion in rebuildAndCompare(completion: completion) }
         return api
     }
 }

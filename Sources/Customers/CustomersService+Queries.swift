@@ -35,32 +35,41 @@ extension CustomersService {
     public var customerCount: Int { directory.records.count }
 
     /// The customer as of stream version `version` and/or commit time `asOf`, computed from
-    /// its events; nil if it was not registered by then (or does not exist).
-    public func customer(_ customerId: String, atVersion version: Int64?, asOf: Date?) throws -> CustomerTemporalView? {
-        guard CustomerID.isValid(customerId) else { return nil }
-        if let version, version < 0 { throw QueryError(parameter: "version", message: "version must be ≥ 0") }
+    /// its events (read off the loop); nil if it was not registered by then (or does not exist).
+    public func customer(_ customerId: String, atVersion version: Int64?, asOf: Date?,
+                         completion: @escaping (Result<CustomerTemporalView?, Error>) -> Void) {
+        guard CustomerID.isValid(customerId) else { return completion(.success(nil)) }
+        if let version, version < 0 { return completion(.failure(QueryError(parameter: "version", message: "version must be ≥ 0"))) }
         let decider = handler.decider
-        var state = decider.initialState
-        var reached: RecordedEvent?
-        for (event, recorded) in try runtime.events(of: CustomerID.stream(customerId), upToVersion: version, asOf: asOf) {
-            decider.apply(event, to: &state)
-            reached = recorded
+        runtime.events(of: CustomerID.stream(customerId), upToVersion: version, asOf: asOf) { read in
+            completion(read.map { events in
+                var state = decider.initialState
+                var reached: RecordedEvent?
+                for (event, recorded) in events {
+                    decider.apply(event, to: &state)
+                    reached = recorded
+                }
+                guard let reached, state.registered else { return nil }
+                return CustomerTemporalView(customerId: customerId, name: state.displayName, givenName: state.givenName,
+                                            familyName: state.familyName, email: state.email, creditLimit: state.creditLimit,
+                                            currency: state.currency, reservedCredit: state.reservedCredit,
+                                            availableCredit: state.availableCredit, status: state.active ? .active : .deactivated,
+                                            openOrders: state.reservations.count, version: reached.streamVersion.value,
+                                            updatedAt: RFC3339.format(reached.timestamp))
+            })
         }
-        guard let reached, state.registered else { return nil }
-        return CustomerTemporalView(customerId: customerId, name: state.displayName, givenName: state.givenName,
-                                    familyName: state.familyName, email: state.email, creditLimit: state.creditLimit,
-                                    currency: state.currency, reservedCredit: state.reservedCredit,
-                                    availableCredit: state.availableCredit, status: state.active ? .active : .deactivated,
-                                    openOrders: state.reservations.count, version: reached.streamVersion.value,
-                                    updatedAt: RFC3339.format(reached.timestamp))
     }
 
-    /// The customer stream's events, oldest first, data upcast to the current schema; nil if
-    /// the customer was never registered.
-    public func history(of customerId: String) throws -> [HistoryEntry]? {
-        guard CustomerID.isValid(customerId), let entries = try runtime.history(of: CustomerID.stream(customerId)),
-              entries.contains(where: { $0.type == CustomerEvent.TypeName.registered }) else { return nil }
-        return entries
+    /// The customer stream's events, oldest first, data upcast to the current schema (read off
+    /// the loop); nil if the customer was never registered.
+    public func history(of customerId: String, completion: @escaping (Result<[HistoryEntry]?, Error>) -> Void) {
+        guard CustomerID.isValid(customerId) else { return completion(.success(nil)) }
+        runtime.history(of: CustomerID.stream(customerId)) { read in
+            completion(read.map { entries in
+                guard let entries, entries.contains(where: { $0.type == CustomerEvent.TypeName.registered }) else { return nil }
+                return entries
+            })
+        }
     }
 
     func view(of record: CustomerRecord, activity: CustomerOrderActivity) -> CustomerView {

@@ -3,6 +3,9 @@ import Foundation
 /// Completion handler of an append.
 public typealias AppendCompletion = (Result<AppendResult, EventStoreError>) -> Void
 
+/// Completion handler of an asynchronous read.
+public typealias ReadCompletion = (Result<[RecordedEvent], EventStoreError>) -> Void
+
 /// An append-only event store: streams with optimistic concurrency, one gapless global log,
 /// catch-up subscriptions and snapshots. Engines: `FileEventStore`, `MemoryEventStore`; both
 /// pass the shared conformance suite.
@@ -19,15 +22,31 @@ public protocol EventStore: AnyObject {
     /// - Completions of appends are delivered in commit order.
     func append(to stream: StreamName, expected: ExpectedVersion, events: [NewEvent], completion: @escaping AppendCompletion)
 
+    /// Where this store runs completions (appends, asynchronous reads): the app's loop.
+    var executor: CompletionExecutor { get }
+
     /// Reads up to `maxCount` committed events of `stream` starting at version `from` (inclusive),
     /// ascending for `.forward`, descending for `.backward` (use `.end` to start at the head).
     /// A missing stream reads as empty.
+    ///
+    /// **Blocks the calling thread** on the medium (disk, database): for tools, start-up work
+    /// and background threads, never the loop. Debug builds trap when the file engine's I/O
+    /// runs on a thread marked `NonBlockingThread`.
     func readStream(_ stream: StreamName, from: StreamVersion, direction: ReadDirection, maxCount: Int) throws -> [RecordedEvent]
 
     /// Reads up to `maxCount` committed events of the global log with position *after* `from`
     /// (`.start` reads from the first event), in position order, keeping only those that match
     /// `filter` (nil: all). Events filtered out do not count towards `maxCount`.
+    /// **Blocks** like `readStream(_:from:direction:maxCount:)`.
     func readAll(from: LogPosition, maxCount: Int, filter: EventFilter?) throws -> [RecordedEvent]
+
+    /// `readStream` without blocking the caller: the read runs on the store's own threads (or
+    /// connection) and `completion` runs through `executor`. What the loop uses.
+    func readStream(_ stream: StreamName, from: StreamVersion, direction: ReadDirection, maxCount: Int,
+                    completion: @escaping ReadCompletion)
+
+    /// `readAll` without blocking the caller; `completion` runs through `executor`.
+    func readAll(from: LogPosition, maxCount: Int, filter: EventFilter?, completion: @escaping ReadCompletion)
 
     /// The version of the stream's newest committed event, nil if the stream has none.
     func streamVersion(_ stream: StreamName) -> StreamVersion?
@@ -44,11 +63,22 @@ public protocol EventStore: AnyObject {
                    handler: @escaping ([RecordedEvent]) -> Void) -> Subscription
 
     /// Stores `data` as the latest snapshot of `stream` at `version`, replacing any previous one.
-    /// The file engine writes it atomically (temp file, fsync, rename).
+    /// The file engine writes it atomically (temp file, fsync, rename). **Blocks.**
     func saveSnapshot(_ stream: StreamName, version: StreamVersion, data: [UInt8]) throws
 
-    /// The latest snapshot saved for `stream`, nil if none.
+    /// The latest snapshot saved for `stream`, nil if none. **Blocks.**
     func loadSnapshot(_ stream: StreamName) throws -> Snapshot?
+
+    /// Whether a snapshot of `stream` may exist, answered from memory (no I/O): false means
+    /// none does, so a stream that never had one costs no lookup.
+    func mayHaveSnapshot(_ stream: StreamName) -> Bool
+
+    /// `saveSnapshot` without blocking the caller; `completion` runs through `executor`.
+    func saveSnapshot(_ stream: StreamName, version: StreamVersion, data: [UInt8],
+                      completion: @escaping (Result<Void, EventStoreError>) -> Void)
+
+    /// `loadSnapshot` without blocking the caller; `completion` runs through `executor`.
+    func loadSnapshot(_ stream: StreamName, completion: @escaping (Result<Snapshot?, EventStoreError>) -> Void)
 
     /// `.healthy`, or `.unhealthy(reason)` after a write/fsync failure: appends then fail fast.
     var health: StoreHealth { get }
@@ -59,6 +89,52 @@ public protocol EventStore: AnyObject {
     /// Completes queued appends, stops subscriptions, persists what is needed for a fast restart
     /// and releases files. Later appends fail with `.closed`. Idempotent.
     func close()
+}
+
+/// The threads the engines that read through blocking calls (file, memory) do their asynchronous
+/// reads and snapshot I/O on, instead of the caller's.
+public enum StoreIOThreads {
+    /// Concurrent: reads of different streams proceed side by side; each engine's reads are
+    /// thread-safe against its writer.
+    public static let queue = DispatchQueue(label: "tributary.store-io", qos: .userInitiated, attributes: .concurrent)
+
+    /// Runs `work` on `queue` and hands its outcome to `executor`.
+    public static func run<T>(_ executor: CompletionExecutor, _ work: @escaping () throws -> T,
+                              completion: @escaping (Result<T, EventStoreError>) -> Void) {
+        let box = UncheckedSendableBox((work, completion))
+        queue.async {
+            let outcome = Result { try box.value.0() }.mapError(EventStoreError.wrap)
+            executor.execute { box.value.1(outcome) }
+        }
+    }
+}
+
+extension EventStore {
+    public func readStream(_ stream: StreamName, from: StreamVersion, direction: ReadDirection, maxCount: Int,
+                           completion: @escaping ReadCompletion) {
+        StoreIOThreads.run(executor, { try self.readStream(stream, from: from, direction: direction, maxCount: maxCount) },
+                           completion: completion)
+    }
+
+    public func readAll(from: LogPosition, maxCount: Int, filter: EventFilter?, completion: @escaping ReadCompletion) {
+        StoreIOThreads.run(executor, { try self.readAll(from: from, maxCount: maxCount, filter: filter) }, completion: completion)
+    }
+
+    public func mayHaveSnapshot(_ stream: StreamName) -> Bool { true }
+
+    public func saveSnapshot(_ stream: StreamName, version: StreamVersion, data: [UInt8],
+                             completion: @escaping (Result<Void, EventStoreError>) -> Void) {
+        StoreIOThreads.run(executor, { try self.saveSnapshot(stream, version: version, data: data) }, completion: completion)
+    }
+
+    public func loadSnapshot(_ stream: StreamName, completion: @escaping (Result<Snapshot?, EventStoreError>) -> Void) {
+        StoreIOThreads.run(executor, { try self.loadSnapshot(stream) }, completion: completion)
+    }
+
+    /// Reads a whole stream forward without blocking; `completion` runs through `executor`.
+    public func readStream(_ stream: StreamName, completion: @escaping ReadCompletion) {
+        readStream(stream, from: .first, direction: .forward, maxCount: Int.max, completion: completion)
+    }
 }
 
 extension EventStore {

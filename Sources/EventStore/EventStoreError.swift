@@ -41,6 +41,12 @@ public enum EventStoreError: Error, Hashable, Sendable, CustomStringConvertible 
 }
 
 extension EventStoreError {
+    /// `error` as a store error (engines throw only these; anything else is reported as an
+    /// invalid argument naming it).
+    public static func wrap(_ error: Error) -> EventStoreError {
+        (error as? EventStoreError) ?? .invalidArgument("\(error)")
+    }
+
     /// The store could not take the write (I/O error, full disk, refusing appends since): the
     /// request was fine and may succeed later; nothing of it was stored.
     public var isStoreUnavailable: Bool {

@@ -17,6 +17,8 @@ import Glibc
 ///   space probe; one that saw EIO stays unhealthy (refuses appends) until the process restarts.
 /// - `enospc-after:N` / `eio-after:N` — after N successful segment writes in this process
 ///   (counted over all stores), every further segment write fails the same way.
+/// - `slow:MS` — a slow disk: every read and every sync of any file of the store takes MS
+///   milliseconds more (writes still fail never).
 public enum FaultInjectionHook {
     /// The environment variable read once per store open.
     public static let variable = "TRIBUTARY_FAULT_INJECT"
@@ -37,6 +39,8 @@ public enum FaultInjectionHook {
         let io = FaultInjectingFileIO()
         let code = rule.errno
         switch rule.trigger {
+        case .slow(let millis):
+            io.setLatency(Double(millis) / 1000)
         case .whileFileExists(let flag):
             io.failWrites(while: { access(flag, F_OK) == 0 ? code : nil }, what: "write (injected by \(variable))")
         case .afterWrites(let n):
@@ -47,13 +51,19 @@ public enum FaultInjectionHook {
 
     /// A parsed rule.
     struct Rule {
-        enum Trigger { case whileFileExists(String), afterWrites(Int) }
+        enum Trigger { case whileFileExists(String), afterWrites(Int), slow(Int) }
         var errno: Int32
         var trigger: Trigger
 
         init?(_ spec: String) {
             let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { return nil }
+            if parts[0] == "slow" {
+                guard let ms = Int(parts[1]), (0...60_000).contains(ms) else { return nil }
+                errno = 0
+                trigger = .slow(ms)
+                return
+            }
             let head = parts[0].split(separator: "-", maxSplits: 1).map(String.init)
             guard head.count == 2 else { return nil }
             switch head[0] {

@@ -34,11 +34,23 @@ extension FileEventStore {
     var syncsIdle: Bool { runningSyncs == 0 }
 
     /// Whether the writer may start another batch (called with `queueCond` held): with
-    /// `.fsync`, when a sync slot is free and either no sync runs or enough appends wait
-    /// (`syncPipelineMinBatch`).
+    /// `.fsync`, when a sync slot is free and either no sync runs, enough appends wait
+    /// (`syncPipelineMinBatch`), or the oldest running sync has taken `syncPipelineMaxWait`
+    /// already (a slow disk: waiting for it would cost more than a sync of their own).
     var canStartBatch: Bool {
         guard case .fsync = options.durability else { return true }
-        return !freeSyncSlots.isEmpty && (syncsIdle || queue.count >= options.syncPipelineMinBatch)
+        guard !freeSyncSlots.isEmpty else { return false }
+        if syncsIdle || queue.count >= options.syncPipelineMinBatch { return true }
+        guard let oldest = syncStarted.values.min() else { return true }
+        return Date().timeIntervalSince(oldest) >= options.syncPipelineMaxWait
+    }
+
+    /// When appends wait below the threshold for a running sync, the moment they may start a
+    /// batch of their own anyway (called with `queueCond` held); nil: nothing to wait for.
+    var syncWaitDeadline: Date? {
+        guard case .fsync = options.durability, !queue.isEmpty, !freeSyncSlots.isEmpty,
+              let oldest = syncStarted.values.min() else { return nil }
+        return oldest.addingTimeInterval(options.syncPipelineMaxWait)
     }
 
     /// Runs the fdatasync covering batch `seq` on the sync queue; reports to the writer.
@@ -46,6 +58,7 @@ extension FileEventStore {
         queueCond.lock()
         let slot = freeSyncSlots.removeLast()  // admission (`canStartBatch`) guaranteed one
         runningSyncs += 1
+        syncStarted[slot] = Date()
         queueCond.unlock()
         let fd = syncFDs[slot]
         syncQueue.async { [self] in
@@ -59,6 +72,7 @@ extension FileEventStore {
             queueCond.lock()
             freeSyncSlots.append(slot)
             runningSyncs -= 1
+            syncStarted[slot] = nil
             if let failure {
                 if syncError == nil { syncError = failure }
             } else {

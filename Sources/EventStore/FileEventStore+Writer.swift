@@ -26,6 +26,8 @@ extension FileEventStore {
                 } else if unsynced, case .batch(let ms) = options.durability {
                     let deadline = lastSync.addingTimeInterval(Double(ms) / 1000)
                     if Date() >= deadline || !queueCond.wait(until: deadline) { break }
+                } else if let deadline = syncWaitDeadline {
+                    _ = queueCond.wait(until: deadline)   // then `canStartBatch` admits them
                 } else {
                     queueCond.wait()
                 }

@@ -44,7 +44,7 @@ public final class FileEventStore: EventStore, @unchecked Sendable {
     public let directory: String
     public let options: FileEventStoreOptions
     let io: FileIO
-    let executor: CompletionExecutor
+    public let executor: CompletionExecutor
     let hub = SubscriptionHub()
     let snapshots: FileSnapshotStore
 
@@ -108,6 +108,8 @@ public final class FileEventStore: EventStore, @unchecked Sendable {
     /// fdatasyncs running (guarded by `queueCond`, so appenders may read it: `syncFDs` is
     /// writer-only).
     var runningSyncs = 0
+    /// When each running fdatasync started, by slot (nil: idle). Guarded by `queueCond`.
+    var syncStarted: [Int: Date] = [:]
     /// Writer-only: when a full disk was the failure, the time of the next space probe.
     var spaceProbeDue: Date?
     var writerThread: Thread?
@@ -126,8 +128,8 @@ public final class FileEventStore: EventStore, @unchecked Sendable {
         self.io = options.fileIO
         self.executor = options.executor
         let snapshotDirectory = directory + "/snapshots"
-        self.snapshots = FileSnapshotStore(directory: snapshotDirectory, io: options.fileIO)
         try io.makeDirectory(snapshotDirectory)
+        self.snapshots = try FileSnapshotStore(directory: snapshotDirectory, io: options.fileIO)
         lockFD = try io.open(directory + "/LOCK", flags: O_RDWR | O_CREAT, mode: 0o644)
         do {
             try io.lockExclusive(lockFD)
@@ -209,6 +211,8 @@ public final class FileEventStore: EventStore, @unchecked Sendable {
     public func loadSnapshot(_ stream: StreamName) throws -> Snapshot? {
         try snapshots.load(stream)
     }
+
+    public func mayHaveSnapshot(_ stream: StreamName) -> Bool { snapshots.mayHave(stream) }
 
     public func close() {
         queueCond.lock()

@@ -40,6 +40,11 @@ public struct FileEventStoreOptions {
     /// fsyncs); store alone, 256 appenders 211k -> 237k appends/s, 16 appenders the same rate
     /// with half the fsyncs. 1: any waiting append starts a batch while a slot is free.
     public var syncPipelineMinBatch = 32
+    /// With `.fsync`: appends waiting below `syncPipelineMinBatch` start a batch of their own
+    /// anyway once the oldest running sync has taken this long (seconds). A healthy device
+    /// syncs well within it, so they still share the next sync; a slow or busy one would make
+    /// them wait for a sync they are not part of, then their own.
+    public var syncPipelineMaxWait: Double = 0.002
     /// Upper bound on the bytes of one group-commit write (further appends wait for the next).
     public var maxBatchBytes: Int = 8 << 20
     /// Save the index checkpoint after at least this many new events (and at least a quarter

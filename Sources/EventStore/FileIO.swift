@@ -33,6 +33,28 @@ public protocol FileIO: AnyObject, Sendable {
     func lockExclusive(_ fd: Int32) throws
 }
 
+/// Threads that must never wait on the disk: the app marks its loop thread once it serves, and
+/// in debug builds every file system call of `SystemFileIO` traps on a marked thread. The whole
+/// test suite runs that way, so "no file I/O on the loop" is checked, not just claimed.
+public enum NonBlockingThread {
+    private static let key = "tributary.non-blocking-thread"
+
+    /// Marks the calling thread (the loop, once it serves requests).
+    public static func markCurrent() { Thread.current.threadDictionary[key] = true }
+
+    /// Clears the mark (the loop, when it shuts down and closes the stores).
+    public static func unmarkCurrent() { Thread.current.threadDictionary.removeObject(forKey: key) }
+
+    /// Whether the calling thread is marked.
+    public static var isCurrent: Bool { Thread.current.threadDictionary[key] as? Bool == true }
+
+    /// Debug builds: traps when called on a marked thread; nothing in release builds.
+    @inline(__always)
+    static func check(_ call: StaticString) {
+        assert(!isCurrent, "file I/O (\(call)) on a non-blocking thread (the loop): move it to the store's threads")
+    }
+}
+
 /// The real thing: thin wrappers over Glibc system calls.
 public final class SystemFileIO: FileIO, @unchecked Sendable {
     public init() {}
@@ -40,6 +62,7 @@ public final class SystemFileIO: FileIO, @unchecked Sendable {
     private func fail(_ what: String) -> EventStoreError { .io(errno: errno, what: what) }
 
     public func open(_ path: String, flags: Int32, mode: UInt32) throws -> Int32 {
+        NonBlockingThread.check("open")
         while true {
             let fd = Glibc.open(path, flags | O_CLOEXEC, mode_t(mode))
             if fd >= 0 { return fd }
@@ -48,6 +71,7 @@ public final class SystemFileIO: FileIO, @unchecked Sendable {
     }
 
     public func pwrite(_ fd: Int32, _ bytes: [UInt8], offset: Int64) throws {
+        NonBlockingThread.check("pwrite")
         var done = 0
         var rest = bytes
         while done < bytes.count {
@@ -64,6 +88,7 @@ public final class SystemFileIO: FileIO, @unchecked Sendable {
     }
 
     public func pread(_ fd: Int32, into buffer: inout [UInt8], count: Int, offset: Int64) throws -> Int {
+        NonBlockingThread.check("pread")
         precondition(buffer.count >= count)
         var total = 0
         var chunk = [UInt8]()
@@ -88,18 +113,22 @@ public final class SystemFileIO: FileIO, @unchecked Sendable {
     }
 
     public func fdatasync(_ fd: Int32) throws {
+        NonBlockingThread.check("fdatasync")
         if Glibc.fdatasync(fd) != 0 { throw fail("fdatasync") }
     }
 
     public func fsync(_ fd: Int32) throws {
+        NonBlockingThread.check("fsync")
         if Glibc.fsync(fd) != 0 { throw fail("fsync") }
     }
 
     public func ftruncate(_ fd: Int32, length: Int64) throws {
+        NonBlockingThread.check("ftruncate")
         if Glibc.ftruncate(fd, off_t(length)) != 0 { throw fail("ftruncate") }
     }
 
     public func fileSize(_ fd: Int32) throws -> Int64 {
+        NonBlockingThread.check("fileSize")
         let end = lseek(fd, 0, SEEK_END)
         if end < 0 { throw fail("lseek") }
         return Int64(end)
@@ -108,22 +137,27 @@ public final class SystemFileIO: FileIO, @unchecked Sendable {
     public func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
     public func rename(_ from: String, _ to: String) throws {
+        NonBlockingThread.check("rename")
         if Glibc.rename(from, to) != 0 { throw fail("rename \(from)") }
     }
 
     public func unlink(_ path: String) throws {
+        NonBlockingThread.check("unlink")
         if Glibc.unlink(path) != 0 { throw fail("unlink \(path)") }
     }
 
     public func listDirectory(_ path: String) throws -> [String] {
+        NonBlockingThread.check("listDirectory")
         do { return try FileManager.default.contentsOfDirectory(atPath: path) } catch { throw EventStoreError.io(errno: ENOENT, what: "list \(path)") }
     }
 
     public func makeDirectory(_ path: String) throws {
+        NonBlockingThread.check("makeDirectory")
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch { throw EventStoreError.io(errno: EACCES, what: "mkdir \(path)") }
     }
 
     public func lockExclusive(_ fd: Int32) throws {
+        NonBlockingThread.check("lockExclusive")
         if flock(fd, LOCK_EX | LOCK_NB) != 0 { throw fail("lock data directory (is another process using it?)") }
     }
 }
@@ -140,6 +174,8 @@ public final class FaultInjectingFileIO: FileIO, @unchecked Sendable {
     private var writeFaults: [(errno: Int32, afterBytes: Int)] = []
     private var syncFaults: [Int32] = []
     private var lastingWriteFault: (errno: () -> Int32?, what: String)?
+    /// Seconds every read and every sync of any file takes first (a slow disk); 0: none.
+    private var latency: Double = 0
     public let pathFilter: String
 
     public init(wrapping base: FileIO = SystemFileIO(), pathFilter: String = ".seg") {
@@ -168,6 +204,17 @@ public final class FaultInjectingFileIO: FileIO, @unchecked Sendable {
     /// its buffer and fails with ENOSPC, like a full disk; clearing it is "space returns".
     public func setDiskFull(_ full: Bool) {
         failWrites(while: full ? { ENOSPC } : nil, what: "write (injected: disk full)")
+    }
+
+    /// Every read (`pread`) and sync (`fdatasync`, `fsync`) of any file waits `seconds` first,
+    /// like a slow or overloaded disk; 0 removes the delay.
+    public func setLatency(_ seconds: Double) {
+        lock.lock(); latency = max(0, seconds); lock.unlock()
+    }
+
+    private func delay() {
+        lock.lock(); let seconds = latency; lock.unlock()
+        if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
     }
 
     private func targeted(_ fd: Int32) -> Bool {
@@ -204,10 +251,12 @@ public final class FaultInjectingFileIO: FileIO, @unchecked Sendable {
     }
 
     public func pread(_ fd: Int32, into buffer: inout [UInt8], count: Int, offset: Int64) throws -> Int {
-        try base.pread(fd, into: &buffer, count: count, offset: offset)
+        delay()
+        return try base.pread(fd, into: &buffer, count: count, offset: offset)
     }
 
     public func fdatasync(_ fd: Int32) throws {
+        delay()
         if targeted(fd) {
             lock.lock()
             let fault = syncFaults.isEmpty ? nil : syncFaults.removeFirst()
@@ -217,7 +266,7 @@ public final class FaultInjectingFileIO: FileIO, @unchecked Sendable {
         try base.fdatasync(fd)
     }
 
-    public func fsync(_ fd: Int32) throws { try base.fsync(fd) }
+    public func fsync(_ fd: Int32) throws { delay(); try base.fsync(fd) }
     public func ftruncate(_ fd: Int32, length: Int64) throws { try base.ftruncate(fd, length: length) }
     public func fileSize(_ fd: Int32) throws -> Int64 { try base.fileSize(fd) }
     public func close(_ fd: Int32) {

@@ -7,14 +7,36 @@ import Glibc
 /// of the stream name (any name is a safe file name that way), replaced atomically
 /// (temp file, fdatasync, rename, directory fsync). A damaged file reads as "no snapshot".
 ///
+/// Which snapshots exist is kept in memory (the directory is listed once, at open, and every
+/// save adds its file), so a stream that never had one costs no lookup on disk.
+///
 /// File: "TRIBSNP1", u32 nameLength, name, i64 version, u32 dataLength, data, u32 CRC-32C.
-struct FileSnapshotStore {
+final class FileSnapshotStore: @unchecked Sendable {
     let directory: String
     let io: FileIO
     static let magic: [UInt8] = Array("TRIBSNP1".utf8)
+    private let lock = NSLock()
+    /// Names of the snapshot files present.
+    private var present: Set<String>
 
-    private func path(_ stream: StreamName) -> String {
-        directory + "/" + SHA256.hash(Array(stream.value.utf8)).hexString + ".snap"
+    /// Lists the existing snapshots of `directory` (which must exist).
+    init(directory: String, io: FileIO) throws {
+        self.directory = directory
+        self.io = io
+        present = Set(try io.listDirectory(directory).filter { $0.hasSuffix(".snap") })
+    }
+
+    private func fileName(_ stream: StreamName) -> String {
+        SHA256.hash(Array(stream.value.utf8)).hexString + ".snap"
+    }
+
+    private func path(_ stream: StreamName) -> String { directory + "/" + fileName(stream) }
+
+    /// Whether a snapshot file of `stream` exists (from memory).
+    func mayHave(_ stream: StreamName) -> Bool {
+        let name = fileName(stream)
+        lock.lock(); defer { lock.unlock() }
+        return present.contains(name)
     }
 
     func save(_ stream: StreamName, version: StreamVersion, data: [UInt8]) throws {
@@ -38,12 +60,16 @@ struct FileSnapshotStore {
         }
         io.close(fd)
         try io.rename(tmp, final)
+        lock.lock()
+        present.insert(fileName(stream))
+        lock.unlock()
         let dfd = try io.open(directory, flags: O_RDONLY, mode: 0)
         defer { io.close(dfd) }
         try io.fsync(dfd)
     }
 
     func load(_ stream: StreamName) throws -> Snapshot? {
+        guard mayHave(stream) else { return nil }
         let fd: Int32
         do { fd = try io.open(path(stream), flags: O_RDONLY, mode: 0) } catch EventStoreError.io(let code, _) where code == ENOENT { return nil }
         defer { io.close(fd) }

@@ -11,7 +11,7 @@ public final class MemoryEventStore: EventStore, @unchecked Sendable {
     private var snapshots: [StreamName: Snapshot] = [:]
     private var counters = StoreStats()
     private var isClosed = false
-    private let executor: CompletionExecutor
+    public let executor: CompletionExecutor
     private let clock: () -> Date
     private let hub = SubscriptionHub()
 

@@ -79,9 +79,9 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
 
     public init(high: UInt64, low: UInt64) { self.high = high; self.low = low }
 
-    /// A new random (version 4) id, from the system's secure generator (`getrandom`).
+    /// A new random (version 4) id, from the system's secure generator (buffered: `RandomWords`).
     public init() {
-        var rng = SystemRandomNumberGenerator()
+        let rng = RandomWords.shared
         high = (rng.next() & ~0xF000) | 0x4000                          // version 4
         low = (rng.next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // RFC 4122 variant
     }

@@ -31,6 +31,8 @@ final class PublicLogFeed {
         /// Catch-up: last position replayed. Live: events at or below this are dropped.
         var cursor: UInt64
         var live = false
+        /// A catch-up read is in flight.
+        var reading = false
 
         init(subscriber: Subscriber, types: Set<String>?, cursor: UInt64) {
             self.subscriber = subscriber
@@ -255,52 +257,74 @@ final class PublicLogFeed {
         t.start(timeout: millis) { [weak self] in self?.catchUpRound() }
     }
 
-    /// One chunk for each catching-up member whose buffer has room; members that reach
-    /// `flushedPosition` join the live set.
+    /// One chunk for each catching-up member whose buffer has room and no read in flight (the
+    /// store reads off the loop); members that reach `flushedPosition` join the live set.
     private func catchUpRound() {
         var progressed = false
         for (key, member) in catchingUp {
             guard member.subscriber.isOpen else { catchingUp[key] = nil; continue }
+            if member.reading { continue }
             if member.subscriber.pendingBytes > registry.settings.maxBufferedBytes / 2 { continue }
             progressed = true
-            let target = flushedPosition
-            let events: [RecordedEvent]
-            do {
-                events = try store.readAll(from: LogPosition(member.cursor), maxCount: Self.catchUpEvents,
-                                           filter: member.types.map { EventFilter(eventTypes: $0) })
-            } catch {
-                // Cannot replay from here: say so and end (never a silent gap).
-                let note = SSEEvent(event: "resume-failed",
-                                    data: #"{"lastEventId":\#(member.cursor),"detail":"the public log cannot be replayed from this position"}"#)
-                member.subscriber.send(note.encoded)
-                member.subscriber.finish()
-                catchingUp[key] = nil
-                continue
-            }
-            var out: [UInt8] = []
-            var n = 0
-            var reached = events.count < Self.catchUpEvents
-            for e in events {
-                if e.position.value > target { reached = true; break }
-                member.cursor = e.position.value
-                guard let frame = Self.frame(e) else { continue }
-                out += frame
-                n += 1
-                if out.count >= Self.catchUpWriteBytes {
-                    guard member.subscriber.send(out, events: n) else { break }
-                    out = []
-                    n = 0
-                }
-            }
-            if n > 0 { member.subscriber.send(out, events: n) }
-            guard member.subscriber.isOpen else { catchingUp[key] = nil; continue }
-            if reached || member.cursor >= target {
-                member.cursor = target
-                member.live = true
-                catchingUp[key] = nil
-                live[key] = member
+            member.reading = true
+            // Everything fanned out so far is committed: the read sees at least up to here.
+            let issuedAt = flushedPosition
+            store.readAll(from: LogPosition(member.cursor), maxCount: Self.catchUpEvents,
+                          filter: member.types.map { EventFilter(eventTypes: $0) }) { [weak self] read in
+                member.reading = false
+                self?.caughtUp(member, key: key, read, issuedAt: issuedAt)
             }
         }
-        if !catchingUp.isEmpty { scheduleCatchUp(after: progressed ? 0 : 10) }
+        if !catchingUp.isEmpty && !progressed { scheduleCatchUp(after: 10) }
+    }
+
+    /// A catch-up read is back: sends what it holds up to `flushedPosition`, joins the live set
+    /// there, or goes on with the next round. Live events went on being fanned out while the
+    /// store read, so the seam is where the read and the live set meet: the read covered every
+    /// matching event up to `issuedAt` (its start), or up to any event it returned beyond the
+    /// fanned-out position; later ones come live. No gap, no duplicate.
+    private func caughtUp(_ member: Member, key: ObjectIdentifier, _ read: Result<[RecordedEvent], EventStoreError>,
+                          issuedAt: UInt64) {
+        guard !closed, catchingUp[key] === member else { return }
+        guard member.subscriber.isOpen else { catchingUp[key] = nil; return }
+        let events: [RecordedEvent]
+        switch read {
+        case .success(let e): events = e
+        case .failure:
+            // Cannot replay from here: say so and end (never a silent gap).
+            let note = SSEEvent(event: "resume-failed",
+                                data: #"{"lastEventId":\#(member.cursor),"detail":"the public log cannot be replayed from this position"}"#)
+            member.subscriber.send(note.encoded)
+            member.subscriber.finish()
+            catchingUp[key] = nil
+            return
+        }
+        let target = flushedPosition
+        var out: [UInt8] = []
+        var n = 0
+        var reached = false
+        for e in events {
+            if e.position.value > target { reached = true; break }
+            member.cursor = e.position.value
+            guard let frame = Self.frame(e) else { continue }
+            out += frame
+            n += 1
+            if out.count >= Self.catchUpWriteBytes {
+                guard member.subscriber.send(out, events: n) else { break }
+                out = []
+                n = 0
+            }
+        }
+        if n > 0 { member.subscriber.send(out, events: n) }
+        guard member.subscriber.isOpen else { catchingUp[key] = nil; return }
+        // A short read found every matching event up to where it started.
+        if !reached && events.count < Self.catchUpEvents { member.cursor = max(member.cursor, issuedAt) }
+        if reached || member.cursor >= target {
+            member.cursor = target
+            member.live = true
+            catchingUp[key] = nil
+            live[key] = member
+        }
+        if !catchingUp.isEmpty { scheduleCatchUp(after: 0) }
     }
 }

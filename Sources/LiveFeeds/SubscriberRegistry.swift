@@ -1,4 +1,5 @@
 import API
+import EventStore
 import Foundation
 import HTTP
 import Metrics
@@ -96,7 +97,7 @@ final class SubscriberRegistry {
     let lifetimeEnds: Counter.Child
     let eventsSent: Counter.Child
     /// Randomness for lifetime jitter (injectable for tests).
-    var random: () -> Double = { Double.random(in: 0..<1) }
+    var random: () -> Double = { var g = RandomWords.Generator(); return Double.random(in: 0..<1, using: &g) }
 
     init(settings: LiveFeedSettings, loop: EventLoop, metrics: MetricsRegistry) {
         self.settings = settings

@@ -1,3 +1,4 @@
+import Foundation
 import CQRS
 import EventStore
 import JSON
@@ -34,18 +35,21 @@ extension OrdersService {
         let details = DocumentCache<OrderView>()
         api.queries = [
             QueryRoute(.list) { [unowned self] q in try .json(page(q.arguments)) },
-            QueryRoute(.item) { [unowned self] q in
+            QueryRoute(.item, reading: { [unowned self] q, completion in
                 let id = q.id ?? "", a = q.arguments
-                let version = try a.integer("version"), asOf = try a.timestamp("asOf")
+                let version: Int64?, asOf: Date?
+                do { (version, asOf) = (try a.integer("version"), try a.timestamp("asOf")) } catch { return completion(.failure(error)) }
                 if version != nil || asOf != nil {
-                    return try order(id, atVersion: version, asOf: asOf).map { try .json($0, version: $0.version) }
+                    return order(id, atVersion: version, asOf: asOf) { read in
+                        completion(Result { try read.get().map { try .json($0, version: $0.version) } })
+                    }
                 }
-                return try order(id).map { try details.document(for: id, view: $0, version: $0.version) }
-            },
-            QueryRoute(.history) { [unowned self] q in
+                completion(Result { try order(id).map { try details.document(for: id, view: $0, version: $0.version) } })
+            }),
+            QueryRoute(.history, reading: { [unowned self] q, completion in
                 let id = q.id ?? ""
-                return try history(id).map { try .json(OrderHistory(orderId: id, events: $0)) }
-            },
+                history(id) { read in completion(Result { try read.get().map { try .json(OrderHistory(orderId: id, events: $0)) } }) }
+            }),
             QueryRoute(.named("stats"), feeds: [.own]) { [unowned self] _ in try .json(stats()) },
         ]
 
@@ -73,7 +77,7 @@ extension OrdersService {
             LiveView(.single(name: "stats", event: "stats") { [unowned self] in try? JSONCoding.encode(stats()) }, feeds: [.own],
                      observe: { l in register(l) }),
         ]
-        api.consistency = { [unowned self] in try checkConsistency() }
+        api.consistency = { [unowned self] completion in checkConsistency(completion: completion) }
         return api
     }
 

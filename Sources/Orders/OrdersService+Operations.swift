@@ -13,16 +13,24 @@ extension OrdersService {
     /// Public events the saga consumer has handled since start.
     public var consumerHandled: UInt64 { consumer.handled }
 
-    /// Rebuilds fresh read models by reading both stores up to the positions the live ones
-    /// reflect, and compares them. Synchronous (reads the stores on the calling thread, the loop).
-    public func checkConsistency() throws -> ConsistencyReport {
+    /// Rebuilds fresh read models by reading both stores (off the loop) up to the positions the
+    /// live ones reflect, and compares them on the loop.
+    public func checkConsistency(completion: @escaping (Result<ConsistencyReport, Error>) -> Void) {
         let at = positions
-        // The views take customer names from the replica: rebuild the replica first, linked.
-        let freshViews = OrderViewsProjection(), freshReplica = CustomerReplica()
-        freshViews.lookupName = { [unowned freshReplica] id in freshReplica.customers[id]?.name }
-        freshReplica.onNameChanged = { [unowned freshViews] id, name in freshViews.customerNameChanged(id, name) }
-        try runtime.replay(.publicLog, into: freshReplica, upTo: LogPosition(at.publicLog))
-        try runtime.replay(.own, into: freshViews, upTo: LogPosition(at.own))
+        runtime.rebuild({ replayer in
+            // The views take customer names from the replica: rebuild the replica first, linked.
+            let freshViews = OrderViewsProjection(), freshReplica = CustomerReplica()
+            freshViews.lookupName = { [unowned freshReplica] id in freshReplica.customers[id]?.name }
+            freshReplica.onNameChanged = { [unowned freshViews] id, name in freshViews.customerNameChanged(id, name) }
+            try replayer.replay(.publicLog, into: freshReplica, upTo: LogPosition(at.publicLog))
+            try replayer.replay(.own, into: freshViews, upTo: LogPosition(at.own))
+            return (freshViews, freshReplica)
+        }, then: { [self] rebuilt in
+            completion(rebuilt.map { compare(at, $0.0, $0.1) })
+        })
+    }
+
+    private func compare(_ at: ServicePositions, _ freshViews: OrderViewsProjection, _ freshReplica: CustomerReplica) -> ConsistencyReport {
         var diffs: [String] = []
         func note(_ s: String) { if diffs.count < ConsistencyReport.maxDifferences { diffs.append(s) } }
         let live = views.state, fresh = freshViews.state

@@ -181,24 +181,28 @@ public final class OrdersService {
     /// The replica's copy of a customer (diagnostics).
     public func replicaCustomer(_ customerId: String) -> ReplicaCustomer? { replica.customers[customerId] }
 
-    /// Temporal view, computed from the stream: the order after its events up to `version`
-    /// (inclusive) and committed at or before `asOf`. nil if no event qualifies. The customer
-    /// name is the replica's current one.
-    public func order(_ orderId: String, atVersion version: Int64?, asOf: Date?) throws -> OrderView? {
-        guard OrderValidation.isValidOrderId(orderId) else { return nil }
-        if let version, version < 0 { throw QueryError(parameter: "version", message: "version must be ≥ 0") }
-        var view: OrderView? = nil
-        for (event, recorded) in try runtime.events(of: OrdersService.stream(orderId), upToVersion: version, asOf: asOf) {
-            view = OrderView.evolve(view, event, recorded, customerName: nil)
+    /// Temporal view, computed from the stream (read off the loop): the order after its events
+    /// up to `version` (inclusive) and committed at or before `asOf`. nil if no event qualifies.
+    /// The customer name is the replica's current one.
+    public func order(_ orderId: String, atVersion version: Int64?, asOf: Date?,
+                      completion: @escaping (Result<OrderView?, Error>) -> Void) {
+        guard OrderValidation.isValidOrderId(orderId) else { return completion(.success(nil)) }
+        if let version, version < 0 { return completion(.failure(QueryError(parameter: "version", message: "version must be ≥ 0"))) }
+        runtime.events(of: OrdersService.stream(orderId), upToVersion: version, asOf: asOf) { [self] read in
+            completion(read.map { events in
+                var view: OrderView? = nil
+                for (event, recorded) in events { view = OrderView.evolve(view, event, recorded, customerName: nil) }
+                if let v = view { view?.customerName = replica.customers[v.customerId]?.name }
+                return view
+            })
         }
-        if let v = view { view?.customerName = replica.customers[v.customerId]?.name }
-        return view
     }
 
-    /// `GET /queries/orders/{id}/history`: the stream's events, oldest first; nil if unknown.
-    public func history(_ orderId: String) throws -> [HistoryEntry]? {
-        guard OrderValidation.isValidOrderId(orderId) else { return nil }
-        return try runtime.history(of: OrdersService.stream(orderId))
+    /// `GET /queries/orders/{id}/history`: the stream's events, oldest first (read off the
+    /// loop); nil if unknown.
+    public func history(_ orderId: String, completion: @escaping (Result<[HistoryEntry]?, Error>) -> Void) {
+        guard OrderValidation.isValidOrderId(orderId) else { return completion(.success(nil)) }
+        runtime.history(of: OrdersService.stream(orderId), completion: completion)
     }
 
     // MARK: - Consistency tokens

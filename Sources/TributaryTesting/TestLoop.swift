@@ -108,3 +108,18 @@ public final class SteppingClock: @unchecked Sendable {
     public func next() -> Date { lock.lock(); defer { lock.unlock() }; now = now.addingTimeInterval(1); return now }
     public var function: () -> Date { { [self] in self.next() } }
 }
+
+/// Starts `body` on `queue` (the loop stand-in) and waits for the result it passes to its
+/// completion: for the runtime's asynchronous calls (`service.history(of:completion:)`...).
+public func awaiting<T>(on queue: DispatchQueue, _ body: @escaping (@escaping (Result<T, Error>) -> Void) -> Void) async throws -> T {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
+        queue.async { body { c.resume(with: $0) } }
+    }
+}
+
+extension TestLoop {
+    /// `awaiting(on:_:)` on this loop.
+    public func awaiting<T>(_ body: @escaping (@escaping (Result<T, Error>) -> Void) -> Void) async throws -> T {
+        try await TributaryTesting.awaiting(on: queue, body)
+    }
+}

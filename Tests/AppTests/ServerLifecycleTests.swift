@@ -5,6 +5,7 @@ import FoundationNetworking
 import Testing
 import UV
 import API
+import EventStore
 @testable import App
 
 /// The real server (stores + HTTP) on its own loop thread, on a free loopback port,
@@ -55,6 +56,19 @@ final class RunningServer: @unchecked Sendable {
 
 @Suite("Server lifecycle")
 struct ServerLifecycleTests {
+    @Test("once serving, the loop thread is marked non-blocking (file I/O on it traps in debug builds); not after shutdown")
+    func servingLoopIsMarkedNonBlocking() throws {
+        let server = try RunningServer()
+        #expect(try server.thread.sync { NonBlockingThread.isCurrent })
+        #expect(!NonBlockingThread.isCurrent)   // this thread is not the loop
+        let done = DispatchSemaphore(value: 0)
+        server.thread.execute { server.server.shutdown { done.signal() } }
+        done.wait()
+        #expect(try server.thread.sync { NonBlockingThread.isCurrent } == false)
+        #expect(server.thread.finish() == 0)
+        try? FileManager.default.removeItem(atPath: server.dataDirectory)
+    }
+
     @Test("health reports every store healthy, then shutdown leaves zero open handles")
     func healthAndCleanShutdown() async throws {
         let server = try RunningServer()

@@ -97,6 +97,9 @@ final class InstrumentedStore: EventStore, @unchecked Sendable {
 
     init(_ inner: EventStore) { self.inner = inner }
 
+    var executor: CompletionExecutor { inner.executor }
+    func mayHaveSnapshot(_ stream: StreamName) -> Bool { inner.mayHaveSnapshot(stream) }
+
     /// Appends to fail with `.storeUnhealthy` before forwarding resumes.
     var failingAppends = 0
     var executorForFailures: CompletionExecutor = InlineExecutor()

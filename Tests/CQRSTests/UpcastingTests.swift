@@ -58,3 +58,31 @@ import EventStore
         #expect(stream == "account-1")
     }
 }
+
+@Suite("RFC 3339 parsing (by hand, no time-zone files)")
+struct RFC3339ParsingTests {
+    @Test("agrees with Foundation's ISO 8601 formatter on valid and invalid texts")
+    func agreesWithFoundation() {
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        // (Foundation keeps milliseconds, and its calendar is not proleptic Gregorian before 1582.)
+        let texts = ["2026-11-26T16:00:00Z", "2026-11-26T16:00:00.123Z", "2026-11-26T16:00:00+02:00", "2026-11-26T16:00:00-05:30",
+                     "1970-01-01T00:00:00Z", "2000-02-29T23:59:59Z", "1999-12-31T23:59:59.999999+14:00", "1600-03-01T00:00:00Z",
+                     "9999-12-31T23:59:59Z"]
+        let millis = { (d: Date?) in d.map { ($0.timeIntervalSince1970 * 1000).rounded(.down) } }
+        for t in texts {
+            let expected = plain.date(from: t) ?? fractional.date(from: t)
+            #expect(expected != nil, "\(t)")
+            #expect(millis(RFC3339.parse(t)) == millis(expected), "\(t)")
+        }
+        // RFC 3339 allows "t" and "z" in lower case (Foundation does not).
+        #expect(RFC3339.parse("2026-11-26t16:00:00z") == RFC3339.parse("2026-11-26T16:00:00Z"))
+        for bad in ["", "2026-11-26", "2026-11-26T16:00:00", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-26T24:00:00Z",
+                    "2026-11-26T16:00:00.Z", "2026-11-26 16:00:00Z", "2026-11-26T16:00:00+0200", "x2026-11-26T16:00:00Z", "2026-11-26T16:00:00Zjunk"] {
+            #expect(RFC3339.parse(bad) == nil, "\(bad)")
+        }
+        #expect(RFC3339.parse("2026-11-26T16:25:47.123Z").map { RFC3339.format($0) } == "2026-11-26T16:25:47.123Z")
+    }
+}

@@ -1,4 +1,5 @@
 import Testing
+import TributaryTesting
 import Foundation
 import CQRS
 import EventStore
@@ -19,7 +20,7 @@ import JSON
         try h.publishOrderEvent(OrderPlacedV1(orderId: "o2", customerId: "zz", currency: "EUR", lines: lines, total: 10), sourcePosition: 2)
         try h.publishOrderEvent(OrderShippedV1(orderId: "o1", customerId: "c0", total: 10, currency: "EUR"), sourcePosition: 3)
         #expect(await h.settle())
-        let report = try await h.loop.run { try h.service.rebuildAndCompare() }
+        let report = try await h.loop.awaiting { h.service.rebuildAndCompare(completion: $0) }
         #expect(report.consistent)
         #expect(report.differences.isEmpty)
         #expect(report.compared == 5)
@@ -33,14 +34,16 @@ import JSON
         #expect(await h.settle())
         // Corrupt the live model behind the runner's back: apply one event twice.
         let s = h.service!
-        let report = try await h.loop.run { () throws -> ConsistencyReport in
+        let report = try await h.loop.awaiting { (completion: @escaping (Result<ConsistencyReport, Error>) -> Void) in
             let lines = [OrderLineV1(sku: "a", quantity: 1, unitPrice: 1)]
-            let e = RecordedEvent(id: EventID(), stream: "orders", streamVersion: .first, position: LogPosition(99), type: "order.placed",
-                                  schemaVersion: 1,
-                                  data: try JSONCoding.encode(OrderPlacedV1(orderId: "o", customerId: "c1", currency: "EUR", lines: lines, total: 1)),
-                                  metadata: EventMetadata(), timestamp: Date())
-            try s.orderActivity.apply(e)
-            return try s.rebuildAndCompare()
+            do {
+                let e = RecordedEvent(id: EventID(), stream: "orders", streamVersion: .first, position: LogPosition(99), type: "order.placed",
+                                      schemaVersion: 1,
+                                      data: try JSONCoding.encode(OrderPlacedV1(orderId: "o", customerId: "c1", currency: "EUR", lines: lines, total: 1)),
+                                      metadata: EventMetadata(), timestamp: Date())
+                try s.orderActivity.apply(e)
+            } catch { return completion(.failure(error)) }
+            s.rebuildAndCompare(completion: completion)
         }
         #expect(!report.consistent)
         #expect(report.differences.count == 1)

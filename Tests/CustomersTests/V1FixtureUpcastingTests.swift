@@ -105,9 +105,9 @@ import JSON
         #expect(renamed.events == [.renamed(CustomerRenamed(givenName: "Augusta Ada", familyName: "King"))])
 
         // Temporal query and history from v1 events.
-        let v0 = try await loop.run { try s.customer("ada", atVersion: 0, asOf: nil) }
+        let v0 = try await loop.awaiting { s.customer("ada", atVersion: 0, asOf: nil, completion: $0) }
         #expect((v0?.givenName, v0?.familyName) == ("Ada King", "Lovelace"))
-        let history = try #require(try await loop.run { try s.history(of: "ada") })
+        let history = try #require(try await loop.awaiting { s.history(of: "ada", completion: $0) })
         #expect(history.map(\.storedSchemaVersion) == [1, 1, 2])
         #expect(history.map(\.schemaVersion) == [2, 2, 2])
         #expect(history[0].data.objectValue?["givenName"] == .string("Ada King"))
@@ -119,7 +119,7 @@ import JSON
         #expect(registeredNames.sorted() == ["Ada King Lovelace", "Alan Turing", "Grace Brewster Murray Hopper", "Linus", "Plato"])
 
         // A rebuild from the v1 store matches the live models.
-        #expect(try await loop.run { try s.rebuildAndCompare() }.consistent)
+        #expect(try await loop.awaiting { s.rebuildAndCompare(completion: $0) }.consistent)
         try await h.stop()
     }
 }

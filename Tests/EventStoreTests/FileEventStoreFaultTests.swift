@@ -127,3 +127,37 @@ enum InjectedFault: String, CaseIterable, CustomTestStringConvertible, Sendable 
         if case .storeUnhealthy? = await appendError(store, "e-2", .any, events(1)) {} else { Issue.record("expected a fast refusal") }
     }
 }
+
+@Suite("Non-blocking threads")
+struct NonBlockingThreadTests {
+    #if DEBUG
+    @Test("a file system call on a thread marked non-blocking (the loop) traps in debug builds")
+    func fileIOOnAMarkedThreadTraps() async {
+        await #expect(processExitsWith: .failure) {
+            NonBlockingThread.markCurrent()
+            _ = try? SystemFileIO().listDirectory("/")
+        }
+    }
+    #endif
+
+    @Test("the mark is per thread and can be cleared")
+    func markIsPerThread() {
+        // On a queue of its own, so no other test runs on the marked thread meanwhile.
+        let (marked, elsewhere, cleared, ioWorks) = DispatchQueue(label: "marked").sync { () -> (Bool, Bool, Bool, Bool) in
+            NonBlockingThread.markCurrent()
+            let marked = NonBlockingThread.isCurrent
+            var elsewhere = true
+            let t = Thread { elsewhere = NonBlockingThread.isCurrent }
+            let done = DispatchSemaphore(value: 0)
+            let watcher = Thread { t.start(); while !t.isFinished { usleep(1000) }; done.signal() }
+            watcher.start()
+            done.wait()
+            NonBlockingThread.unmarkCurrent()
+            return (marked, elsewhere, !NonBlockingThread.isCurrent, (try? SystemFileIO().listDirectory("/")) != nil)
+        }
+        #expect(marked)
+        #expect(!elsewhere)
+        #expect(cleared)
+        #expect(ioWorks)
+    }
+}

@@ -115,13 +115,14 @@ import TributaryTesting
     /// While a sync runs, a few waiting appends wait for it (one more fdatasync later, not one
     /// each); a queue of `syncPipelineMinBatch` starts a parallel batch at once.
     /// A store (pipeline depth 4, threshold 32) whose first append's sync is held at the gate,
-    /// with ten more appends waiting behind it.
+    /// with ten more appends waiting behind it (and a `syncPipelineMaxWait` longer than any test).
     private func tenWaitingBehindAHeldSync(_ dir: TempDirectory) async throws
         -> (store: FileEventStore, io: GatedFileIO, first: Task<AppendResult, Error>, few: Task<[AppendResult], Error>) {
         let io = GatedFileIO()
         var options = fileOptions(io: io)
         options.syncPipelineDepth = 4
         options.syncPipelineMinBatch = 32
+        options.syncPipelineMaxWait = 3600
         let store = try FileEventStore(directory: dir.path, options: options)
         io.hold()
         let first = Task { try await store.append(to: "w-0", expected: .any, events: events(1)) }
@@ -159,6 +160,30 @@ import TributaryTesting
         _ = try await first.value
         #expect(try await few.value.count == 10)
         #expect(store.stats.fsyncs == 2, "one for the first append, one for the ten that waited")
+        #expect(store.lastPosition == LogPosition(11))
+    }
+
+    /// A slow disk: once the running sync has taken `syncPipelineMaxWait`, the few appends
+    /// waiting below the threshold start a sync of their own instead of waiting for it.
+    @Test func appendsWaitingForASlowSyncStartTheirOwnAfterTheMaxWait() async throws {
+        let dir = TempDirectory(); defer { dir.remove() }
+        let io = GatedFileIO()
+        var options = fileOptions(io: io)
+        options.syncPipelineDepth = 4
+        options.syncPipelineMinBatch = 32
+        options.syncPipelineMaxWait = 0.05
+        let store = try FileEventStore(directory: dir.path, options: options)
+        defer { store.close() }
+        io.hold()
+        let first = Task { try await store.append(to: "w-0", expected: .any, events: events(1)) }
+        await waitArrived(io)
+        let few = appendConcurrently(store, 10, prefix: "few")
+        #expect(await arrived(io, within: 10), "the waiting appends started a second sync while the first was still held")
+        io.release()
+        _ = try await first.value
+        #expect(try await few.value.count == 10)
+        // Each waiting append waited at most the max wait: at least one more sync, never more than one each.
+        #expect(store.stats.fsyncs >= 2 && store.stats.fsyncs <= 11, "\(store.stats.fsyncs) fsyncs")
         #expect(store.lastPosition == LogPosition(11))
     }
 

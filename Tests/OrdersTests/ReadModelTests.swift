@@ -1,4 +1,5 @@
 import Testing
+import TributaryTesting
 import Foundation
 import CQRS
 import EventStore
@@ -71,7 +72,7 @@ import PublicEvents
         _ = try await h.send(.addLine(lineB)).get()
         try h.publishCustomer(CustomerRenamedV1(customerId: "c1", name: "Countess"))
         #expect(await h.waitForViews())
-        let report = try await h.run { try h.service.checkConsistency() }
+        let report = try await awaiting(on: h.queue) { h.service.checkConsistency(completion: $0) }
         #expect(report.consistent, "\(report.differences)")
         #expect(report.compared == 1 && report.alsoCompared["customersCompared"] == 1)
     }

@@ -1,4 +1,5 @@
 import Testing
+import TributaryTesting
 import Foundation
 import CQRS
 import EventStore
@@ -53,7 +54,7 @@ import PublicEvents
         #expect(after.1 == before.1)
         #expect(after.2 == before.2 && after.2?.customerName == "Ada K.")
         #expect(after.3 == before.3)
-        let report = try await h2.run { try h2.service.checkConsistency() }
+        let report = try await awaiting(on: h2.queue) { h2.service.checkConsistency(completion: $0) }
         #expect(report.consistent, "\(report.differences)")
         // Nothing re-published, nothing re-applied by the consumer.
         try await Task.sleep(nanoseconds: 100_000_000)

@@ -7,9 +7,9 @@ Front doors (each COMMAND has --help; everything runs on 127.0.0.1 only):
                                     bench_restart.py, bench_idle_conns.py, baseline_postgres.py, fsync_rate.py)
   scripts/loadtest commands|queries|mixed|sse
                                     load tests  (loadtest.py, command_mix.py, loadtest_sse.py)
-  scripts/tool chaos|overload|slow-clients|perf-commands|check-openapi
+  scripts/tool chaos|overload|slow-clients|perf-commands|check-openapi|loop-syscalls
                                     robustness runs and checks  (chaos.py, overload.py, slow_clients.py,
-                                    perf_commands.py, check_openapi.py + openapi_hooks.py)
+                                    perf_commands.py, check_openapi.py + openapi_hooks.py, loop_syscalls.py)
   scripts/check-public-events, scripts/check-generated-client
                                     CI checks (run by scripts/test)  (check_public_events.py,
                                     check_generated_client.py)
