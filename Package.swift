@@ -1,11 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Module graph (see DESIGN.md section 2): dependencies point inward.
-// CLibUV <- UV <- HTTP <- App <- tributary;  EventStore <- App.
-// Only UV imports CLibUV; HTTP knows no domain; EventStore knows no HTTP.
-// Release builds specialize generics across modules (the CQRS runtime is generic over each
-// service's decider and projections): measured +15 % commands/s on scripts/bench-commands.
+// Module graph (docs/architecture.md, "Modules"): dependencies point inward, the transport
+// knows no domain, services never import each other, only UV imports CLibUV and only
+// PostgresStore imports CLibPQ. Tests/e2e/test_module_graph.py enforces it.
+// Release builds specialize generics across modules: the CQRS runtime is generic over each
+// service's decider and projections, and specializing them is worth a measurable share of
+// command throughput (bench/REPORT.md, History).
 let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
@@ -54,7 +55,7 @@ let package = Package(
             dependencies: ["App", "API", "LiveFeeds", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: crossModule
         ),
-        // Helper binary for scripts/crash-test and scripts/bench-store (not shipped).
+        // Helper binary for scripts/crash-test and scripts/bench store (not shipped).
         .executableTarget(
             name: "tributary-store-tool",
             dependencies: ["EventStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -76,6 +77,6 @@ let package = Package(
     ],
     // Callback-driven libuv code and a dedicated writer thread do not fit Swift 6's
     // strict-sendability model without wrapping every handle; the loop-confinement
-    // rules of DESIGN.md section 3 are enforced by design and tests instead.
+    // rules (docs/architecture.md, "Threads and loops") are enforced by design and tests instead.
     swiftLanguageModes: [.v5]
 )

@@ -2,7 +2,7 @@ import EventStore
 import Foundation
 
 /// The embedded stores under the data directory: one private store per service and
-/// the shared public log (DESIGN.md section 1). Each lives in its own subdirectory.
+/// the shared public log (docs/architecture.md, "The argument"). Each lives in its own subdirectory.
 final class StoreSet {
     /// Store names, which are also their subdirectory names.
     static let names = ["customers", "orders", "public"]

@@ -137,11 +137,13 @@ public final class ServiceRuntime<D: Decider> {
 
     /// Starts the read models, the publisher (from its checkpoint in the public log) and the
     /// consumer (after `consumerFrom`, else the watermark found by scanning the store). Call once.
-    /// - Throws: store read errors while recovering a checkpoint.
+    /// Checkpoints are recovered asynchronously (a failure shows in the component's health), so
+    /// nothing here throws today; `RunningService.start` keeps `throws` for services whose
+    /// start can fail synchronously.
     public func start(consumerFrom: LogPosition? = nil) throws {
         startReadModels()
-        try publisher.start()
-        try consumer?.start(from: consumerFrom)
+        publisher.start()
+        consumer?.start(from: consumerFrom)
     }
 
     /// Stops consumer, publisher and read models (views keep their data). Idempotent.

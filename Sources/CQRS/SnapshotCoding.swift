@@ -1,7 +1,7 @@
 /// A compact binary encoding for read-model snapshots, written field by field.
 ///
-/// JSON through `Codable` decoded a 40 MB read model in ~1.3 s; these bytes decode in a small
-/// fraction of that, and restart time is what snapshots are for. Layout: integers are 8 bytes
+/// JSON through `Codable` decoded a large read model far too slowly for a restart; these bytes
+/// decode in a small fraction of that time, and restart time is what snapshots are for. Layout: integers are 8 bytes
 /// little-endian, lengths and counts 4 bytes, strings UTF-8 with their length in front. There is
 /// no self-description: a projection that changes what it writes must bump its
 /// `snapshotSchemaVersion` (old snapshots are then ignored and the model is rebuilt).

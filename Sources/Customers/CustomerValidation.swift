@@ -13,8 +13,8 @@ enum CustomerValidation {
     }
 
     /// `s.trimmingCharacters(in: .whitespacesAndNewlines)`, without Foundation for ASCII text
-    /// (the usual case; Foundation's character-set trimming was ~1.3 % of the server's CPU under
-    /// the wrk command mix). In ASCII that set is exactly tab, LF, VT, FF, CR and space.
+    /// (the usual case; Foundation's character-set trimming showed in the server's profile under
+    /// a command load). In ASCII that set is exactly tab, LF, VT, FF, CR and space.
     static func trimmed(_ s: String) -> String {
         let utf8 = s.utf8
         guard utf8.allSatisfy({ $0 < 0x80 }) else { return s.trimmingCharacters(in: .whitespacesAndNewlines) }

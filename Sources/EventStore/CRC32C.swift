@@ -3,8 +3,8 @@ import CCRC32C
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the CPU's instruction where there is
 /// one (x86-64 SSE4.2, module CCRC32C), else table-driven slicing-by-8.
 ///
-/// Used to frame log records and checked on every read: with the instruction, a full replay's
-/// checksums went from 12 % of its CPU to ~1 % (perf).
+/// Used to frame log records and checked on every read, so a full replay's cost depends on it:
+/// the instruction makes checksums a negligible share of a replay.
 public enum CRC32C {
     /// Whether `checksum` uses the CPU's instruction.
     public static let usesHardware = tributary_crc32c_available() == 1

@@ -33,12 +33,11 @@ public struct FileEventStoreOptions {
     public var syncPipelineDepth = 4
     /// With `.fsync` and a sync already running: a further batch starts only once this many
     /// appends wait; fewer wait for the running sync and share the next one. Each fdatasync
-    /// costs CPU (kernel time, a device notification: ~0.1 ms here, in a VM), so a trickle of
-    /// appends synced one or two at a time in parallel costs a busy server throughput, while a
-    /// big queue (hundreds of appenders) still fills the pipeline. Measured with 32 against 1:
-    /// wrk command mix 8.4k -> 9.7k commands/s (167 -> 146 µs of CPU each, 40 % fewer
-    /// fsyncs); store alone, 256 appenders 211k -> 237k appends/s, 16 appenders the same rate
-    /// with half the fsyncs. 1: any waiting append starts a batch while a slot is free.
+    /// costs CPU (kernel time, a device notification), so a trickle of appends synced one or
+    /// two at a time in parallel costs a busy server throughput, while a big queue (hundreds
+    /// of appenders) still fills the pipeline; 32 beat 1 on both the command mix and the store
+    /// alone, with far fewer fsyncs (bench/REPORT.md, History). 1: any waiting append starts a
+    /// batch while a slot is free.
     public var syncPipelineMinBatch = 32
     /// With `.fsync`: appends waiting below `syncPipelineMinBatch` start a batch of their own
     /// anyway once the oldest running sync has taken this long (seconds). A healthy device

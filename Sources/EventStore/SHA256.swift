@@ -4,7 +4,7 @@ import CSHA256
 /// snapshot file names. A value type: `reset()` and reuse it to avoid allocations.
 ///
 /// Blocks go through the CPU's SHA instructions when it has them (the small C module
-/// `CSHA256`; every log record is hashed, and this was ~7 % of the server's CPU under a
+/// `CSHA256`; every log record is hashed, so it shows in the server's profile under a
 /// command load), else through the portable Swift rounds below; tests check the two agree.
 public struct SHA256 {
     /// Whether this CPU runs SHA-256 in hardware.

@@ -18,7 +18,7 @@ public final class Subscription: @unchecked Sendable {
     private var failure: EventStoreError?
     /// Catch-up chunks handed to the executor and not yet handled. The reader waits while
     /// `maxChunksInFlight` are, so catching up holds a few chunks in memory, not the whole
-    /// store (unbounded, a full rebuild of 1.3M events once queued 1.3 GB for the loop).
+    /// store (unbounded, a full rebuild once queued the whole log for the loop).
     /// Its own lock, taken after `lock` or alone, never before it.
     private let flow = NSCondition()
     private var chunksInFlight = 0

@@ -20,7 +20,7 @@ extension HTTPRequest {
     /// Whether `Content-Type` is `application/json` or a `+json` type (parameters ignored).
     public var hasJSONContentType: Bool {
         guard let ct = head.headers["Content-Type"] else { return false }
-        // Byte-level: this runs on every command (Foundation trimming cost ~25k instructions).
+        // Byte-level: this runs on every command, and Foundation trimming is costly.
         var media = Substring(ct)
         if let semi = media.firstIndex(of: ";") { media = media[..<semi] }
         let bytes = media.utf8.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()

@@ -22,8 +22,8 @@ public struct LiveFeedSettings: Sendable {
     public var maxBufferedEvents = 1_024
     /// Most milliseconds live public events wait to be fanned out in a batch (one write per
     /// subscriber per batch). The delay used grows with the subscriber count (about 1 ms per
-    /// 70 subscribers per fan-out thread, a write budget measured on the 2-core reference
-    /// machine: 1,000 subscribers on 2 threads → 8 ms, 10,000 → 72 ms), up to this cap; an
+    /// 70 subscribers per fan-out thread, the feed's write budget: 1,000 subscribers on 2
+    /// threads → 8 ms, 10,000 → 72 ms), up to this cap; an
     /// event arriving after a quiet period goes out at once. 0: one batch per loop wake-up.
     public var flushIntervalMilliseconds = 200.0
     /// Threads that write a public-event batch to the subscribers' sockets (the loop's own

@@ -68,9 +68,9 @@ final class PublicLogFeed {
     /// Events replayed per store read during catch-up, and bytes per write.
     static let catchUpEvents = 64
     static let catchUpWriteBytes = 8 << 10
-    /// Fan-out write budget per fan-out thread, used to size batches. A batch write to a
-    /// loopback socket costs ~8 µs of CPU (scripts/loadtest-sse with one thread: 58 % of a core
-    /// for 69k writes/s, 1,110 subscribers), so 70 per ms leaves room for everything else.
+    /// Fan-out write budget per fan-out thread, used to size batches: a batch write to a
+    /// socket costs a few µs of CPU (`scripts/loadtest sse` measures it; bench/REPORT.md,
+    /// History), so 70 per ms leaves room for everything else.
     static let writesPerMillisecond = 70.0
 
     init(store: EventStore, loop: EventLoop, executor: CompletionExecutor, registry: SubscriberRegistry) {

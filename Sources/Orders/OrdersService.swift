@@ -94,7 +94,7 @@ public final class OrdersService {
     /// the replica in one pass, and from then on each registration or rename the replica
     /// applies updates that customer's orders. Not before: while they replay (from snapshots
     /// taken at different moments, or from the start), pushing every rename in the history to
-    /// every order of the customer cost a quarter of a full rebuild's loop time (perf).
+    /// every order of the customer was a large share of a full rebuild's loop time.
     private func linkCustomerNames() {
         guard replicaRunner.isCaughtUp, viewsRunner.isCaughtUp, replica.onNameChanged == nil else { return }
         views.refreshCustomerNames()

@@ -2,7 +2,7 @@ import ArgumentParser
 import EventStore
 import Foundation
 
-/// Drives a `FileEventStore` directly, for scripts/crash-test and scripts/bench-store.
+/// Drives a `FileEventStore` directly, for scripts/crash-test and scripts/bench store.
 @main
 struct StoreTool: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -614,8 +614,21 @@ def report(b, pngs, total_s):
     if b.notes:
         L += ["## Problems during this run", ""] + [f"- {n}" for n in b.notes] + [""]
     L += ["Raw outputs of this run are in `bench/raw/` (not committed)."]
-    with open(os.path.join(b.out, "REPORT.md"), "w") as f:
-        f.write("\n".join(L) + "\n")
+    path = os.path.join(b.out, "REPORT.md")
+    history = kept_history(path)
+    with open(path, "w") as f:
+        f.write("\n".join(L) + "\n" + (("\n" + history) if history else ""))
+
+
+def kept_history(path):
+    """The report's hand-kept "## History" section (to its end), carried over when the file
+    is regenerated; "" when there is none."""
+    try:
+        text = open(path).read()
+    except FileNotFoundError:
+        return ""
+    at = re.search(r"^## History\s*$", text, re.M)
+    return text[at.start():].rstrip("\n") + "\n" if at else ""
 
 
 def main(argv=None):
