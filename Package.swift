@@ -38,6 +38,13 @@ let package = Package(
         // SHA-256 with the CPU's SHA extensions (the log's hash chain hashes every record).
         .target(name: "CSHA256"),
         .target(name: "EventStore", dependencies: ["CCRC32C", "CSHA256"], swiftSettings: crossModule),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // The PostgreSQL engine: libpq driven from the libuv loop. The only importer of CLibPQ.
+        .target(name: "PostgresStore", dependencies: ["CLibPQ", "EventStore", "UV"], swiftSettings: crossModule),
         .target(name: "CQRS", dependencies: ["EventStore", "JSON"], swiftSettings: crossModule),
         // The public-event contract: the only thing the services share.
         .target(name: "PublicEvents", dependencies: ["JSON"], swiftSettings: crossModule),
@@ -68,6 +75,7 @@ let package = Package(
         .testTarget(name: "PublicEventsTests", dependencies: ["PublicEvents", "JSON", "TributaryTesting"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "UV", "JSON", "Metrics"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TributaryTesting"]),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "EventStore", "UV", "TributaryTesting"]),
         .testTarget(name: "CQRSTests", dependencies: ["CQRS", "EventStore", "JSON", "TributaryTesting"]),
         .testTarget(name: "CustomersTests", dependencies: ["Customers", "CQRS", "EventStore", "PublicEvents", "JSON", "TributaryTesting"],
                     exclude: ["Fixtures"]),

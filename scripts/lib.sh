@@ -26,7 +26,12 @@ pip_install() {
 }
 
 ensure_build_deps() {
-    apt_install libuv1-dev pkg-config
+    apt_install libuv1-dev libpq-dev pkg-config
+}
+
+ensure_postgres() {
+    # The PostgreSQL server binaries the tests start a throwaway cluster with.
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
 }
 
 fuzz_run() {

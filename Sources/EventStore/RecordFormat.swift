@@ -220,3 +220,43 @@ extension RecordFormat {
                              encodedMetadata: metadata, timestamp: Date(timeIntervalSince1970: Double(h.timestampMicros) / 1_000_000))
     }
 }
+
+/// An event's metadata as bytes, for engines that store it as one value (PostgreSQL's
+/// `metadata bytea`): a flags byte (1: correlation id, 2: causation id) then the record
+/// format's metadata section (length-prefixed strings, properties sorted by key).
+public enum MetadataCoding {
+    public static func encode(_ m: EventMetadata) -> [UInt8] {
+        var out: [UInt8] = [(m.correlationId != nil ? 1 : 0) | (m.causationId != nil ? 2 : 0)]
+        func put(_ s: String) { RecordFormat.put32(&out, UInt32(s.utf8.count)); out.append(contentsOf: s.utf8) }
+        if let c = m.correlationId { put(c) }
+        if let c = m.causationId { put(c) }
+        RecordFormat.put32(&out, UInt32(m.properties.count))
+        for key in m.properties.keys.sorted() { put(key); put(m.properties[key]!) }
+        return out
+    }
+
+    /// Decodes what `encode` wrote; nil when the bytes are not such an encoding.
+    public static func decode(_ b: [UInt8]) -> EventMetadata? {
+        guard let flags = b.first, flags & ~3 == 0 else { return nil }
+        var i = 1
+        func u32() -> Int? {
+            guard i + 4 <= b.count else { return nil }
+            defer { i += 4 }
+            return Int(RecordFormat.u32(b, i))
+        }
+        func next() -> String? {
+            guard let n = u32(), i + n <= b.count else { return nil }
+            defer { i += n }
+            return RecordFormat.string(b, i..<(i + n))
+        }
+        var m = EventMetadata()
+        if flags & 1 != 0 { guard let c = next() else { return nil }; m.correlationId = c }
+        if flags & 2 != 0 { guard let c = next() else { return nil }; m.causationId = c }
+        guard let count = u32(), count <= b.count else { return nil }
+        for _ in 0..<count {
+            guard let k = next(), let v = next() else { return nil }
+            m.properties[k] = v
+        }
+        return i == b.count ? m : nil
+    }
+}

@@ -118,19 +118,19 @@ enum AppendDecision {
     case reject(EventStoreError)
 }
 
-enum AppendValidator {
-    static let maxNameBytes = 65_535
+/// The rules on an append's arguments alone (no stored state): every engine checks them the
+/// same way before anything else.
+public enum AppendArguments {
+    /// Longest stream name and event type, in UTF-8 bytes.
+    public static let maxNameBytes = 65_535
 
-    /// Decides one append against the committed `index` plus the batch `overlay`, and records
-    /// an accepted append in the overlay. The single place where the contract's rules live.
-    static func decide(index: StreamIndex, overlay: inout BatchOverlay, stream: StreamName,
-                       expected: ExpectedVersion, events: [NewEvent]) -> AppendDecision {
-        if events.isEmpty { return .reject(.invalidArgument("an append needs at least one event")) }
+    /// Why the arguments are invalid, nil when they are fine: no events, a stream name or event
+    /// type empty or too long, a schema version out of range, an event id twice in one append.
+    public static func check(stream: StreamName, events: [NewEvent]) -> EventStoreError? {
+        if events.isEmpty { return .invalidArgument("an append needs at least one event") }
         if stream.value.isEmpty || stream.value.utf8.count > maxNameBytes {
-            return .reject(.invalidArgument("stream name must be 1...\(maxNameBytes) bytes"))
+            return .invalidArgument("stream name must be 1...\(maxNameBytes) bytes")
         }
-        // Look the ids up: all new (normal path), all stored (idempotent repeat), or a conflict.
-        var known: [(stream: StreamName, version: Int64, position: UInt64)] = []
         // Duplicate ids within one append: pairwise for small appends (no allocation), a set otherwise.
         if events.count > 1 {
             var duplicate: EventID?
@@ -140,11 +140,27 @@ enum AppendValidator {
                 var seen = Set<EventID>(minimumCapacity: events.count)
                 for e in events where !seen.insert(e.id).inserted { duplicate = e.id; break }
             }
-            if let duplicate { return .reject(.invalidArgument("event id \(duplicate) appears twice in one append")) }
+            if let duplicate { return .invalidArgument("event id \(duplicate) appears twice in one append") }
         }
         for e in events {
-            if e.type.isEmpty || e.type.utf8.count > maxNameBytes { return .reject(.invalidArgument("event type must be 1...\(maxNameBytes) bytes")) }
-            if e.schemaVersion < 0 || e.schemaVersion > Int(UInt32.max) { return .reject(.invalidArgument("schema version out of range")) }
+            if e.type.isEmpty || e.type.utf8.count > maxNameBytes { return .invalidArgument("event type must be 1...\(maxNameBytes) bytes") }
+            if e.schemaVersion < 0 || e.schemaVersion > Int(UInt32.max) { return .invalidArgument("schema version out of range") }
+        }
+        return nil
+    }
+}
+
+enum AppendValidator {
+    static let maxNameBytes = AppendArguments.maxNameBytes
+
+    /// Decides one append against the committed `index` plus the batch `overlay`, and records
+    /// an accepted append in the overlay. The single place where the contract's rules live.
+    static func decide(index: StreamIndex, overlay: inout BatchOverlay, stream: StreamName,
+                       expected: ExpectedVersion, events: [NewEvent]) -> AppendDecision {
+        if let invalid = AppendArguments.check(stream: stream, events: events) { return .reject(invalid) }
+        // Look the ids up: all new (normal path), all stored (idempotent repeat), or a conflict.
+        var known: [(stream: StreamName, version: Int64, position: UInt64)] = []
+        for e in events {
             if let hit = overlay.ids[e.id] ?? index.locate(e.id) { known.append(hit) }
         }
         if !known.isEmpty {

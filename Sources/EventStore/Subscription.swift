@@ -2,7 +2,7 @@ import Foundation
 
 /// A running catch-up-then-live subscription. Cancel it to stop deliveries.
 public final class Subscription: @unchecked Sendable {
-    typealias Scanner = (_ after: UInt64, _ maxCount: Int, _ filter: EventFilter?) throws -> (events: [RecordedEvent], scannedTo: UInt64)
+    public typealias Scanner = (_ after: UInt64, _ maxCount: Int, _ filter: EventFilter?) throws -> (events: [RecordedEvent], scannedTo: UInt64)
 
     // Recursive: an inline executor may run the handler (which may cancel) while we hold it.
     private let lock = NSRecursiveLock()
@@ -141,17 +141,23 @@ public final class Subscription: @unchecked Sendable {
     }
 }
 
-/// The set of live subscriptions of one store.
-final class SubscriptionHub: @unchecked Sendable {
+/// The set of live subscriptions of one store, for every engine: `subscribe` catches a new
+/// subscription up through the engine's `Scanner` (a blocking read, run on the hub's own queue)
+/// and `publish` hands it each committed batch. The engine must publish every committed event
+/// exactly once, in position order with no gap; the hub then guarantees each subscriber no gap
+/// and no duplicate at the seam between the two phases.
+public final class SubscriptionHub: @unchecked Sendable {
     private let lock = NSLock()
     private var subscriptions: [ObjectIdentifier: Subscription] = [:]
     private let catchUpQueue = DispatchQueue(label: "tributary.eventstore.catchup", attributes: .concurrent)
 
+    public init() {}
+
     /// Cheap check so the writer only builds `RecordedEvent`s when someone listens.
-    var hasSubscribers: Bool { lock.lock(); defer { lock.unlock() }; return !subscriptions.isEmpty }
+    public var hasSubscribers: Bool { lock.lock(); defer { lock.unlock() }; return !subscriptions.isEmpty }
 
     /// Registers first (so live events are buffered), then starts catch-up in the background.
-    func subscribe(from: LogPosition, filter: EventFilter?, executor: CompletionExecutor,
+    public func subscribe(from: LogPosition, filter: EventFilter?, executor: CompletionExecutor,
                    handler: @escaping ([RecordedEvent]) -> Void, scan: @escaping Subscription.Scanner) -> Subscription {
         let sub = Subscription(from: from, filter: filter, executor: executor, handler: handler, hub: self)
         lock.lock()
@@ -167,7 +173,7 @@ final class SubscriptionHub: @unchecked Sendable {
         lock.unlock()
     }
 
-    func publish(_ events: [RecordedEvent]) {
+    public func publish(_ events: [RecordedEvent]) {
         guard !events.isEmpty else { return }
         lock.lock()
         let subs = Array(subscriptions.values)
@@ -175,7 +181,7 @@ final class SubscriptionHub: @unchecked Sendable {
         for s in subs { s.offer(events) }
     }
 
-    func closeAll() {
+    public func closeAll() {
         lock.lock()
         let subs = Array(subscriptions.values)
         subscriptions = [:]

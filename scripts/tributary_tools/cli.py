@@ -24,6 +24,7 @@ TOOL = {
     "slow-clients": ("slow_clients", "slowhttptest slow headers / body / read against the server, with a probe"),
     "perf-commands": ("perf_commands", "a fixed command workload against a running server (for callgrind)"),
     "check-openapi": ("check_openapi", "schemathesis against a server and openapi/api.yaml"),
+    "postgres": ("pgcluster", "start/stop/restart a throwaway PostgreSQL cluster in a directory (prints its URL)"),
     "loop-syscalls": ("loop_syscalls", "strace the loop thread under a mixed load: it must make no file system call"),
 }
 GROUPS = {"bench": BENCH, "loadtest": LOADTEST, "tool": TOOL}
