@@ -55,7 +55,7 @@ let package = Package(
         // Server-sent events: the public log and the services' live views as event streams.
         .target(name: "LiveFeeds", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "JSON", "Metrics", "API"], swiftSettings: crossModule),
         // The composition root: configuration, stores, services, listeners.
-        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "Customers", "Orders", "JSON", "Metrics", "API", "LiveFeeds"],
+        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "PostgresStore", "CQRS", "Customers", "Orders", "JSON", "Metrics", "API", "LiveFeeds"],
                 swiftSettings: crossModule),
         .executableTarget(
             name: "tributary",

@@ -34,6 +34,13 @@ public struct AppConfiguration {
     public var queryListen: [String] = []
     /// Root of the embedded stores: one subdirectory per store.
     public var dataDirectory = "./data"
+    /// A PostgreSQL database for every store (each in a schema named after it) instead of
+    /// files under `dataDirectory`; nil: the embedded file engine.
+    public var postgres: String?
+    /// Stores that live elsewhere than the others: a directory or a `postgresql://` URL.
+    public var storeLocations: [String: StoreLocation] = [:]
+    /// The stores' names (`--store NAME=...`).
+    public static var storeNames: [String] { StoreSet.names }
     public var durability = Durability.fsync
     public var maxConnections = 10_000
     public var maxBodyBytes = 1 << 20
@@ -85,6 +92,20 @@ public struct AppConfiguration {
     /// One HTTP server per group of addresses serving the same APIs (commands, queries or
     /// both; operational routes everywhere), each with its server middleware (CORS, the API
     /// split, access control), or an error naming what does not parse or may not be exposed.
+    /// Where each store lives, all things considered.
+    var resolvedStoreLocations: [(String, StoreLocation)] {
+        StoreSet.locations(dataDirectory: dataDirectory, postgres: postgres, overrides: storeLocations)
+    }
+
+    /// The start banner's account of the stores: `data DIR` when they are all in their
+    /// subdirectories of it, else where each one is.
+    var storesBanner: String {
+        if postgres == nil && storeLocations.isEmpty { return "durability \(durability.rawValue), data \(dataDirectory)" }
+        let onFiles = resolvedStoreLocations.contains { if case .directory = $0.1 { return true } else { return false } }
+        return (onFiles ? "durability \(durability.rawValue) on files, " : "") + "stores "
+            + resolvedStoreLocations.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+    }
+
     func httpConfigurations() throws -> [(apis: ServedAPIs, configuration: HTTPServerConfiguration)] {
         func parse(_ texts: [String]) throws -> [SocketAddress] {
             try texts.map { text in

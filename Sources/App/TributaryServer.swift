@@ -35,8 +35,8 @@ public final class TributaryServer {
         let httpConfigs = try configuration.httpConfigurations()
         try configuration.liveFeeds.validate()
         let executor = LoopExecutor(loop: loop)
-        let stores = try StoreSet(dataDirectory: configuration.dataDirectory, durability: configuration.durability,
-                                  executor: executor)
+        let stores = try StoreSet(locations: configuration.resolvedStoreLocations, durability: configuration.durability,
+                                  loop: loop, executor: executor)
         let services: Services
         do {
             services = try Services(stores: stores, executor: executor, scheduler: LoopScheduler(loop: loop),
@@ -138,7 +138,7 @@ public final class TributaryServer {
         }
         watchers = [try SignalWatcher(loop: loop, signal: SIGINT, handler: onSignal),
                     try SignalWatcher(loop: loop, signal: SIGTERM, handler: onSignal)]
-        print("tributary: libuv \(libuvVersion), durability \(configuration.durability.rawValue), data \(configuration.dataDirectory)")
+        print("tributary: libuv \(libuvVersion), \(configuration.storesBanner)")
         if configuration.isDevelopmentMode {
             print("tributary: development mode: no authentication, loopback only (configure --tokens-file or TRIBUTARY_TOKENS to require API tokens)")
         } else {

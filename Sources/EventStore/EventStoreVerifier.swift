@@ -17,6 +17,12 @@ public struct VerifyReport: Hashable, Sendable, CustomStringConvertible {
     /// True when the only problem is a torn final record (recovery would truncate it).
     public var tornTailOnly: Bool
 
+    public init(records: Int, lastGoodPosition: UInt64, firstBrokenPosition: UInt64?, file: String?, offset: Int64?,
+                problem: String?, tornTailOnly: Bool) {
+        self.records = records; self.lastGoodPosition = lastGoodPosition; self.firstBrokenPosition = firstBrokenPosition
+        self.file = file; self.offset = offset; self.problem = problem; self.tornTailOnly = tornTailOnly
+    }
+
     /// The log fully verifies (no problem at all).
     public var isIntact: Bool { firstBrokenPosition == nil }
 

@@ -16,7 +16,7 @@ struct Tributary: ParsableCommand {
 }
 
 struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the server on the embedded file store.")
+    static let configuration = CommandConfiguration(abstract: "Run the server: on the embedded file store by default, or on PostgreSQL.")
 
     @Option(help: "Address to listen on: HOST:PORT, [IPv6]:PORT; repeat for several. Port 0 picks a free port.")
     var listen: [String] = ["127.0.0.1:8080"]
@@ -30,7 +30,15 @@ struct Serve: ParsableCommand {
     @Option(help: "Data directory of the embedded store.")
     var data: String = "./data"
 
-    @Option(help: "Durability of appends: fsync (acknowledged = on disk), batch, none.")
+    @Option(help: ArgumentHelp("Put every store in this PostgreSQL database (postgresql://USER@HOST:PORT/DB), each in a schema of its own (tributary_customers, tributary_orders, tributary_public), instead of files under --data. Passwords: PGPASSWORD or ~/.pgpass rather than the URL.",
+                               valueName: "url"))
+    var postgres: String?
+
+    @Option(help: ArgumentHelp("Put one store elsewhere: NAME=postgresql://... or NAME=DIRECTORY (names: customers, orders, public); repeatable.",
+                               valueName: "name=location"))
+    var store: [String] = []
+
+    @Option(help: "Durability of appends on files: fsync (acknowledged = on disk), batch, none. On PostgreSQL an append is acknowledged once COMMIT returns.")
     var durability: String = "fsync"
 
     @Option(help: "Maximum open client connections; more get 503 and are closed.")
@@ -101,6 +109,10 @@ struct Serve: ParsableCommand {
     var tokensFile: String?
 
     func validate() throws {
+        _ = try storeLocations(store)
+        if let postgres, StoreLocation(postgres) == .directory(postgres) {
+            throw ValidationError("--postgres takes a postgresql:// URL")
+        }
         guard Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be one of: fsync, batch, none")
         }
@@ -116,6 +128,8 @@ struct Serve: ParsableCommand {
         config.commandListen = commandListen
         config.queryListen = queryListen
         config.dataDirectory = data
+        config.postgres = postgres
+        config.storeLocations = try storeLocations(store)
         config.durability = Durability(rawValue: durability)!
         config.maxConnections = maxConnections
         config.maxBodyBytes = maxBodyBytes
@@ -169,6 +183,22 @@ extension Serve {
     }
 }
 
+/// `--store NAME=LOCATION` options, checked: known names, each once, a location given.
+func storeLocations(_ options: [String]) throws -> [String: StoreLocation] {
+    var out: [String: StoreLocation] = [:]
+    for option in options {
+        guard let eq = option.firstIndex(of: "=") else { throw ValidationError("--store takes NAME=LOCATION, got '\(option)'") }
+        let name = String(option[..<eq]), location = String(option[option.index(after: eq)...])
+        guard AppConfiguration.storeNames.contains(name) else {
+            throw ValidationError("--store: unknown store '\(name)' (stores: \(AppConfiguration.storeNames.joined(separator: ", ")))")
+        }
+        guard !location.isEmpty else { throw ValidationError("--store \(name)= needs a location") }
+        guard out[name] == nil else { throw ValidationError("--store \(name) given twice") }
+        out[name] = StoreLocation(location)
+    }
+    return out
+}
+
 /// A configuration problem found at start: printed as "Error: …" (no usage text), exit 1.
 struct StartupError: Error, CustomStringConvertible {
     var description: String
@@ -196,13 +226,19 @@ struct HashToken: ParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check every record's CRC and the SHA-256 hash chain of the stores under a data directory.")
+        abstract: "Check every record's CRC and the SHA-256 hash chain of the stores (files under a data directory, or PostgreSQL).")
 
     @Option(help: "Data directory to verify.")
     var data: String = "./data"
 
+    @Option(help: ArgumentHelp("Verify the stores in this PostgreSQL database (as tributary serve --postgres).", valueName: "url"))
+    var postgres: String?
+
+    @Option(help: ArgumentHelp("One store elsewhere: NAME=postgresql://... or NAME=DIRECTORY; repeatable.", valueName: "name=location"))
+    var store: [String] = []
+
     func run() throws {
-        let ok = try StoreVerification.run(dataDirectory: data)
+        let ok = try StoreVerification.run(dataDirectory: data, postgres: postgres, storeLocations: try storeLocations(store))
         if !ok { throw ExitCode(1) }
     }
 }

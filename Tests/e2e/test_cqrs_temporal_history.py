@@ -124,8 +124,14 @@ def test_saga_events_carry_the_order_commands_correlation_id(cqrs_api):
     # The reservation in the customer's stream belongs to the same flow.
     reserved = [e for e in api.history("customers", c["id"]) if e["data"].get("orderId") == o["id"]]
     assert reserved and all(e["correlationId"] == corr for e in reserved), reserved
-    # So do the public events of the flow.
-    flow = [e for e in api.public_events() if e["data"].get("orderId") == o["id"]]
+    # So do the public events of the flow (order.approved reaches the public log through the
+    # orders publisher, after the order's view has it: wait for it, bounded).
+    deadline = time.monotonic() + 10
+    while True:
+        flow = [e for e in api.public_events() if e["data"].get("orderId") == o["id"]]
+        if len(flow) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     assert [e["type"] for e in flow] == ["order.placed", "customer.credit-reserved", "order.approved"]
     assert all(e["correlationId"] == corr for e in flow)
 

@@ -1,6 +1,7 @@
 """scripts/tool chaos: crash safety end to end: SIGKILL the real server under a command load, restart, check.
 
   scripts/tool chaos [--cycles N] [--max-seconds S] [--clients C] [--bin PATH] [--data DIR] [--seed X]
+                     [--postgres-dir DIR]
 
 Runs `tributary serve --durability fsync` on 127.0.0.1 (port 0) and a load of C keep-alive
 clients (unique ids, an Idempotency-Key per command): register customers, place orders, cancel
@@ -338,7 +339,8 @@ def check(client: Client, state: State) -> dict:
 
 
 def verify_stores(binary: Path, data: Path) -> None:
-    r = subprocess.run([str(binary), "verify", "--data", str(data)], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([str(binary), "verify", "--data", str(data), *launcher.engine_args(data)],
+                       capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
         raise ChaosFailure(f"tributary verify failed ({r.returncode}): {r.stdout[-800:]} {r.stderr[-800:]}")
 
@@ -354,11 +356,14 @@ def retry_in_flight(client: Client, state: State) -> int:
 
 
 def run(cycles: int, max_seconds: float, clients: int, binary: Path, data: Path, seed: int,
-        log=print) -> dict:
+        log=print, restart_database=None) -> dict:
+    """With `restart_database` (the server on PostgreSQL), every other cycle stops the database
+    the hard way (`pg_ctl stop -m immediate`) and starts it again under the load instead of
+    killing the server, which must come back by itself."""
     rng = random.Random(seed)
     state = State(data.parent / "acks.jsonl")
     started = time.monotonic()
-    kills = during_startup = retried = 0
+    kills = during_startup = retried = database_restarts = 0
     server = Server(binary, data)
     try:
         cycle = 0
@@ -384,6 +389,14 @@ def run(cycles: int, max_seconds: float, clients: int, binary: Path, data: Path,
             load = Load(server.port, clients, rng, state)
             load.start()
             time.sleep(rng.uniform(0.3, 2.0))
+            if restart_database is not None and cycle % 2 == 1:
+                restart_database(); database_restarts += 1
+                time.sleep(rng.uniform(0.3, 1.0))
+                load.stop()
+                log(f"cycle {cycle}/{cycles}: checked {counts['acks']} acked commands, {counts['streams']} streams, "
+                    f"{counts['public']} public events; database stopped -m immediate and restarted under load "
+                    f"({time.monotonic() - started:.0f}s)")
+                continue
             server.kill(); kills += 1
             load.stop()
             verify_stores(binary, data)
@@ -402,6 +415,7 @@ def run(cycles: int, max_seconds: float, clients: int, binary: Path, data: Path,
             raise ChaosFailure(f"server exited {code} on SIGTERM")
         verify_stores(binary, data)
         return {"cycles": cycle, "kills": kills, "killsDuringStartup": during_startup, "retried": retried,
+                "databaseRestarts": database_restarts,
                 "statuses": state.statuses, "seconds": round(time.monotonic() - started, 1), **counts}
     finally:
         server.kill()
@@ -415,7 +429,20 @@ def main(argv=None) -> int:
     p.add_argument("--bin", type=Path, default=default_binary(), help="tributary binary")
     p.add_argument("--data", type=Path, help="data directory (default: a fresh temporary one, removed on success)")
     p.add_argument("--seed", type=int, default=int(time.time()), help="random seed (printed)")
+    p.add_argument("--postgres-dir", type=Path,
+                   help="a cluster started by `scripts/tool postgres start --dir DIR`: the server runs on it, and every "
+                        "other cycle restarts the database (pg_ctl stop -m immediate) instead of killing the server")
     a = p.parse_args(argv)
+    restart_database = None
+    if a.postgres_dir is not None:
+        from .pgcluster import Cluster
+        cluster = Cluster.existing(a.postgres_dir)
+        os.environ["TRIBUTARY_SERVER_POSTGRES"] = cluster.url
+
+        def restart_database():
+            cluster.stop("immediate")
+            time.sleep(0.5)
+            cluster.start()
     cycles = max(1, min(a.cycles, 1000))
     clients = max(1, min(a.clients, 16))
     tmp = None
@@ -427,7 +454,8 @@ def main(argv=None) -> int:
     data.mkdir(parents=True, exist_ok=True)
     print(f"chaos: {cycles} cycles, {clients} clients, seed {a.seed}, data {data}, binary {a.bin}", flush=True)
     try:
-        result = run(cycles, a.max_seconds, clients, a.bin, data, a.seed, log=lambda m: print(m, flush=True))
+        result = run(cycles, a.max_seconds, clients, a.bin, data, a.seed, log=lambda m: print(m, flush=True),
+                     restart_database=restart_database)
     except ChaosFailure as e:
         print(f"CHAOS FAILED: {e}\n(data kept in {data}; acks in {data.parent / 'acks.jsonl'})", file=sys.stderr)
         return 1

@@ -98,6 +98,23 @@ logging_collector = off
         return c
 
 
+def database_for(admin_url, key):
+    """The URL of a database of its own for `key` (e.g. a server's data directory), created on
+    first use: servers started on the same key (a restart) meet the same stores again."""
+    import hashlib
+    name = "t_" + hashlib.sha1(str(key).encode()).hexdigest()[:16]
+    base, _, _ = admin_url.rpartition("/")
+    exists = subprocess.run(["psql", admin_url, "-Atqc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+                            capture_output=True, text=True)
+    if exists.returncode != 0:
+        raise RuntimeError(f"psql {admin_url}: {exists.stderr.strip()}")
+    if exists.stdout.strip() != "1":
+        made = subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {name}"], capture_output=True, text=True)
+        if made.returncode != 0 and "already exists" not in made.stderr:
+            raise RuntimeError(f"CREATE DATABASE {name}: {made.stderr.strip()}")
+    return f"{base}/{name}"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="scripts/tool postgres", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -23,6 +23,17 @@ class ServerError(RuntimeError):
         super().__init__(message + (":\n" + tail if tail else ""))
 
 
+def engine_args(data):
+    """`--postgres URL` when TRIBUTARY_SERVER_POSTGRES names a cluster (its admin URL): every
+    server the launcher starts, and every verify of its stores, then uses a database of its own
+    on that cluster, one per data directory. Else [] (the embedded file engine)."""
+    admin = os.environ.get("TRIBUTARY_SERVER_POSTGRES")
+    if not admin:
+        return []
+    from .pgcluster import database_for
+    return ["--postgres", database_for(admin, data)]
+
+
 class Server:
     def __init__(self, binary, durability="fsync", data=None, extra=(), env=None):
         self.binary, self.durability, self.extra, self.env = os.path.abspath(binary), durability, list(extra), env
@@ -39,10 +50,11 @@ class Server:
         output, found = [], threading.Event()
         self.output, self.port = output, None
         self.t0 = time.monotonic()
+        engine = [] if "--postgres" in self.extra else engine_args(self.data)
         try:
             proc = self.proc = subprocess.Popen(
                 [self.binary, "serve", "--listen", "127.0.0.1:0", "--data", self.data, "--durability", self.durability,
-                 *self.extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
+                 *engine, *self.extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
                 env={**os.environ, **self.env} if self.env else None)
         except OSError as e:
             self._failed()

@@ -1,0 +1,104 @@
+"""The PostgreSQL engine from the outside: `tributary serve --postgres URL` and `--store
+NAME=LOCATION`, `tributary verify --postgres URL` (intact, then a row edited in the database),
+and one clear line for a database that cannot be reached. Needs TRIBUTARY_TEST_POSTGRES_URL
+(scripts/test starts the cluster and sets it)."""
+
+import os
+import subprocess
+import uuid
+
+import httpx
+import pytest
+
+from conftest import REPO_ROOT, server_binary, start_server_with_args, stop_server
+from tributary_tools.pgcluster import database_for
+
+
+@pytest.fixture
+def database(tmp_path):
+    admin = os.environ.get("TRIBUTARY_TEST_POSTGRES_URL")
+    if not admin:
+        pytest.fail("TRIBUTARY_TEST_POSTGRES_URL is not set: run scripts/test (it starts the cluster)")
+    return database_for(admin, tmp_path / f"db-{uuid.uuid4()}")
+
+
+def psql(url, sql):
+    out = subprocess.run(["psql", url, "-Atqc", sql], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def verify(*args):
+    return subprocess.run([str(server_binary()), "verify", *args], capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+
+
+def register(base, cid):
+    r = httpx.post(f"{base}/commands/customers/register", timeout=10,
+                   json={"customerId": cid, "name": "Pg User", "email": f"{cid}@example.com", "creditLimit": 5000, "currency": "EUR"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_serve_on_postgres_then_verify_and_find_an_edited_row(tmp_path, database):
+    server = start_server_with_args(tmp_path / "data", ["--postgres", database])
+    try:
+        ack = register(server.base, "pg-1")
+        r = httpx.get(f"{server.base}/queries/customers/pg-1", params={"minPosition": ack["position"]}, timeout=10)
+        assert r.status_code == 200 and r.json()["email"] == "pg-1@example.com"
+        assert any("tributary_customers" in line or "stores customers=postgresql://" in line for line in server.output), server.output[:5]
+    finally:
+        stop_server(server)
+    # Each store in a schema of its own; nothing in the database's own public schema, no files.
+    schemas = psql(database, "SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace WHERE nspname LIKE 'tributary_%'")
+    assert schemas == "tributary_customers,tributary_orders,tributary_public"
+    assert not (tmp_path / "data" / "customers").exists()
+    ok = verify("--postgres", database)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "customers: OK" in ok.stdout and "public: OK" in ok.stdout
+    # An edit in the database, even one that keeps the row's checksums (they are recomputed
+    # from the columns), is found.
+    psql(database, "UPDATE tributary_customers.events SET data = convert_to(replace(convert_from(data, 'UTF8'), 'example.com', 'example.org'), 'UTF8') WHERE position = 1")
+    bad = verify("--postgres", database)
+    assert bad.returncode == 1
+    assert "customers: BROKEN at position 1" in bad.stdout, bad.stdout
+    assert "orders: OK" in bad.stdout
+
+
+def test_one_store_elsewhere(tmp_path, database):
+    """--store orders=DIR keeps the orders store on files while the others are on PostgreSQL;
+    the saga still runs across them."""
+    orders_dir = tmp_path / "orders-files"
+    server = start_server_with_args(tmp_path / "data", ["--postgres", database, "--store", f"orders={orders_dir}"])
+    try:
+        register(server.base, "mix-1")
+        r = httpx.post(f"{server.base}/commands/orders/place", timeout=10,
+                       json={"orderId": "mix-o1", "customerId": "mix-1", "currency": "EUR",
+                             "lines": [{"sku": "A", "quantity": 1, "unitPrice": 100}]})
+        assert r.status_code == 201, r.text
+        for _ in range(200):
+            o = httpx.get(f"{server.base}/queries/orders/mix-o1", timeout=10).json()
+            if o.get("status") == "approved":
+                break
+            import time
+            time.sleep(0.02)
+        assert o.get("status") == "approved", o
+    finally:
+        stop_server(server)
+    assert any(orders_dir.glob("log-*.seg")), "the orders store is on files"
+    assert psql(database, "SELECT count(*) FROM pg_namespace WHERE nspname = 'tributary_orders'") == "0"
+    assert verify("--postgres", database, "--store", f"orders={orders_dir}").returncode == 0
+
+
+def test_unreachable_database_is_one_clear_error(tmp_path):
+    out = subprocess.run([str(server_binary()), "serve", "--listen", "127.0.0.1:0", "--data", str(tmp_path),
+                          "--postgres", "postgresql://postgres@127.0.0.1:1/postgres"],
+                         capture_output=True, text=True, timeout=30, cwd=REPO_ROOT)
+    assert out.returncode != 0
+    lines = [l for l in out.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and "127.0.0.1" in lines[0] and "port 1" in lines[0], out.stderr
+
+
+def test_bad_store_option_is_a_usage_error(tmp_path):
+    out = subprocess.run([str(server_binary()), "serve", "--data", str(tmp_path), "--store", "payments=/tmp/x"],
+                         capture_output=True, text=True, timeout=30, cwd=REPO_ROOT)
+    assert out.returncode != 0 and "unknown store 'payments'" in out.stderr, out.stderr
