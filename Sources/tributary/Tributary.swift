@@ -10,7 +10,7 @@ struct Tributary: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary",
         abstract: "An event-sourcing + CQRS backend on a libuv HTTP/1.1 server.",
-        subcommands: [Serve.self, Verify.self, HashToken.self],
+        subcommands: [Serve.self, Verify.self, Copy.self, HashToken.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -239,6 +239,23 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let ok = try StoreVerification.run(dataDirectory: data, postgres: postgres, storeLocations: try storeLocations(store))
+        if !ok { throw ExitCode(1) }
+    }
+}
+
+struct Copy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy every store from files to PostgreSQL or back, keeping positions, ids and times; verified at the end.",
+        discussion: "Example: tributary copy --from ./data --to postgresql://tributary@db.internal/tributary. The destination stores must be empty and no server may run on either side. Snapshots are not copied (the first start rebuilds them).")
+
+    @Option(help: ArgumentHelp("Where the stores are: a data directory or a postgresql:// URL.", valueName: "location"))
+    var from: String
+
+    @Option(help: ArgumentHelp("Where they go: a data directory or a postgresql:// URL (empty stores).", valueName: "location"))
+    var to: String
+
+    func run() throws {
+        let ok = try StoreCopy.run(from: from, to: to)
         if !ok { throw ExitCode(1) }
     }
 }

@@ -102,3 +102,49 @@ def test_bad_store_option_is_a_usage_error(tmp_path):
     out = subprocess.run([str(server_binary()), "serve", "--data", str(tmp_path), "--store", "payments=/tmp/x"],
                          capture_output=True, text=True, timeout=30, cwd=REPO_ROOT)
     assert out.returncode != 0 and "unknown store 'payments'" in out.stderr, out.stderr
+
+
+def test_copy_files_to_postgres_and_back(tmp_path, database):
+    """A user grows out of the embedded default: tributary copy moves the stores to PostgreSQL
+    (verified), the server on the copy answers as before, and the copy goes back to files."""
+    data = tmp_path / "data"
+    server = start_server_with_args(data, [])
+    try:
+        register(server.base, "cp-1")
+        r = httpx.post(f"{server.base}/commands/orders/place", timeout=10,
+                       json={"orderId": "cp-o1", "customerId": "cp-1", "currency": "EUR",
+                             "lines": [{"sku": "A", "quantity": 3, "unitPrice": 100}]})
+        assert r.status_code == 201, r.text
+        import time
+        deadline = time.monotonic() + 10
+        while httpx.get(f"{server.base}/queries/orders/cp-o1", timeout=10).json().get("status") != "approved":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        before = httpx.get(f"{server.base}/queries/customers/cp-1", timeout=10).json()
+        history_before = httpx.get(f"{server.base}/queries/orders/cp-o1/history", timeout=10).json()
+        public_before = httpx.get(f"{server.base}/public/events", params={"after": 0, "limit": 100}, timeout=10).json()
+    finally:
+        stop_server(server)
+    out = subprocess.run([str(server_binary()), "copy", "--from", str(data), "--to", database],
+                         capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("contents identical to the source") == 3, out.stdout
+    again = subprocess.run([str(server_binary()), "copy", "--from", str(data), "--to", database],
+                           capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    assert again.returncode != 0 and "not empty" in again.stderr, again.stdout + again.stderr
+    server = start_server_with_args(tmp_path / "unused", ["--postgres", database])
+    try:
+        for _ in range(500):
+            if httpx.get(f"{server.base}/ready", timeout=10).status_code == 200:
+                break
+            time.sleep(0.02)
+        assert httpx.get(f"{server.base}/queries/customers/cp-1", timeout=10).json() == before
+        assert httpx.get(f"{server.base}/queries/orders/cp-o1/history", timeout=10).json() == history_before
+        assert httpx.get(f"{server.base}/public/events", params={"after": 0, "limit": 100}, timeout=10).json() == public_before
+    finally:
+        stop_server(server)
+    back = tmp_path / "back"
+    out = subprocess.run([str(server_binary()), "copy", "--from", database, "--to", str(back)],
+                         capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    assert out.returncode == 0 and out.stdout.count("contents identical to the source") == 3, out.stdout + out.stderr
+    assert verify("--data", str(back)).returncode == 0
