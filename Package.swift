@@ -65,7 +65,7 @@ let package = Package(
         // Helper binary for scripts/crash-test and scripts/bench store (not shipped).
         .executableTarget(
             name: "tributary-store-tool",
-            dependencies: ["EventStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EventStore", "PostgresStore", "UV", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/StoreTool"
         ),
         // What tests share: loop stand-ins, clocks, schedulers, decider scenarios, reader checks.

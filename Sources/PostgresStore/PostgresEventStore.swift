@@ -93,6 +93,8 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
     private var tail: UInt64
     private var tailReading = false
     private var tailAgain = false
+    /// The highest head a NOTIFY announced while a batch of ours was in flight.
+    private var notifiedHead: UInt64 = 0
     private var loopThread: pthread_t?
     private var closedOnLoop = false
 
@@ -158,7 +160,14 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         reader.onReady = { [weak self] in self?.readTail() }
         reader.onNotification = { [weak self] _, payload in
             guard let self else { return }
-            if let head = UInt64(payload), head <= self.tail { return }
+            let head = UInt64(payload) ?? UInt64.max
+            if head <= self.tail { return }
+            // Most often this is this process's own batch, whose result is on its way on the
+            // other connection: wait for it rather than read the events back.
+            if self.inFlight != nil {
+                self.notifiedHead = max(self.notifiedHead, head)
+                return
+            }
             self.readTail()
         }
         self.writer = writer
@@ -349,6 +358,7 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         unhealthyReason = nil
         lock.unlock()
         publishOwn(written)
+        if notifiedHead > tail { readTail() }
         for (a, outcome) in zip(batch, outcomes) { executor.execute { a.completion(outcome) } }
     }
 
@@ -358,7 +368,8 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
     private func publishOwn(_ events: [RecordedEvent]) {
         guard let first = events.first?.position.value, let last = events.last?.position.value else { return }
         if last <= tail { return }
-        if !tailReading, first == tail + 1 {
+        // A tail read in flight meanwhile is fine: it keeps only what lies beyond the tail.
+        if first == tail + 1 {
             advance(to: events)
         } else {
             readTail()

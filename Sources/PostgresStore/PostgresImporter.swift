@@ -93,3 +93,14 @@ public final class PostgresImporter {
 
     public func close() { db.close() }
 }
+
+/// Maintenance a tool needs on a store's schema.
+public enum PostgresAdmin {
+    /// Drops a store's schema and everything in it.
+    public static func dropSchema(url: String, schema name: String) throws {
+        let schema = try PostgresSchema(name)
+        let db = try PGBlockingConnection(conninfo: url)
+        defer { db.close() }
+        _ = try db.query("DROP SCHEMA IF EXISTS \(schema.quoted) CASCADE")
+    }
+}

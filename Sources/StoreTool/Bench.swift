@@ -1,6 +1,8 @@
 import ArgumentParser
 import EventStore
 import Foundation
+import PostgresStore
+import UV
 
 /// `bench`: durable append throughput and latency at several concurrencies (closed loop:
 /// each appender issues its next append when the previous one is acknowledged, like
@@ -12,10 +14,16 @@ struct Bench: ParsableCommand {
     @Option(help: "Comma-separated appender counts.") var appenders = "1,16,256"
     @Option(help: "Seconds per appender count.") var duration = 10.0
     @Option(help: "Events in the log for the replay and open measurements (0: skip).") var replayEvents = 1_000_000
+    @Option(help: "Measure the PostgreSQL engine on this database instead of files (a schema per run, dropped after; no replay run).")
+    var postgres: String?
 
     func run() throws {
         let counts = appenders.split(separator: ",").compactMap { Int($0) }
         guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--appenders: e.g. 1,16,256") }
+        if let postgres {
+            for n in counts { try appendRun(appenders: n, postgres: postgres) }
+            return
+        }
         try? FileManager.default.removeItem(atPath: data)
         defer { try? FileManager.default.removeItem(atPath: data) }
         for n in counts {
@@ -34,6 +42,25 @@ struct Bench: ParsableCommand {
         let queue = DispatchQueue(label: "bench-completions")
         let store = try FileEventStore(directory: directory, options: storeOptions(durability, executor: DispatchQueueExecutor(queue: queue)))
         defer { store.close() }
+        measure(store, queue: queue, appenders: appenders, label: "store")
+    }
+
+    /// The same closed-loop run through the PostgreSQL engine (its connections on a loop
+    /// thread of their own), in a schema made for the run and dropped after it.
+    private func appendRun(appenders: Int, postgres: String) throws {
+        let queue = DispatchQueue(label: "bench-completions")
+        let loop = EventLoopThread()
+        defer { loop.finish() }
+        let schema = "bench_\(appenders)_\(UInt32.random(in: 0...UInt32.max))"
+        var options = PostgresStoreOptions(url: postgres, schema: schema)
+        options.logger = { _ in }
+        let store = try PostgresEventStore(loop: loop.loop, executor: DispatchQueueExecutor(queue: queue), options: options)
+        measure(store, queue: queue, appenders: appenders, label: "pgengine")
+        store.close()
+        try PostgresAdmin.dropSchema(url: postgres, schema: schema)
+    }
+
+    private func measure(_ store: EventStore, queue: DispatchQueue, appenders: Int, label: String) {
         let payloads = (0..<1024).map(Self.payload)
         var latencies: [UInt64] = []
         latencies.reserveCapacity(1 << 20)
@@ -71,8 +98,8 @@ struct Bench: ParsableCommand {
             return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1e6
         }
         let fsyncs = Double(stats.fsyncs - startStats.fsyncs)
-        print(String(format: "store appenders=%d appends_per_s=%.0f p50_ms=%.3f p99_ms=%.3f fsyncs_per_s=%.0f events_per_batch=%.1f errors=%d",
-                     appenders, Double(latencies.count) / elapsed, pct(0.50), pct(0.99), fsyncs / elapsed,
+        print(String(format: "%@ appenders=%d appends_per_s=%.0f p50_ms=%.3f p99_ms=%.3f fsyncs_per_s=%.0f events_per_batch=%.1f errors=%d",
+                     label, appenders, Double(latencies.count) / elapsed, pct(0.50), pct(0.99), fsyncs / elapsed,
                      Double(stats.eventsWritten - startStats.eventsWritten) / max(1, Double(stats.batches - startStats.batches)), errors))
         fflush(stdout)
     }

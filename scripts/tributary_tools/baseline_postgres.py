@@ -11,9 +11,15 @@ takes the lock and reads the version, so the work matches a checked append, and
 no client is aborted by a version conflict). This is the fair comparison: the
 same durability, payload, stream spread and concurrency as `scripts/bench store`.
 The cluster is always stopped and its temp dir removed on exit (also on Ctrl-C).
-Usage: scripts/bench postgres [--clients 1,16,256] [--duration SEC]
+With --engine, each concurrency also runs the same load through Tributary's PostgreSQL engine
+on the same cluster, right after pgbench (tributary-store-tool bench --postgres: closed-loop
+appenders, one ~200-byte event per append to a random stream of 100,000, group commit), and
+prints its line and the ratio to the baseline of the same run.
+Usage: scripts/bench postgres [--clients 1,16,256] [--duration SEC] [--engine]
 Stdout, one line per concurrency (progress goes to stderr):
   postgres clients=N appends_per_s=X p50_ms=X p99_ms=X errors=N
+  pgengine appenders=N appends_per_s=X p50_ms=X p99_ms=X fsyncs_per_s=X events_per_batch=X errors=N  (--engine)
+  pgengine_vs_postgres clients=N ratio=X                                                          (--engine)
 """
 import glob, math, os, pwd, re, shutil, signal, subprocess, sys, tempfile, time
 from collections import Counter
@@ -119,6 +125,7 @@ def report(c, tmp, out, err_text):
           flush=True)
     if not m:
         log("warning: could not parse pgbench tps")
+    return tps
 
 
 def usage_error(msg):
@@ -128,10 +135,12 @@ def usage_error(msg):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    clients_list, duration = "1,16,256", "10"
+    clients_list, duration, engine = "1,16,256", "10", False
     while argv:
         a = argv.pop(0)
-        if a in ("--clients", "--duration") and argv:
+        if a == "--engine":
+            engine = True
+        elif a in ("--clients", "--duration") and argv:
             if a == "--clients":
                 clients_list = argv.pop(0)
             else:
@@ -164,7 +173,8 @@ def main(argv=None):
     tmp = tempfile.mkdtemp(prefix="baseline-pg.", dir=os.environ.get("TMPDIR") or "/tmp")
     state = {"bench": None}
     try:
-        return run(clients, int(duration), tmp, state)
+        tool = engine_tool() if engine else None
+        return run(clients, int(duration), tmp, state, tool)
     except KeyboardInterrupt:
         return 130
     finally:
@@ -197,7 +207,34 @@ def cleanup(tmp, bench):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(clients, duration, tmp, state):
+def engine_tool():
+    """The release tributary-store-tool (built if missing)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    tool = os.path.join(root, ".build", "release", "tributary-store-tool")
+    if not os.access(tool, os.X_OK):
+        log("==> swift build -c release --product tributary-store-tool")
+        subprocess.run(["swift", "build", "-c", "release", "--product", "tributary-store-tool"], cwd=root, check=True,
+                       stdout=sys.stderr)
+    return tool
+
+
+def run_engine(tool, c, duration, baseline):
+    url = f"postgresql://postgres@127.0.0.1:{os.environ['PGPORT']}/postgres"
+    log(f"==> Tributary's PostgreSQL engine: appenders={c} duration={duration}s")
+    out = subprocess.run(["timeout", str(duration + 120), tool, "bench", "--data", "/nonexistent", "--postgres", url,
+                          "--appenders", str(c), "--duration", str(duration)], capture_output=True, text=True)
+    line = next((l for l in out.stdout.splitlines() if l.startswith("pgengine ")), None)
+    if out.returncode != 0 or line is None:
+        log(f"engine run failed (exit {out.returncode}): {out.stderr[-800:]}")
+        return 1
+    print(line, flush=True)
+    m = re.search(r"appends_per_s=([0-9.]+)", line)
+    if m and baseline:
+        print(f"pgengine_vs_postgres clients={c} ratio={float(m.group(1)) / baseline:.2f}", flush=True)
+    return 0
+
+
+def run(clients, duration, tmp, state, tool=None):
     pgdata = f"{tmp}/data"
     if os.getuid() == 0:
         pg = pwd.getpwnam("postgres")
@@ -269,5 +306,7 @@ logging_collector = off
         if prc not in (0, 2):  # 2 = some clients aborted; still report
             log(f"pgbench failed (exit {prc})")
             return 1
-        report(c, tmp, out_text, err_text)
+        tps = report(c, tmp, out_text, err_text)
+        if tool is not None and run_engine(tool, c, duration, tps) != 0:
+            return 1
     return 0
