@@ -18,6 +18,10 @@ public struct PostgresStoreOptions: Sendable {
     /// Most appends, and most bytes of event data, in one group-commit batch.
     public var maxBatchAppends = 512
     public var maxBatchBytes = 8 << 20
+    /// Test hook: milliseconds each batch of this store waits after taking its positions and
+    /// before its COMMIT (0: none). The concurrency tests use it to make commits finish out of
+    /// the order in which other writers started theirs.
+    public var testHoldBeforeCommit = 0
     /// What `pg_stat_activity` shows for this store's connections.
     public var applicationName = "tributary"
     public var logger: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("tributary: " + $0 + "\n").utf8)) }
@@ -152,7 +156,8 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         loopThread = pthread_self()
         lock.lock(); let closed = isClosed; lock.unlock()
         if closed { return }
-        let writer = PGLoopConnection(name: "\(schemaName) writer", loop: loop, conninfo: options.conninfo)
+        let writer = PGLoopConnection(name: "\(schemaName) writer", loop: loop, conninfo: options.conninfo,
+                                      setup: options.testHoldBeforeCommit > 0 ? ["SET tributary.hold_ms = \(options.testHoldBeforeCommit)"] : [])
         let reader = PGLoopConnection(name: "\(schemaName) reader", loop: loop, conninfo: options.conninfo,
                                       setup: ["LISTEN \(schema.channel)"])
         writer.onReady = { [weak self] in self?.writerReady() }

@@ -231,6 +231,11 @@ struct PostgresSchema {
                     ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version WHERE \(s).streams.version <> EXCLUDED.version;
                 UPDATE \(s).head SET last_position = pos, last_hash = prev WHERE id = 1;
                 PERFORM pg_notify('\(channel)', pos::text);
+                -- Test hook (PostgresStoreOptions.testHoldBeforeCommit): keep the batch's
+                -- positions taken and uncommitted for a while, as a slow commit would.
+                IF current_setting('tributary.hold_ms', true) IS NOT NULL AND current_setting('tributary.hold_ms', true) <> '' THEN
+                    PERFORM pg_sleep(current_setting('tributary.hold_ms', true)::int / 1000.0);
+                END IF;
             END IF;
         END
         $fn$;

@@ -8,7 +8,7 @@ struct StoreTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tributary-store-tool",
         abstract: "Event-store driver for the crash test and the store benchmark.",
-        subcommands: [CrashChild.self, CrashCheck.self, Bench.self]
+        subcommands: [CrashChild.self, CrashCheck.self, Bench.self, PostgresAppend.self, PostgresFollow.self]
     )
 }
 
