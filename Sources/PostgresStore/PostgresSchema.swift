@@ -84,6 +84,9 @@ struct PostgresSchema {
         SET enable_seqscan = off
         SET enable_hashjoin = off
         SET enable_mergejoin = off
+        -- With those, the generic plan is the index plan for any batch: planned once per
+        -- connection (custom plans re-planned every statement of every call).
+        SET plan_cache_mode = force_generic_plan
         AS $fn$
         DECLARE
             pos int8; prev bytea; start_pos int8; now_us int8; k int := 1; n int; cur int8; first_v int8;
@@ -177,6 +180,9 @@ struct PostgresSchema {
         SET enable_seqscan = off
         SET enable_hashjoin = off
         SET enable_mergejoin = off
+        -- With those, the generic plan is the index plan for any batch: planned once per
+        -- connection (custom plans re-planned every statement of every call).
+        SET plan_cache_mode = force_generic_plan
         AS $fn$
         DECLARE
             pos int8; prev bytea; start_pos int8; now_us int8; k int := 1; n int; cur int8; first_v int8; e int8; at int;
