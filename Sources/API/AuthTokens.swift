@@ -104,7 +104,7 @@ public struct APITokenSet: Sendable {
                 var scopes = Set<AuthScope>()
                 for raw in fields[2].split(separator: ",", omittingEmptySubsequences: false) {
                     guard let scope = AuthScope(rawValue: String(raw)) else {
-                        let known = AuthScope.allCases.map(\.rawValue).joined(separator: ", ")
+                        let known = AuthScope.allCases.map { $0.rawValue }.joined(separator: ", ")
                         throw TokenConfigurationError("\(at): token '\(name)': unknown scope '\(raw)' (known: \(known))")
                     }
                     scopes.insert(scope)

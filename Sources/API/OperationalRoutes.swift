@@ -20,7 +20,7 @@ enum OperationalRoutes {
         // The two possible answers, built once: readiness probes are frequent.
         let ready = json(["ready": true], status: 200), notReady = json(["ready": false], status: 503)
         group.get("/ready") { _, responder in
-            responder.respond(services()?.allSatisfy(\.isReady) == true ? ready : notReady)
+            responder.respond(services()?.allSatisfy { $0.isReady } == true ? ready : notReady)
         }
         group.get("/metrics") { _, responder in
             runtimeMetrics.update(stores: stores, services: services())
@@ -47,10 +47,10 @@ enum OperationalRoutes {
             storeStatus[name] = .object(entry)
         }
         let components = RuntimeComponent.all(services ?? [])
-        let healthy = stores.allSatisfy { $0.store.health.isHealthy } && components.allSatisfy(\.healthy)
+        let healthy = stores.allSatisfy { $0.store.health.isHealthy } && components.allSatisfy { $0.healthy }
         let body: JSONValue = [
             "status": healthy ? "ok" : "degraded",
-            "ready": .bool(services?.allSatisfy(\.isReady) ?? false),
+            "ready": .bool(services?.allSatisfy { $0.isReady } ?? false),
             "stores": .object(storeStatus),
             "components": .array(components.map { c in
                 var o: [String: JSONValue] = ["service": .string(c.service), "kind": .string(c.kind), "name": .string(c.name),

@@ -80,7 +80,7 @@ public enum QueryEndpoint {
                 }
                 guard sources.contains(where: { $0.name == token.store }) else {
                     throw Problem(status: 400, type: ProblemType.uri("bad-min-position"), title: "Bad minPosition",
-                                  detail: "This view reflects \(sources.map(\.name).joined(separator: " and ")), not '\(token.store)'.")
+                                  detail: "This view reflects \(sources.map { $0.name }.joined(separator: " and ")), not '\(token.store)'.")
                 }
                 tokens.append(token)
             }

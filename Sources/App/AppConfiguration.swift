@@ -129,9 +129,9 @@ public struct AppConfiguration {
             }
         }
         if isDevelopmentMode {
-            let exposed = order.compactMap { byAddress[$0] }.map(\.address).filter { !LoopbackAddress.isLoopback($0.host) }
+            let exposed = order.compactMap { byAddress[$0] }.map { $0.address }.filter { !LoopbackAddress.isLoopback($0.host) }
             if !exposed.isEmpty {
-                throw ConfigurationError("refusing to listen on \(exposed.map(\.description).joined(separator: ", ")) without authentication: "
+                throw ConfigurationError("refusing to listen on \(exposed.map { $0.description }.joined(separator: ", ")) without authentication: "
                     + "no API tokens are configured, and development mode is loopback only (127.0.0.0/8, ::1). "
                     + "Configure tokens with --tokens-file or TRIBUTARY_TOKENS (see `tributary hash-token`), or listen on a loopback address.")
             }
@@ -139,7 +139,7 @@ public struct AppConfiguration {
         let cors = CORSPolicy(origins: corsOrigins)
         var result: [(apis: ServedAPIs, configuration: HTTPServerConfiguration)] = []
         for apis in [ServedAPIs.all, .commands, .queries] {
-            let addresses = order.compactMap { byAddress[$0] }.filter { $0.apis == apis }.map(\.address)
+            let addresses = order.compactMap { byAddress[$0] }.filter { $0.apis == apis }.map { $0.address }
             guard !addresses.isEmpty else { continue }
             var config = HTTPServerConfiguration(listen: addresses)
             // Browsers may read every response (JSON API and streams) from the allowed origins;

@@ -90,7 +90,7 @@ final class Services {
     func stop() {
         for s in all.reversed() { s.stop() }
         for scan in scans { scan.stop() }
-        let pending = (all.flatMap(\.projectionRunners) + scans.map(\.runner)).compactMap { $0.saveFinalSnapshot() }
+        let pending = (all.flatMap { $0.projectionRunners } + scans.map { $0.runner }).compactMap { $0.saveFinalSnapshot() }
         let deadline = Date().addingTimeInterval(finalSnapshotTimeout)
         for p in pending {
             switch p.wait(timeout: max(0, deadline.timeIntervalSinceNow)) {
@@ -105,5 +105,5 @@ final class Services {
     }
 
     /// Every read model has caught up with its store (what `/ready` reports).
-    var isReady: Bool { all.allSatisfy(\.isReady) }
+    var isReady: Bool { all.allSatisfy { $0.isReady } }
 }

@@ -79,7 +79,7 @@ public final class TributaryServer {
             // From here on the loop only serves: it must never wait on the disk (debug builds
             // trap on a file system call made on it; the store's threads do the I/O).
             NonBlockingThread.markCurrent()
-            return bound.map(\.address)
+            return bound.map { $0.address }
         } catch {
             liveFeeds.close()
             self.liveFeeds = nil

@@ -38,7 +38,7 @@ extension CommandHandler {
         }
         guard snapshots else { return catchUp(stream, initial, completion: finish) }
         store.loadSnapshot(stream) { [self] loaded in
-            restore(stream, loaded) { entry in catchUp(stream, entry ?? initial, completion: finish) }
+            restore(stream, loaded) { entry in self.catchUp(stream, entry ?? initial, completion: finish) }
         }
     }
 

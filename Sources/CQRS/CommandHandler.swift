@@ -264,7 +264,7 @@ public final class CommandHandler<D: Decider> {
                         finish(job, .failure(.tooManyConflicts(stream: job.stream, attempts: number)))
                     } else {
                         stats.conflictRetries += 1
-                        logger(.debug, "conflict on \(job.stream) (actual \(actual.map(\.description) ?? "none")); re-deciding")
+                        logger(.debug, "conflict on \(job.stream) (actual \(actual.map { $0.description } ?? "none")); re-deciding")
                         attempt(job, number: number + 1, refresh: true)
                     }
                 }

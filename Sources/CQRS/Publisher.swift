@@ -197,7 +197,7 @@ public final class Publisher {
         }
         let items = Array(pending[pendingHead..<(pendingHead + n)])
         appending = true
-        publicLog.append(to: publicStream, expected: .any, events: items.map(\.event)) { [self] result in
+        publicLog.append(to: publicStream, expected: .any, events: items.map { $0.event }) { [self] result in
             appending = false
             switch result {
             case .success:

@@ -146,7 +146,7 @@ public struct QueryArguments {
     public init(_ pairs: [(name: String, value: String)]) { self.pairs = pairs }
 
     public func first(_ name: String) -> String? { pairs.first { $0.name == name }?.value }
-    public func all(_ name: String) -> [String] { pairs.filter { $0.name == name }.map(\.value) }
+    public func all(_ name: String) -> [String] { pairs.filter { $0.name == name }.map { $0.value } }
     public subscript(_ name: String) -> String? { first(name) }
 
     /// An integer argument; a malformed one is a `QueryError`.
@@ -160,7 +160,7 @@ public struct QueryArguments {
     public func choice<E: RawRepresentable & CaseIterable>(_ name: String, _: E.Type) throws -> E? where E.RawValue == String {
         guard let text = first(name) else { return nil }
         guard let value = E(rawValue: text) else {
-            throw QueryError(parameter: name, message: "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw QueryError(parameter: name, message: "must be one of \(E.allCases.map { $0.rawValue }.joined(separator: ", "))")
         }
         return value
     }

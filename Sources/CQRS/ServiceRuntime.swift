@@ -154,10 +154,10 @@ public final class ServiceRuntime<D: Decider> {
     }
 
     /// The read models' runners (for shutdown snapshots).
-    public var projectionRunners: [ProjectionRunner] { readModels.map(\.runner) }
+    public var projectionRunners: [ProjectionRunner] { readModels.map { $0.runner } }
 
     /// Every read model has caught up with its store (what `/ready` reports).
-    public var isReady: Bool { readModels.allSatisfy(\.runner.isCaughtUp) }
+    public var isReady: Bool { readModels.allSatisfy { $0.runner.isCaughtUp } }
 
     // MARK: - Positions
 
@@ -165,15 +165,22 @@ public final class ServiceRuntime<D: Decider> {
     public var feeds: [Feed] { Feed.allCases.filter { f in readModels.contains { $0.feed == f } } }
 
     /// The position every read model following `feed` reflects (`.start` if none follows it).
+    /// Runs for every query (its position header): a plain loop, no key paths or lazy
+    /// wrappers (their generic metadata was looked up per call, ~2x the cost of a detail read).
     public func position(_ feed: Feed) -> LogPosition {
-        readModels.lazy.filter { $0.feed == feed }.map(\.runner.position).min() ?? .start
+        var lowest: LogPosition?
+        for model in readModels where model.feed == feed {
+            let p = model.runner.position
+            if lowest.map({ p < $0 }) ?? true { lowest = p }
+        }
+        return lowest ?? .start
     }
 
     /// Completes once every read model fed by `feed` reflects `position` (see
     /// `ProjectionRunner.wait`); the first one that times out or fails answers for all.
     public func wait(forPosition position: LogPosition, in feed: Feed, timeout: Duration,
                      completion: @escaping (PositionWaitResult) -> Void) {
-        let runners = readModels.filter { $0.feed == feed }.map(\.runner)
+        let runners = readModels.filter { $0.feed == feed }.map { $0.runner }
         let deadline = ContinuousClock.now + timeout
         func next(_ i: Int, _ reached: LogPosition) {
             guard i < runners.count else { return completion(.reached(reached)) }
@@ -190,11 +197,11 @@ public final class ServiceRuntime<D: Decider> {
 
     /// Every runtime component in one shape: read models, publisher, consumer.
     public var components: [ComponentHealth] {
-        projectionRunners.map(\.health) + [publisher.health] + (consumer.map { [$0.health] } ?? [])
+        projectionRunners.map { $0.health } + [publisher.health] + (consumer.map { [$0.health] } ?? [])
     }
 
     /// False when a read model, the publisher or the consumer has failed or stopped.
-    public var isHealthy: Bool { components.allSatisfy(\.isHealthy) }
+    public var isHealthy: Bool { components.allSatisfy { $0.isHealthy } }
 
     // MARK: - Audit and temporal reads (from the stream, never cached, read off the loop)
 

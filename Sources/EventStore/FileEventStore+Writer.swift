@@ -306,7 +306,7 @@ extension FileEventStore {
         guard n > done, uncheckpointedIDs.count == n - done else { return }
         let lastLocation = locations[n - 1]
         let block = IndexCheckpoint.encodeBlock(
-            firstPosition: done + 1, newStreams: index.streams[checkpointedStreams...].map(\.name),
+            firstPosition: done + 1, newStreams: index.streams[checkpointedStreams...].map { $0.name },
             locations: locations[done..<n], lengths: lengths[done..<n], ordinals: index.streamOfPosition[done..<n],
             ids: uncheckpointedIDs, endSegment: RecordLocation.segment(lastLocation),
             endOffset: RecordLocation.offset(lastLocation) + Int64(lengths[n - 1]), lastHash: lastHash)

@@ -28,7 +28,7 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        fields.filter { $0.name.caseInsensitiveEquals(name) }.map(\.value)
+        fields.filter { $0.name.caseInsensitiveEquals(name) }.map { $0.value }
     }
 
     /// Appends a field (duplicates allowed).

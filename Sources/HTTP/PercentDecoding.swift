@@ -72,7 +72,7 @@ public struct QueryParameters: Sendable, Equatable {
     public func first(_ name: String) -> String? { items.first { $0.name == name }?.value }
 
     /// Every value for `name`, in order.
-    public func all(_ name: String) -> [String] { items.filter { $0.name == name }.map(\.value) }
+    public func all(_ name: String) -> [String] { items.filter { $0.name == name }.map { $0.value } }
 
     public var isEmpty: Bool { items.isEmpty }
 

@@ -10,13 +10,13 @@ public enum OrderPublicMapping {
         switch event {
         case .placed(let e):
             return [try draft(OrderPlacedV1(orderId: e.orderId, customerId: e.customerId, currency: e.currency,
-                                            lines: e.lines.map(\.publicLine), total: e.total))]
+                                            lines: e.lines.map { $0.publicLine }, total: e.total))]
         case .lineAdded(let e):
             return [try draft(OrderLinesChangedV1(orderId: e.orderId, customerId: e.customerId, currency: e.currency,
-                                                  lines: e.lines.map(\.publicLine), total: e.total))]
+                                                  lines: e.lines.map { $0.publicLine }, total: e.total))]
         case .lineRemoved(let e):
             return [try draft(OrderLinesChangedV1(orderId: e.orderId, customerId: e.customerId, currency: e.currency,
-                                                  lines: e.lines.map(\.publicLine), total: e.total))]
+                                                  lines: e.lines.map { $0.publicLine }, total: e.total))]
         case .approved(let e):
             return [try draft(OrderApprovedV1(orderId: e.orderId, customerId: e.customerId, total: e.total, currency: e.currency))]
         case .rejected(let e):

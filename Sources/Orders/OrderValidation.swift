@@ -54,7 +54,7 @@ enum OrderValidation {
     }
 
     static func reason(_ reason: String) -> [FieldError] {
-        if reason.allSatisfy(\.isWhitespace) {
+        if reason.allSatisfy({ $0.isWhitespace }) {
             return [FieldError(field: "reason", code: "required", message: "reason must not be empty")]
         }
         if reason.count > maxReasonLength {

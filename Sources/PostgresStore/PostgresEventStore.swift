@@ -409,7 +409,7 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         let limit = Date().addingTimeInterval(-options.appendDeadline)
         let reason = writer.lastError.map { "PostgreSQL unreachable: \($0.message)" } ?? "PostgreSQL unreachable"
         var expired: [PendingAppend] = []
-        if let batch = inFlight, let oldest = batch.map(\.since).min(), oldest < limit {
+        if let batch = inFlight, let oldest = batch.map({ $0.since }).min(), oldest < limit {
             expired += batch
             inFlight = nil
         }

@@ -68,7 +68,7 @@ struct PostgresFollow: ParsableCommand {
         let lock = NSLock()
         var subscribed: [UInt64] = []
         let sub = store.subscribe(from: .start, filter: nil, executor: DispatchQueueExecutor()) { batch in
-            lock.lock(); subscribed += batch.map(\.position.value); lock.unlock()
+            lock.lock(); subscribed += batch.map { $0.position.value }; lock.unlock()
         }
         defer { sub.cancel() }
         print("following")

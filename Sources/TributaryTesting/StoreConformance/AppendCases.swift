@@ -15,8 +15,8 @@ extension StoreConformance {
         #expect(store.streamVersion("order-2") == StreamVersion(0))
         #expect(store.streamVersion("order-3") == nil)
         let all = try store.readAll(from: .start, maxCount: 100, filter: nil)
-        #expect(all.map(\.position.value) == [1, 2, 3, 4, 5, 6])
-        #expect(all.map(\.streamVersion.value) == [0, 1, 2, 0, 3, 4])
+        #expect(all.map { $0.position.value } == [1, 2, 3, 4, 5, 6])
+        #expect(all.map { $0.streamVersion.value } == [0, 1, 2, 0, 3, 4])
     }
 
     static func expectedVersionNoStream(_ store: EventStore) async throws {

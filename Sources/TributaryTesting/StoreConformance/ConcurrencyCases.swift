@@ -21,7 +21,7 @@ extension StoreConformance {
             }
         }
         let read = try store.readStream("race-1")
-        #expect(read.map(\.streamVersion.value) == Array(0...10))
+        #expect(read.map { $0.streamVersion.value } == Array(0...10))
         #expect(store.lastPosition == LogPosition(11))
     }
 
@@ -34,11 +34,11 @@ extension StoreConformance {
             for try await r in group { all.append(r) }
             return all
         }
-        #expect(Set(results.map(\.nextExpectedVersion.value)) == Set(stride(from: 1, through: 199, by: 2).map { Int64($0) }))
-        #expect(Set(results.map(\.firstPosition.value)).count == 100)
+        #expect(Set(results.map { $0.nextExpectedVersion.value }) == Set(stride(from: 1, through: 199, by: 2).map { Int64($0) }))
+        #expect(Set(results.map { $0.firstPosition.value }).count == 100)
         let all = try store.readAll(from: .start, maxCount: 1000, filter: nil)
-        #expect(all.map(\.position.value) == Array(1...200))
-        #expect(all.map(\.streamVersion.value) == Array(0...199))
+        #expect(all.map { $0.position.value } == Array(1...200))
+        #expect(all.map { $0.streamVersion.value } == Array(0...199))
     }
 }
 
@@ -55,11 +55,11 @@ extension StoreConformance {
         var reads = 0
         while true {
             let all = try store.readAll(from: .start, maxCount: 10_000, filter: nil)
-            #expect(all.map(\.position.value) == Array(stride(from: 1, through: UInt64(all.count), by: 1)), "gapless prefix")
+            #expect(all.map { $0.position.value } == Array(stride(from: 1, through: UInt64(all.count), by: 1)), "gapless prefix")
             #expect(all.count % 3 == 0, "appends of 3 events are visible all at once or not at all")
             for w in 0..<4 {
                 let s = try store.readStream(StreamName("r-\(w)"))
-                #expect(s.map(\.streamVersion.value) == Array(stride(from: 0, to: Int64(s.count), by: 1)))
+                #expect(s.map { $0.streamVersion.value } == Array(stride(from: 0, to: Int64(s.count), by: 1)))
             }
             reads += 1
             if all.count == 360 || reads > 100_000 { break }

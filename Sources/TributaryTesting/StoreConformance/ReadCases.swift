@@ -14,9 +14,9 @@ extension StoreConformance {
 
     static func readStreamForwardFromAVersionWithMaxCount(_ store: EventStore) async throws {
         try await seed(store)
-        #expect(try store.readStream("order-1").map(\.streamVersion.value) == Array(0...9))
-        #expect(try store.readStream("order-1", from: StreamVersion(3), direction: .forward, maxCount: 4).map(\.streamVersion.value) == [3, 4, 5, 6])
-        #expect(try store.readStream("order-1", from: StreamVersion(8), direction: .forward, maxCount: 100).map(\.streamVersion.value) == [8, 9])
+        #expect(try store.readStream("order-1").map { $0.streamVersion.value } == Array(0...9))
+        #expect(try store.readStream("order-1", from: StreamVersion(3), direction: .forward, maxCount: 4).map { $0.streamVersion.value } == [3, 4, 5, 6])
+        #expect(try store.readStream("order-1", from: StreamVersion(8), direction: .forward, maxCount: 100).map { $0.streamVersion.value } == [8, 9])
         #expect(try store.readStream("order-1", from: StreamVersion(10), direction: .forward, maxCount: 5).isEmpty)
         #expect(try store.readStream("order-1", from: .first, direction: .forward, maxCount: 0).isEmpty)
         #expect(try store.readStream("nope-1", from: .first, direction: .forward, maxCount: 5).isEmpty)
@@ -25,16 +25,16 @@ extension StoreConformance {
 
     static func readStreamBackward(_ store: EventStore) async throws {
         try await seed(store)
-        #expect(try store.readStream("order-1", from: .end, direction: .backward, maxCount: 3).map(\.streamVersion.value) == [9, 8, 7])
-        #expect(try store.readStream("order-1", from: StreamVersion(4), direction: .backward, maxCount: 10).map(\.streamVersion.value) == [4, 3, 2, 1, 0])
-        #expect(try store.readStream("order-1", from: StreamVersion(0), direction: .backward, maxCount: 10).map(\.streamVersion.value) == [0])
+        #expect(try store.readStream("order-1", from: .end, direction: .backward, maxCount: 3).map { $0.streamVersion.value } == [9, 8, 7])
+        #expect(try store.readStream("order-1", from: StreamVersion(4), direction: .backward, maxCount: 10).map { $0.streamVersion.value } == [4, 3, 2, 1, 0])
+        #expect(try store.readStream("order-1", from: StreamVersion(0), direction: .backward, maxCount: 10).map { $0.streamVersion.value } == [0])
         #expect(try store.readStream("nope-1", from: .end, direction: .backward, maxCount: 10).isEmpty)
     }
 
     static func readAllIsExclusiveOfFromAndRespectsMaxCount(_ store: EventStore) async throws {
         try await seed(store)
-        #expect(try store.readAll(from: .start, maxCount: 1000, filter: nil).map(\.position.value) == Array(1...21))
-        #expect(try store.readAll(from: LogPosition(5), maxCount: 3, filter: nil).map(\.position.value) == [6, 7, 8])
+        #expect(try store.readAll(from: .start, maxCount: 1000, filter: nil).map { $0.position.value } == Array(1...21))
+        #expect(try store.readAll(from: LogPosition(5), maxCount: 3, filter: nil).map { $0.position.value } == [6, 7, 8])
         #expect(try store.readAll(from: LogPosition(21), maxCount: 3, filter: nil).isEmpty)
         #expect(try store.readAll(from: LogPosition(99), maxCount: 3, filter: nil).isEmpty)
         // Paging by the last position seen covers everything exactly once.
@@ -43,7 +43,7 @@ extension StoreConformance {
         while true {
             let page = try store.readAll(from: cursor, maxCount: 4, filter: nil)
             if page.isEmpty { break }
-            seen += page.map(\.position.value)
+            seen += page.map { $0.position.value }
             cursor = page.last!.position
         }
         #expect(seen == Array(1...21))
@@ -56,9 +56,9 @@ extension StoreConformance {
         let prefixed = try store.readAll(from: .start, maxCount: 1000, filter: .streamPrefixes("order"))
         #expect(prefixed.count == 11, "prefix 'order' also matches orderline-1")
         let paid = try store.readAll(from: .start, maxCount: 1000, filter: .eventTypes("OrderPaid", "LineAdded"))
-        #expect(paid.map(\.type) == Array(repeating: "OrderPaid", count: 5) + ["LineAdded"])
+        #expect(paid.map { $0.type } == Array(repeating: "OrderPaid", count: 5) + ["LineAdded"])
         let both = try store.readAll(from: .start, maxCount: 2, filter: EventFilter(categories: ["order", "customer"], eventTypes: ["OrderPlaced", "CustomerSeen"]))
-        #expect(both.map(\.position.value) == [1, 2])
+        #expect(both.map { $0.position.value } == [1, 2])
         let none = try store.readAll(from: .start, maxCount: 10, filter: .categories("invoice"))
         #expect(none.isEmpty)
         #expect(StreamName("order-1-x").category == "order")

@@ -25,7 +25,7 @@ extension StoreConformance {
         _ = try await store.append(to: "late-1", expected: .any, events: events(3))
         #expect(await eventually { got.count >= total + 3 })
         #expect(sub.isLive)
-        #expect(got.all.map(\.position.value) == Array(1...UInt64(total + 3)))
+        #expect(got.all.map { $0.position.value } == Array(1...UInt64(total + 3)))
         sub.cancel()
     }
 
@@ -36,7 +36,7 @@ extension StoreConformance {
         #expect(await eventually { sub.isLive })
         _ = try await store.append(to: "a-1", expected: .any, events: events(2))
         #expect(await eventually { got.count >= 5 })
-        #expect(got.all.map(\.position.value) == [8, 9, 10, 11, 12])
+        #expect(got.all.map { $0.position.value } == [8, 9, 10, 11, 12])
         sub.cancel()
     }
 
@@ -46,7 +46,7 @@ extension StoreConformance {
         let sub = store.subscribe(from: .start, filter: .categories("order"), executor: DispatchQueueExecutor()) { got.add($0) }
         for i in 20..<40 { _ = try await store.append(to: StreamName(i % 2 == 0 ? "order-\(i)" : "customer-\(i)"), expected: .any, events: events(1)) }
         #expect(await eventually { got.count >= 20 })
-        #expect(got.all.map(\.position.value) == stride(from: 1, through: 39, by: 2).map { UInt64($0) })
+        #expect(got.all.map { $0.position.value } == stride(from: 1, through: 39, by: 2).map { UInt64($0) })
         #expect(got.all.allSatisfy { $0.stream.category == "order" })
         sub.cancel()
     }
