@@ -17,6 +17,10 @@ enum CommandEndpoint {
             return responder.respond(Problem(status: 415, type: ProblemType.uri("unsupported-media-type"), title: "Unsupported Media Type",
                                              detail: "Commands take Content-Type: application/json.").response)
         }
+        if let charset = context.request.contentTypeCharset, charset != "utf-8" {
+            return responder.respond(Problem(status: 415, type: ProblemType.uri("unsupported-media-type"), title: "Unsupported Media Type",
+                                             detail: "Commands take UTF-8 JSON: Content-Type charset \(charset) is not utf-8.").response)
+        }
         var mode = ConcurrencyMode.retrying
         var commandContext = CommandContext()
         do {

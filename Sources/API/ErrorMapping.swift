@@ -83,11 +83,24 @@ extension QueryError: HTTPResponseError {
 }
 
 extension JSONBodyError: HTTPResponseError {
-    /// 400 for a body that is not JSON, 422 naming the field for a missing or mistyped one.
+    /// 400 for a body that is not JSON, not UTF-8 or open to two readings, 422 naming the field
+    /// for a missing or mistyped one.
     public var problem: Problem {
         switch self {
-        case .malformed:
-            return Problem(status: 400, type: ProblemType.uri("malformed-json"), title: "Malformed JSON", detail: "The body is not valid JSON.")
+        case .malformed(let reason):
+            return Problem(status: 400, type: ProblemType.uri("malformed-json"), title: "Malformed JSON",
+                           detail: "The body is not valid JSON" + (reason.map { ": \($0)." } ?? "."))
+        case .notUTF8(let offset):
+            return Problem(status: 400, type: ProblemType.uri("body-not-utf8"), title: "Body not UTF-8",
+                           detail: "The body is not UTF-8 (byte \(offset) starts no valid UTF-8 sequence); JSON between systems must be UTF-8 (RFC 8259, section 8.1).")
+        case let .ambiguousMember(member, unnormalized):
+            let detail = unnormalized
+                ? "The member name \(member) is not in Unicode Normalization Form C; parsers that compare code points and parsers that compare text would read different names."
+                : "The body names the member \(member) twice; parsers differ on which one counts, so each member must appear once (RFC 7493, section 2.3)."
+            return Problem(status: 400, type: ProblemType.uri(unnormalized ? "unnormalized-json-member" : "duplicate-json-member"),
+                           title: unnormalized ? "Member name not in NFC" : "Duplicate JSON member", detail: detail,
+                           extensions: ["errors": [["field": .string(member), "code": .string(unnormalized ? "unnormalized" : "duplicate"),
+                                                    "message": .string(unnormalized ? "is not in Unicode NFC" : "appears more than once")]]])
         case let .invalidField(field, message):
             return Problem(status: 422, type: ProblemType.uri("invalid-command"), title: "Unprocessable Content",
                            detail: "The command has invalid fields.",

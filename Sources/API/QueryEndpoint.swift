@@ -62,7 +62,9 @@ public enum QueryEndpoint {
         headers.add(name: "ETag", value: tag)
         headers.add(name: "Cache-Control", value: "no-cache")
         headers.add(name: positionHeader, value: sources.map { "\($0.name)=\($0.position())" }.joined(separator: ", "))
-        if let inm = context.head.headers["If-None-Match"], EntityTag.matches(ifNoneMatch: inm, tag: tag) {
+        // A list: several fields mean one comma-separated list (RFC 9110 5.3).
+        if context.head.headers["If-None-Match"] != nil,
+           EntityTag.matches(ifNoneMatch: context.head.headers.values("If-None-Match").joined(separator: ", "), tag: tag) {
             return HTTPResponse(status: 304, headers: headers)
         }
         headers.add(name: "Content-Type", value: "application/json")

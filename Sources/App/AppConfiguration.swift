@@ -143,8 +143,10 @@ public struct AppConfiguration {
             guard !addresses.isEmpty else { continue }
             var config = HTTPServerConfiguration(listen: addresses)
             // Browsers may read every response (JSON API and streams) from the allowed origins;
-            // a listener answers only its APIs; then a token must carry the route's scope.
+            // a request open to two readings stops here; a listener answers only its APIs; then
+            // a token must carry the route's scope.
             if cors.isEnabled { config.middleware.append(CORSMiddleware(policy: cors)) }
+            config.middleware.append(OneReadingMiddleware())
             if apis != .all { config.middleware.append(ServedAPIsMiddleware(served: apis)) }
             if !isDevelopmentMode { config.middleware.append(AuthGate(tokens: tokens)) }
             config.maxConnections = maxConnections

@@ -134,7 +134,7 @@ public struct HTTPResponse: Sendable {
 extension String {
     /// ASCII case-insensitive comparison, as header names require (RFC 9110 5.1).
     @inlinable
-    func caseInsensitiveEquals(_ other: String) -> Bool {
+    public func caseInsensitiveEquals(_ other: String) -> Bool {
         let a = utf8, b = other.utf8
         guard a.count == b.count else { return false }
         for (x, y) in zip(a, b) where x != y {

@@ -27,4 +27,27 @@ extension HTTPRequest {
         let lower = String(decoding: bytes.map { ($0 >= 65 && $0 <= 90) ? $0 | 0x20 : $0 }, as: UTF8.self)
         return lower == "application/json" || (lower.hasPrefix("application/") && lower.hasSuffix("+json"))
     }
+
+    /// The `charset` parameter of `Content-Type`, lowercased and unquoted, or nil when absent.
+    public var contentTypeCharset: String? {
+        guard let ct = head.headers["Content-Type"], ct.utf8.contains(UInt8(ascii: ";")) else { return nil }
+        for parameter in ct.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimmingSpaces().lowercased() == "charset" else { continue }
+            var value = pair[1].trimmingSpaces()
+            if value.count >= 2, value.first == "\"", value.last == "\"" { value = value.dropFirst().dropLast() }
+            return value.lowercased()
+        }
+        return nil
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs (optional whitespace, RFC 9110 5.6.3).
+    func trimmingSpaces() -> Substring {
+        var s = self
+        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
+        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
+        return s
+    }
 }

@@ -3,58 +3,60 @@ import Foundation
 /// Why a request body did not decode into the type asked for, in the terms a client can act
 /// on: the body is not JSON at all, or one field is missing or has the wrong type.
 public enum JSONBodyError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// Not valid JSON.
-    case malformed
+    /// Not valid JSON; `reason` says where and why, when known.
+    case malformed(reason: String?)
+    /// Not UTF-8 (RFC 8259 §8.1); `offset` is the first byte that is not.
+    case notUTF8(offset: Int)
+    /// JSON with two readings (see `JSONText`): an object names `member` (a dotted path) twice,
+    /// or names it in a form that is not Unicode NFC (`unnormalized`).
+    case ambiguousMember(member: String, unnormalized: Bool)
     /// Valid JSON, but `field` (a dotted path, `[i]` for array elements; `(body)` for the
     /// whole body) is missing or not of the expected type; `message` says which.
     case invalidField(field: String, message: String)
 
     public var description: String {
         switch self {
-        case .malformed: return "the body is not valid JSON"
+        case .malformed(let reason): return "the body is not valid JSON" + (reason.map { ": \($0)" } ?? "")
+        case .notUTF8(let offset): return "the body is not UTF-8 (byte \(offset))"
+        case let .ambiguousMember(member, unnormalized):
+            return unnormalized ? "the member name \(member) is not in Unicode NFC" : "the member \(member) appears twice"
         case let .invalidField(field, message): return "\(field) \(message)"
         }
     }
 }
 
-/// Decoding request bodies: the strict decoder when it accepts the body, else Foundation,
-/// whose errors become `JSONBodyError`s naming the field.
+/// Decoding request bodies: the strict decoder when it accepts the body (its parser takes only
+/// UTF-8 texts without duplicate members, a subset of what `JSONText` lets through), else
+/// `JSONText`'s one-reading check and then Foundation, whose errors become `JSONBodyError`s
+/// naming the field. Foundation never sees a text the check refused: it would guess UTF-16 or
+/// UTF-32 from the first bytes and keep one of two duplicate members.
 public enum JSONBody {
     public static func decode<T: Decodable>(_: T.Type, from body: [UInt8]) throws -> T {
         if let value = JSONCoding.fastDecode(T.self, from: body) { return value }
+        let checked: JSONText.Checked
         do {
-            return try JSONDecoder().decode(T.self, from: Data(body))
+            checked = try JSONText.check(body)
+        } catch {
+            switch error {
+            case .notUTF8(let offset): throw JSONBodyError.notUTF8(offset: offset)
+            case let .malformed(offset, reason): throw JSONBodyError.malformed(reason: "\(reason) (byte \(offset))")
+            case .duplicateMember(let path): throw JSONBodyError.ambiguousMember(member: path, unnormalized: false)
+            case .unnormalizedMember(let path): throw JSONBodyError.ambiguousMember(member: path, unnormalized: true)
+            }
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(checked.text))
         } catch let error as DecodingError {
-            // Foundation reports a number that does not fit the field (10.5, 1e30 for an
-            // integer) as corrupt data without a path; tell it apart from broken JSON.
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
-               (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) != nil {
-                throw JSONBodyError.invalidField(field: numberField(in: body) ?? "(body)", message: "must be an integer within range")
+            // The text is JSON (checked), so corrupt data without a path is a number Foundation
+            // cannot represent (10.5 or 1e30 for an integer, 1e400 at all): name the first
+            // number that is not an integer within Int64.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                throw JSONBodyError.invalidField(field: checked.firstNonInteger ?? "(body)", message: "must be an integer within range")
             }
             throw bodyError(for: error)
         } catch {
-            throw JSONBodyError.malformed
+            throw JSONBodyError.malformed(reason: nil)
         }
-    }
-
-    /// The first member (dotted path, `[i]` for array elements) whose value is a number that is
-    /// not an integer within Int64: what the decoder could not name.
-    static func numberField(in body: [UInt8]) -> String? {
-        guard let root = try? JSONSerialization.jsonObject(with: Data(body)) else { return nil }
-        func search(_ value: Any, _ path: String) -> String? {
-            if let dict = value as? [String: Any] {
-                for key in dict.keys.sorted() {
-                    if let hit = search(dict[key]!, path.isEmpty ? key : path + "." + key) { return hit }
-                }
-            } else if let array = value as? [Any] {
-                for (i, v) in array.enumerated() { if let hit = search(v, path + "[\(i)]") { return hit } }
-            } else if let number = value as? NSNumber, !(value is Bool) {
-                let d = number.doubleValue
-                if d != d.rounded() || abs(d) >= 9.2e18 || "\(number)".contains("e") { return path }
-            }
-            return nil
-        }
-        return search(root, "")
     }
 
     private static func bodyError(for error: DecodingError) -> JSONBodyError {
@@ -75,7 +77,7 @@ public enum JSONBody {
         case .valueNotFound(let type, let context):
             return .invalidField(field: path(context), message: "must be \(describe(type)), not null")
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return .malformed }
+            if context.codingPath.isEmpty { return .malformed(reason: nil) }
             return .invalidField(field: path(context), message: "has an invalid value")
         @unknown default:
             return .invalidField(field: "(body)", message: "is invalid")

@@ -5,7 +5,10 @@
 //
 // Input: first byte picks the command route, the rest is the request body.
 // Invariants (a violation traps with "fuzz invariant violated"):
-// - decoding throws only DecodingError; `decide` throws only DomainError;
+// - decoding throws only DecodingError (JSONBody only JSONBodyError); `decide` only DomainError;
+// - one reading: nothing `JSONText.check` refuses (not UTF-8, duplicate or non-NFC member
+//   names, bad grammar) is decoded, by the strict decoder or by JSONBody; what it lets through,
+//   JSONBody decodes exactly as Foundation does;
 // - the strict JSON coders agree with Foundation: a body `StrictJSONDecoder` decodes, Foundation
 //   decodes to the same value; an event `SortedJSONEncoder` encodes, Foundation encodes to the
 //   same bytes (else they must give up and leave it to Foundation);
@@ -65,15 +68,26 @@ private let orderStates: [OrderState] = {
 
 private func decodeBody<T: Codable & Equatable>(_ t: T.Type, _ body: [UInt8]) -> T? {
     let fast = JSONCoding.fastDecode(T.self, from: body)
+    // What the server decodes: JSONBody (the strict decoder, else JSONText's check + Foundation).
+    let served: T?
+    do { served = try JSONBody.decode(T.self, from: body) }
+    catch is JSONBodyError { served = nil }
+    catch { fail("JSONBody threw \(Swift.type(of: error)): \(error)") }
+    let text: ArraySlice<UInt8>
+    do { text = try JSONText.check(body).text } catch {
+        if fast != nil { fail("strict decoder accepted a text JSONText refuses (\(error))") }
+        if served != nil { fail("JSONBody decoded a text JSONText refuses (\(error))") }
+        return nil
+    }
     do {
-        let value = try JSONDecoder().decode(T.self, from: Data(body))
+        let value = try JSONDecoder().decode(T.self, from: Data(text))
         if let fast, fast != value { fail("strict decoder disagrees with Foundation on \(T.self)") }
+        if served != value { fail("JSONBody disagrees with Foundation on \(T.self)") }
         checkEncoding(value)   // fuzzed strings through the strict encoder's escaping
         return value
     } catch let error as DecodingError {
         if fast != nil { fail("strict decoder accepted what Foundation rejects (\(T.self)): \(error)") }
-        // The App re-parses to tell bad numbers from bad JSON; exercise that path too.
-        _ = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+        if served != nil { fail("JSONBody accepted what Foundation rejects (\(T.self)): \(error)") }
         return nil
     } catch { fail("decoding threw \(Swift.type(of: error)): \(error)") }
 }
