@@ -198,14 +198,28 @@ public struct QueryDocument: Hashable, Sendable {
         contentHash = Self.fnv1a(body)
     }
 
+    /// A document whose hash is already known (a page: a hash of its items' hashes).
+    public init(body: [UInt8], version: Int64?, contentHash: UInt64) {
+        self.body = body
+        self.version = version
+        self.contentHash = contentHash
+    }
+
     /// `value` encoded as JSON (sorted keys).
     public static func json<T: Encodable>(_ value: T, version: Int64? = nil) throws -> QueryDocument {
         QueryDocument(body: try JSONCoding.encode(value), version: version)
     }
 
-    private static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    static func fnv1a<Bytes: Sequence<UInt8>>(_ bytes: Bytes, from seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var h = seed
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    /// FNV-1a over the 8 bytes of `value`, continuing from `seed`.
+    static func fnv1a(word value: UInt64, from seed: UInt64) -> UInt64 {
+        var h = seed
+        for shift in stride(from: 0, to: 64, by: 8) { h = (h ^ ((value >> UInt64(shift)) & 0xFF)) &* 0x100_0000_01b3 }
         return h
     }
 }
@@ -278,6 +292,40 @@ public final class DocumentCache<View: Encodable & Equatable> {
     }
 
     public var count: Int { entries.count }
+}
+
+extension DocumentCache where View: Codable & Hashable & Sendable {
+    /// `page` as the bytes `JSONCoding.encode(page)` gives, built from each item's cached
+    /// bytes: an item is encoded when it changed, not for every page that shows it. The
+    /// page's hash (its entity tag) is a hash of the items' hashes and the cursor, so it
+    /// changes whenever a document on the page does. `key` is an item's document id.
+    public func document(for page: Page<View>, key: (View) -> String, version: (View) -> Int64?) throws -> QueryDocument {
+        var documents: [QueryDocument] = []
+        documents.reserveCapacity(page.items.count)
+        var size = 32
+        for item in page.items {
+            let d = try document(for: key(item), view: item, version: version(item))
+            size += d.body.count + 1
+            documents.append(d)
+        }
+        var body: [UInt8] = []
+        body.reserveCapacity(size + (page.nextCursor?.utf8.count ?? 0))
+        body.append(contentsOf: #"{"items":["#.utf8)
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for (i, d) in documents.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: d.body)
+            hash = QueryDocument.fnv1a(word: d.contentHash, from: hash)
+        }
+        body.append(UInt8(ascii: "]"))
+        if let cursor = page.nextCursor {
+            body.append(contentsOf: #","nextCursor":"#.utf8)
+            JSONString.write(cursor, into: &body)
+            hash = QueryDocument.fnv1a(cursor.utf8, from: QueryDocument.fnv1a(word: UInt64(documents.count), from: hash))
+        }
+        body.append(UInt8(ascii: "}"))
+        return QueryDocument(body: body, version: nil, contentHash: hash)
+    }
 }
 
 // MARK: - Live views (server-sent events)

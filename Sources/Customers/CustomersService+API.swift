@@ -39,7 +39,8 @@ extension CustomersService {
             QueryRoute(.list) { [unowned self] q in
                 let a = q.arguments
                 let limit = try a.integer("limit").map { Int(clamping: $0) }
-                return try .json(listCustomers(status: try a.choice("status", CustomerStatus.self), cursor: a["cursor"], limit: limit))
+                let page = try listCustomers(status: try a.choice("status", CustomerStatus.self), cursor: a["cursor"], limit: limit)
+                return try details.document(for: page, key: { $0.customerId }, version: { $0.version })
             },
             QueryRoute(.item, reading: { [unowned self] q, completion in
                 let id = q.id ?? "", a = q.arguments

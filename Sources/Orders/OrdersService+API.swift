@@ -34,7 +34,7 @@ extension OrdersService {
 
         let details = DocumentCache<OrderView>()
         api.queries = [
-            QueryRoute(.list) { [unowned self] q in try .json(page(q.arguments)) },
+            QueryRoute(.list) { [unowned self] q in try details.document(for: page(q.arguments), key: { $0.orderId }, version: { $0.version }) },
             QueryRoute(.item, reading: { [unowned self] q, completion in
                 let id = q.id ?? "", a = q.arguments
                 let version: Int64?, asOf: Date?

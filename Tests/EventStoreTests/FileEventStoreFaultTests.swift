@@ -146,14 +146,14 @@ struct NonBlockingThreadTests {
         let (marked, elsewhere, cleared, ioWorks) = DispatchQueue(label: "marked").sync { () -> (Bool, Bool, Bool, Bool) in
             NonBlockingThread.markCurrent()
             let marked = NonBlockingThread.isCurrent
-            var elsewhere = true
-            let t = Thread { elsewhere = NonBlockingThread.isCurrent }
+            // Written by the other thread before it signals, read here after the wait.
+            final class Flag: @unchecked Sendable { var value = true }
+            let elsewhere = Flag()
             let done = DispatchSemaphore(value: 0)
-            let watcher = Thread { t.start(); while !t.isFinished { usleep(1000) }; done.signal() }
-            watcher.start()
+            Thread { elsewhere.value = NonBlockingThread.isCurrent; done.signal() }.start()
             done.wait()
             NonBlockingThread.unmarkCurrent()
-            return (marked, elsewhere, !NonBlockingThread.isCurrent, (try? SystemFileIO().listDirectory("/")) != nil)
+            return (marked, elsewhere.value, !NonBlockingThread.isCurrent, (try? SystemFileIO().listDirectory("/")) != nil)
         }
         #expect(marked)
         #expect(!elsewhere)

@@ -7,6 +7,7 @@ BENCH = {
     "store": ("bench_store", "durable appends at 1/16/256 appenders vs PostgreSQL, fsync rate, replay, open time"),
     "http": ("bench_http", "GET /health: wrk vs nginx (1 worker, same bytes), keep-alive and 16-deep pipelining"),
     "commands": ("bench_commands", "mixed commands (fsync) and detail reads vs nginx, restart-to-ready"),
+    "lists": ("bench_lists", "list pages (1-500 documents) vs nginx serving the same bytes, cost per document"),
     "restart": ("bench_restart", "restart-to-ready on ~1M events: full replay vs snapshots, and after SIGKILL"),
     "idle-conns": ("bench_idle_conns", "RSS per idle keep-alive connection (10k connections)"),
     "postgres": ("baseline_postgres", "the PostgreSQL baseline alone: Message-DB-style durable appends, pgbench"),
