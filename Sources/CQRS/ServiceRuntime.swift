@@ -166,7 +166,7 @@ public final class ServiceRuntime<D: Decider> {
 
     /// The position every read model following `feed` reflects (`.start` if none follows it).
     /// Runs for every query (its position header): a plain loop, no key paths or lazy
-    /// wrappers (their generic metadata was looked up per call, ~2x the cost of a detail read).
+    /// wrappers (their generic metadata was looked up per call; bench/REPORT.md, History).
     public func position(_ feed: Feed) -> LogPosition {
         var lowest: LogPosition?
         for model in readModels where model.feed == feed {

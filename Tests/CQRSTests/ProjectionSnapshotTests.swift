@@ -230,12 +230,11 @@ extension ProjectionSnapshotTests {
     @Test func periodicSnapshotsWaitForTheMinimumInterval() async throws {
         let (loop, key) = loopWithKey()
         let store = loop.makeStore()
-        final class Clock: @unchecked Sendable { var now = Date(timeIntervalSince1970: 1_000) }
-        let clock = Clock()
+        let clock = TestClock(Date(timeIntervalSince1970: 1_000))
         var o = ProjectionRunner.Options()
         o.snapshotEvery = 5
         o.snapshotMinInterval = 10
-        o.clock = { clock.now }
+        o.clock = clock.function
         let p = GatedBalanceProjection(loopKey: key)
         let r = ProjectionRunner(projection: p, store: store, executor: loop.executor, scheduler: ManualScheduler(), options: o)
         try await loop.run { r.start() }
@@ -245,7 +244,7 @@ extension ProjectionSnapshotTests {
         #expect(await loop.eventually { r.position == LogPosition(26) })
         try await Task.sleep(nanoseconds: 50_000_000)
         #expect(try await loop.run { r.snapshotsSaved } == 1)
-        try await loop.run { clock.now += 10 }
+        try await loop.run { clock.advance(10) }
         try fill(store, 1)
         #expect(await loop.eventually { r.snapshotsSaved == 2 })
         #expect(try store.loadSnapshot(ProjectionRunner.snapshotStream(for: p.name))?.version.value == 27)

@@ -47,35 +47,33 @@ extension DeciderScenario.Outcome {
 
 /// Memory stores + a serial queue as the loop + the real runtime.
 final class Harness: @unchecked Sendable {
-    let queue = DispatchQueue(label: "orders.test.loop")
-    let executor: DispatchQueueExecutor
-    let scheduler: QueueScheduler
+    let loop: TestLoop
     let storeClock = SteppingClock()
     let store: MemoryEventStore
     let publicLog: MemoryEventStore
     var service: OrdersService!
     private var customerEvents: UInt64 = 0
 
+    var queue: DispatchQueue { loop.queue }
+    var executor: DispatchQueueExecutor { loop.executor }
+    var scheduler: QueueScheduler { loop.scheduler }
+
     init() {
-        executor = DispatchQueueExecutor(queue: queue)
-        scheduler = QueueScheduler(queue: queue)
-        store = MemoryEventStore(executor: executor, clock: storeClock.function)
-        publicLog = MemoryEventStore(executor: executor, clock: storeClock.function)
+        loop = TestLoop(label: "orders.test.loop")
+        store = MemoryEventStore(executor: loop.executor, clock: storeClock.function)
+        publicLog = MemoryEventStore(executor: loop.executor, clock: storeClock.function)
     }
 
-    /// A second harness over the same stores (a restart).
+    /// A second harness over the same stores and loop (a restart).
     init(restarting other: Harness) {
-        executor = other.executor
-        scheduler = other.scheduler
+        loop = other.loop
         store = other.store
         publicLog = other.publicLog
-        queue.sync {}
+        loop.queue.sync {}
         customerEvents = other.customerEvents
     }
 
-    func run<T>(_ body: @escaping () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { c in executor.queue.async { c.resume(with: Result { try body() }) } }
-    }
+    func run<T>(_ body: @escaping () throws -> T) async throws -> T { try await loop.run(body) }
 
     @discardableResult
     func start(viewsSnapshotEvery: UInt64? = nil) async throws -> OrdersService {
@@ -98,12 +96,7 @@ final class Harness: @unchecked Sendable {
     }
 
     func eventually(_ seconds: Double = 5, _ condition: @escaping (OrdersService) -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if (try? await run { condition(self.service) }) == true { return true }
-            try? await Task.sleep(nanoseconds: 2_000_000)
-        }
-        return (try? await run { condition(self.service) }) == true
+        await loop.eventually(seconds) { condition(self.service) }
     }
 
     /// Appends a customer public event to the public log as the Customers publisher would.
