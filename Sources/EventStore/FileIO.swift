@@ -45,8 +45,19 @@ public enum NonBlockingThread {
     /// Clears the mark (the loop, when it shuts down and closes the stores).
     public static func unmarkCurrent() { Thread.current.threadDictionary.removeObject(forKey: key) }
 
-    /// Whether the calling thread is marked.
-    public static var isCurrent: Bool { Thread.current.threadDictionary[key] as? Bool == true }
+    private static let queueKey = DispatchSpecificKey<Bool>()
+
+    /// Marks a dispatch queue that stands in for the loop (the tests' `TestLoop`): work running
+    /// on it counts as the loop's, so the same check guards the unit tests.
+    public static func mark(_ queue: DispatchQueue) { queue.setSpecific(key: queueKey, value: true) }
+
+    /// Clears a queue's mark.
+    public static func unmark(_ queue: DispatchQueue) { queue.setSpecific(key: queueKey, value: nil) }
+
+    /// Whether the calling thread is marked, or runs a marked queue's work.
+    public static var isCurrent: Bool {
+        Thread.current.threadDictionary[key] as? Bool == true || DispatchQueue.getSpecific(key: queueKey) == true
+    }
 
     /// Debug builds: traps when called on a marked thread; nothing in release builds.
     @inline(__always)

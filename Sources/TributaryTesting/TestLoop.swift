@@ -4,7 +4,8 @@ import Foundation
 
 /// A serial queue standing in for the libuv loop: the runtime under test (handlers, runners,
 /// services) runs on it, the stores complete through `executor`, timers fire on it through
-/// `scheduler`.
+/// `scheduler`. Marked as the loop (`NonBlockingThread.mark`): in debug builds, file I/O from
+/// work on it traps, as it does on the server's loop.
 public final class TestLoop: @unchecked Sendable {
     public let queue: DispatchQueue
     public let executor: DispatchQueueExecutor
@@ -14,11 +15,23 @@ public final class TestLoop: @unchecked Sendable {
         queue = DispatchQueue(label: label)
         executor = DispatchQueueExecutor(queue: queue)
         scheduler = QueueScheduler(queue: queue)
+        NonBlockingThread.mark(queue)
     }
 
     /// Runs `body` on the loop and returns its value (or error).
     public func run<T>(_ body: @escaping () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { c in queue.async { c.resume(with: Result { try body() }) } }
+    }
+
+    /// Runs `body` on the loop as start-up, where blocking store reads are allowed (the
+    /// server's start-up scans run before its loop serves requests and is marked), then marks
+    /// the loop again.
+    public func startUp<T>(_ body: @escaping () throws -> T) async throws -> T {
+        try await run {
+            NonBlockingThread.unmark(self.queue)
+            defer { NonBlockingThread.mark(self.queue) }
+            return try body()
+        }
     }
 
     /// Polls `condition` on the loop until it holds or `seconds` pass (a failure bound, not a

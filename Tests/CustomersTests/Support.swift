@@ -56,7 +56,7 @@ final class ServiceHarness: @unchecked Sendable {
     /// Creates and starts a (new) service over the stores.
     @discardableResult
     func start() async throws -> CustomersService {
-        let s = try await loop.run { [self] in
+        let s = try await loop.startUp { [self] in
             let s = try CustomersService(store: store, publicLog: publicLog, executor: loop.executor, scheduler: loop.scheduler)
             try s.start()
             return s

@@ -96,7 +96,7 @@ import JSON
 
         // Aggregate: state and decisions use the upcast names.
         let s = h.service!
-        let state = try await loop.run { try s.handler.state(of: CustomerID.stream("ada")).state }
+        let state = try s.handler.state(of: CustomerID.stream("ada")).state          // a blocking read: off the loop
         #expect((state.givenName, state.familyName) == ("Ada", "Lovelace"))
         let same = try await h.ok(.rename(name: "Ada Lovelace"), "ada")
         #expect(same.events.isEmpty)                                 // no-op against the upcast v1 name

@@ -77,7 +77,7 @@ final class Harness: @unchecked Sendable {
 
     @discardableResult
     func start(viewsSnapshotEvery: UInt64? = nil) async throws -> OrdersService {
-        try await run {
+        try await loop.startUp {
             var options = OrdersService.defaultOptions
             options.readModelSnapshotEvery = viewsSnapshotEvery
             let s = try OrdersService(store: self.store, publicLog: self.publicLog, executor: self.executor, scheduler: self.scheduler,
