@@ -17,10 +17,11 @@ enum OperationalRoutes {
         group.get("/health") { _, responder in
             responder.respond(healthResponse(stores: stores, services: services()))
         }
-        // The two possible answers, built once: readiness probes are frequent.
-        let ready = json(["ready": true], status: 200), notReady = json(["ready": false], status: 503)
+        // The usual answer, built once: readiness probes are frequent.
+        let ready = json(["ready": true], status: 200)
         group.get("/ready") { _, responder in
-            responder.respond(services()?.allSatisfy { $0.isReady } == true ? ready : notReady)
+            let reasons = notReadyReasons(stores: stores, services: services())
+            responder.respond(reasons.isEmpty ? ready : json(["ready": false, "reasons": .array(reasons.map { .string($0) })], status: 503))
         }
         group.get("/metrics") { _, responder in
             runtimeMetrics.update(stores: stores, services: services())
@@ -63,6 +64,20 @@ enum OperationalRoutes {
         var response = json(body, status: healthy ? 200 : 503)
         response.headers.add(name: "Cache-Control", value: "no-store")
         return response
+    }
+
+    /// Why this process should not get traffic now: a store that refuses appends (a full disk,
+    /// a database that is down), read models still replaying. Empty when ready.
+    static func notReadyReasons(stores: NamedStores, services: [RunningService]?) -> [String] {
+        var reasons: [String] = []
+        for (name, store) in stores {
+            if case .unhealthy(let reason) = store.health { reasons.append("store \(name): \(reason)") }
+        }
+        guard let services else { return reasons + ["the services are starting"] }
+        for service in services where !service.isReady {
+            reasons.append("\(service.name): read models catching up")
+        }
+        return reasons
     }
 
     static func json(_ value: JSONValue, status: Int) -> HTTPResponse {

@@ -1,17 +1,20 @@
 """The PostgreSQL engine from the outside: `tributary serve --postgres URL` and `--store
 NAME=LOCATION`, `tributary verify --postgres URL` (intact, then a row edited in the database),
-and one clear line for a database that cannot be reached. Needs TRIBUTARY_TEST_POSTGRES_URL
+one clear line for a database that cannot be reached, a malformed URL or a wrong password, and
+an outage: 503 with the reasons, then commands resume by themselves. Needs TRIBUTARY_TEST_POSTGRES_URL
 (scripts/test starts the cluster and sets it)."""
 
 import os
 import subprocess
+import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import REPO_ROOT, server_binary, start_server_with_args, stop_server
-from tributary_tools.pgcluster import database_for
+from tributary_tools.pgcluster import Cluster, database_for
 
 
 @pytest.fixture
@@ -148,3 +151,90 @@ def test_copy_files_to_postgres_and_back(tmp_path, database):
                          capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
     assert out.returncode == 0 and out.stdout.count("contents identical to the source") == 3, out.stdout + out.stderr
     assert verify("--data", str(back)).returncode == 0
+
+
+def one_line_failure(tmp_path, url):
+    out = subprocess.run([str(server_binary()), "serve", "--listen", "127.0.0.1:0", "--data", str(tmp_path), "--postgres", url],
+                         capture_output=True, text=True, timeout=30, cwd=REPO_ROOT)
+    assert out.returncode != 0
+    lines = [l for l in out.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, out.stderr
+    return lines[0]
+
+
+def test_malformed_connection_string_is_one_clear_error(tmp_path):
+    line = one_line_failure(tmp_path, "postgresql://postgres@[::1/postgres")
+    assert "postgres" in line.lower(), line
+
+
+def test_wrong_password_is_one_clear_error(tmp_path):
+    directory = os.environ.get("TRIBUTARY_TEST_POSTGRES_DIR")
+    if not directory:
+        pytest.fail("TRIBUTARY_TEST_POSTGRES_DIR is not set: run scripts/test (it starts the cluster)")
+    cluster = Cluster.existing(Path(directory))
+    # A role that must give its password (the test cluster trusts everyone else).
+    hba = Path(cluster.data) / "pg_hba.conf"
+    rule = "host all tributary_pw 127.0.0.1/32 scram-sha-256\n"
+    if rule not in hba.read_text():
+        hba.write_text(rule + hba.read_text())
+    psql(cluster.url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tributary_pw') THEN "
+                      "CREATE ROLE tributary_pw LOGIN PASSWORD 'right'; END IF; END $$")
+    psql(cluster.url, "SELECT pg_reload_conf()")
+    line = one_line_failure(tmp_path, f"postgresql://tributary_pw:wrong@127.0.0.1:{cluster.port}/postgres")
+    assert "password authentication failed" in line and "wrong" not in line, line
+
+
+def test_database_outage_answers_503_with_reasons_and_commands_resume(tmp_path, database):
+    directory = os.environ.get("TRIBUTARY_TEST_POSTGRES_DIR")
+    if not directory:
+        pytest.fail("TRIBUTARY_TEST_POSTGRES_DIR is not set: run scripts/test (it starts the cluster)")
+    cluster = Cluster.existing(Path(directory))
+    server = start_server_with_args(tmp_path / "data", ["--postgres", database])
+    try:
+        register(server.base, "outage-1")
+        cluster.stop("immediate")
+        try:
+            def down():
+                health = httpx.get(f"{server.base}/health", timeout=10)
+                ready = httpx.get(f"{server.base}/ready", timeout=10)
+                return health, ready
+            deadline = time.monotonic() + 30
+            while True:
+                health, ready = down()
+                stores = health.json()["stores"]
+                if ready.status_code == 503 and any(s["status"] == "unhealthy" for s in stores.values()):
+                    break
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"outage not reported: {health.text} {ready.text}")
+                # A command makes the engine find the connection gone, if nothing else has yet.
+                httpx.post(f"{server.base}/commands/customers/register", timeout=30,
+                           json={"customerId": f"probe-{uuid.uuid4().hex[:6]}", "name": "Probe", "email": "p@example.com",
+                                 "creditLimit": 1, "currency": "EUR"})
+            assert health.status_code == 503
+            unhealthy = [s for s in stores.values() if s["status"] == "unhealthy"]
+            assert all("PostgreSQL" in s["reason"] for s in unhealthy), stores
+            reasons = ready.json()["reasons"]
+            assert ready.json()["ready"] is False and any(r.startswith("store ") and "PostgreSQL" in r for r in reasons), reasons
+            r = httpx.post(f"{server.base}/commands/customers/register", timeout=60,
+                           json={"customerId": "outage-2", "name": "Pg User", "email": "o2@example.com", "creditLimit": 1, "currency": "EUR"})
+            assert r.status_code == 503, r.text
+            assert r.headers["content-type"].startswith("application/problem+json") and int(r.headers["retry-after"]) > 0
+        finally:
+            cluster.start()
+        # Back by itself: commands and readiness resume without a restart of the server.
+        deadline = time.monotonic() + 60
+        while True:
+            r = httpx.post(f"{server.base}/commands/customers/register", timeout=30,
+                           json={"customerId": "outage-3", "name": "Pg User", "email": "o3@example.com", "creditLimit": 1, "currency": "EUR"})
+            if r.status_code == 201:
+                break
+            assert r.status_code == 503, r.text
+            assert time.monotonic() < deadline, r.text
+            time.sleep(0.5)
+        assert httpx.get(f"{server.base}/queries/customers/outage-1", timeout=10).status_code == 200
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{server.base}/ready", timeout=10).status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        stop_server(server)
