@@ -67,7 +67,8 @@ enum ServiceRoutes {
             case .history: (group, path) = (groups.audit, "/queries/\(name)/{id}/history")
             case .named(let n): (group, path) = (groups.queries, "/queries/\(n)")
             }
-            group.get(path) { context, responder in QueryEndpoint.run(query, service: service, context, responder) }
+            let memo = QueryMemo()
+            group.get(path) { context, responder in QueryEndpoint.run(query, service: service, memo: memo, context, responder) }
         }
     }
 }

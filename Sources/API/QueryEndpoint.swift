@@ -28,9 +28,10 @@ public enum QueryEndpoint {
         }
     }
 
-    /// Serves `route` of a service: waits for `minPosition`, renders, and answers with the
+    /// Serves `route` of a service: waits for `minPosition`, renders (or takes the answer
+    /// `memo` kept, while the service's read models have not moved since), and answers with the
     /// position header, `ETag` / `If-None-Match`, 404 for a missing document, 400 for bad input.
-    static func run(_ route: QueryRoute, service: RunningService, _ context: RequestContext, _ responder: Responder) {
+    static func run(_ route: QueryRoute, service: RunningService, memo: QueryMemo, _ context: RequestContext, _ responder: Responder) {
         let sources = Source.of(service, feeds: route.feeds)
         let request = QueryRequest(id: context.parameters["id"], arguments: context.arguments)
         let tokens: [ConsistencyToken]
@@ -41,7 +42,15 @@ public enum QueryEndpoint {
         }
         waitAll(tokens[...], sources: sources) { failure in
             if let failure { return responder.respond(failure.response) }
-            route.run(request) { rendered in responder.respond(respond(context, sources: sources, rendered)) }
+            // Stamped before rendering: a render that reads the store may see later events, never earlier ones.
+            let key = QueryMemo.key(request), generation = service.generation
+            if let document = memo.document(for: key, generation: generation) {
+                return responder.respond(respond(context, sources: sources, .success(document)))
+            }
+            route.run(request) { rendered in
+                if case .success(let document?) = rendered { memo.keep(document, for: key, generation: generation) }
+                responder.respond(respond(context, sources: sources, rendered))
+            }
         }
     }
 

@@ -176,6 +176,16 @@ public final class ServiceRuntime<D: Decider> {
         return lowest ?? .start
     }
 
+    /// Changes whenever any read model of the service moves: the sum of their positions. A
+    /// runner's position only grows, and its state changes only with it (an applied event, a
+    /// replayed state swapped in at a later position), so an answer rendered from the read
+    /// models stays true while this number stands still (the API's query memo relies on it).
+    public var generation: UInt64 {
+        var sum: UInt64 = 0
+        for model in readModels { sum &+= model.runner.position.value }
+        return sum
+    }
+
     /// Completes once every read model fed by `feed` reflects `position` (see
     /// `ProjectionRunner.wait`); the first one that times out or fails answers for all.
     public func wait(forPosition position: LogPosition, in feed: Feed, timeout: Duration,
@@ -403,6 +413,8 @@ public protocol RunningService: AnyObject {
     var isReady: Bool { get }
     var feeds: [Feed] { get }
     func position(_ feed: Feed) -> LogPosition
+    /// Changes whenever any read model moves; answers rendered at one value stay true until it does.
+    var generation: UInt64 { get }
     func tokenName(_ feed: Feed) -> String
     func wait(forPosition position: LogPosition, in feed: Feed, timeout: Duration, completion: @escaping (PositionWaitResult) -> Void)
     func startReadModels()

@@ -115,6 +115,7 @@ final class FakeService: RunningService {
     let components: [ComponentHealth] = []
     let isReady = true
     let feeds: [CQRS.Feed] = [.own]
+    let generation: UInt64 = 0
     init(name: String) { self.name = name }
     func position(_ feed: CQRS.Feed) -> LogPosition { .start }
     func tokenName(_ feed: CQRS.Feed) -> String { feed == .own ? name : "public" }
