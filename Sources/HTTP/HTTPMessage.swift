@@ -58,7 +58,8 @@ public struct HTTPHeaders: Sendable, Sequence {
 public struct HTTPRequestHead: Sendable {
     /// The method token exactly as sent (case-sensitive, e.g. "GET").
     public var method: String
-    /// The raw request-target (origin-form, or "*" for OPTIONS).
+    /// The request-target in origin-form (an absolute-form target's path and query; its
+    /// authority is then the Host field's value), or "*" for OPTIONS.
     public var target: String
     /// The path part of `target`, still percent-encoded (the router decodes per segment).
     public var path: Substring

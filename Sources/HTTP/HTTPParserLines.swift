@@ -25,9 +25,8 @@ extension HTTPRequestParser {
         for j in start..<firstSP where !HTTPByte.isTokenChar(buffer[j]) {
             return .bad("invalid method")
         }
-        if let error = validateTarget(firstSP &+ 1..<secondSP, methodRange: start..<firstSP) { return error }
+        if let error = parseTarget(firstSP &+ 1..<secondSP, methodRange: start..<firstSP) { return error }
         current.method = String(decoding: buffer[start..<firstSP], as: UTF8.self)
-        current.target = String(decoding: buffer[firstSP &+ 1..<secondSP], as: UTF8.self)
         return nil
     }
 
@@ -48,15 +47,34 @@ extension HTTPRequestParser {
         return .failure(HTTPParseError(status: 505, detail: "HTTP version not supported"))
     }
 
-    /// origin-form (absolute-path [ "?" query ]) or "*" for OPTIONS.
-    func validateTarget(_ r: Range<Int>, methodRange: Range<Int>) -> HTTPParseError? {
+    /// Reads the request-target into `current.target` in origin-form. Accepted: origin-form
+    /// (absolute-path [ "?" query ]); absolute-form (`http://authority/path?query`, which
+    /// RFC 9112 3.2.2 says a server MUST accept: the path and query are kept, an empty path is
+    /// "/", and the authority goes to `current.authority` to stand for Host); "*" for OPTIONS
+    /// (asterisk-form).
+    mutating func parseTarget(_ r: Range<Int>, methodRange: Range<Int>) -> HTTPParseError? {
+        current.authority = nil
         let first = buffer[r.lowerBound]
         if first == 0x2A && r.count == 1 {  // "*"
             let isOptions = methodRange.count == 7 && zip(buffer[methodRange], "OPTIONS".utf8).allSatisfy { $0 == $1 }
-            return isOptions ? nil : .bad("asterisk-form target is only allowed for OPTIONS")
+            guard isOptions else { return .bad("asterisk-form target is only allowed for OPTIONS") }
+            current.target = "*"
+            return nil
         }
-        guard first == 0x2F else { return .bad("request target must be origin-form (start with \"/\")") }
-        var i = r.lowerBound
+        var pathStart = r.lowerBound
+        if first != 0x2F {
+            guard let afterScheme = afterHTTPScheme(r) else {
+                return .bad("request target must be origin-form (start with \"/\") or absolute-form (http://host/...)")
+            }
+            var end = afterScheme
+            while end < r.upperBound && buffer[end] != 0x2F && buffer[end] != 0x3F { end &+= 1 }
+            guard end > afterScheme else { return .bad("absolute-form request target without a host") }
+            // isHostChar has no "@": userinfo in a target is refused (RFC 9110 4.2.4).
+            for i in afterScheme..<end where !HTTPByte.isHostChar(buffer[i]) { return .bad("invalid authority in request target") }
+            current.authority = String(decoding: buffer[afterScheme..<end], as: UTF8.self)
+            pathStart = end
+        }
+        var i = pathStart
         while i < r.upperBound {
             let b = buffer[i]
             if b == 0x25 {  // "%" HEXDIG HEXDIG
@@ -69,6 +87,22 @@ extension HTTPRequestParser {
             }
             guard HTTPByte.isTargetChar(b) else { return .bad("invalid character in request target") }
             i &+= 1
+        }
+        let rest = String(decoding: buffer[pathStart..<r.upperBound], as: UTF8.self)
+        current.target = pathStart < r.upperBound && buffer[pathStart] == 0x2F ? rest : "/" + rest
+        return nil
+    }
+
+    /// The index after "http://" or "https://" (scheme case-insensitive) at the start of `r`.
+    func afterHTTPScheme(_ r: Range<Int>) -> Int? {
+        for scheme in ["http://", "https://"] where r.count > scheme.utf8.count {
+            var i = r.lowerBound
+            var matches = true
+            for c in scheme.utf8 {
+                if HTTPByte.lower(buffer[i]) != c { matches = false; break }
+                i &+= 1
+            }
+            if matches { return i }
         }
         return nil
     }

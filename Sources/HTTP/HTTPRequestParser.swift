@@ -8,8 +8,10 @@
 /// Choices where RFC 9112 leaves room (each covered by a test):
 /// - One empty line (CRLF) before a request line is ignored (RFC 9112 2.2 "SHOULD ignore at
 ///   least one"); a second one, or a bare LF, is a 400.
-/// - Only origin-form targets (and "*" for OPTIONS) are accepted; absolute-form and
-///   authority-form are a 400. Targets are limited to RFC 3986 characters, "%" needs two hex digits.
+/// - Origin-form targets, absolute-form ones (`http://host/path`, which RFC 9112 3.2.2 says a
+///   server MUST accept: kept as their origin-form part, the authority standing for Host) and
+///   "*" for OPTIONS are accepted; authority-form (CONNECT) and userinfo in an authority are a
+///   400. Targets are limited to RFC 3986 characters, "%" needs two hex digits.
 /// - "HTTP/" DIGIT "." DIGIT other than 1.0 and 1.1 answers 505; any other version text is a 400.
 /// - Transfer-Encoding must be exactly one field whose value is `chunked` (case-insensitive);
 ///   anything else is a 400 (not 501), as is any Transfer-Encoding on HTTP/1.0.
@@ -204,6 +206,15 @@ public struct HTTPRequestParser: Sendable {
             : current.connectionKeepAlive && !current.connectionClose
         // Built with an empty target, then path/query are set from the UTF-8 view: the init's
         // Character-based search for "?" was the single most expensive step of a small request.
+        if let authority = current.authority {
+            // RFC 9112 3.2.2: with an absolute-form target, Host is ignored for the target's
+            // authority (it must still be there in HTTP/1.1, and valid).
+            if let i = current.fields.firstIndex(where: { $0.name.utf8.count == 4 && $0.name.lowercased() == "host" }) {
+                current.fields[i].value = authority
+            } else {
+                current.fields.append((name: "Host", value: authority))
+            }
+        }
         var head = HTTPRequestHead(method: current.method, target: "", version: version,
                                    headers: HTTPHeaders(current.fields), keepAlive: keepAlive,
                                    expectsContinue: current.expectContinue && version == .http1_1)
@@ -323,6 +334,8 @@ struct RequestInProgress: Sendable {
     var skippedEmptyLine = false
     var method = ""
     var target = ""
+    /// The authority of an absolute-form target, which stands for Host.
+    var authority: String?
     var version = HTTPVersion.http1_1
     var fields: [(name: String, value: String)] = []
     /// Bytes charged to the header (then trailer) budget so far.

@@ -177,8 +177,17 @@ public final class HTTPServer {
     }
 
     /// The server's middleware, then the route's handler (or the routing error as a problem).
-    private lazy var handle: HTTPHandler = configuration.middleware.wrapping { context, responder in
+    /// `OPTIONS *` (asterisk-form) asks about the server as a whole: 204 with every method
+    /// some route takes.
+    private lazy var handle: HTTPHandler = configuration.middleware.wrapping { [router] context, responder in
         if let route = context.route { return route.handler(context, responder) }
+        if context.head.target == "*" {
+            var methods = Set(router.routes.map { $0.method }).union(["OPTIONS"])
+            if methods.contains("GET") { methods.insert("HEAD") }
+            var headers = HTTPHeaders()
+            headers.add(name: "Allow", value: methods.sorted().joined(separator: ", "))
+            return responder.respond(HTTPResponse(status: 204, headers: headers))
+        }
         var problem = Problem.from(context.routingError ?? RoutingError.notFound(path: String(context.head.path)))
         if case .notFound? = context.routingError { problem.instance = String(context.head.path) }
         responder.respond(problem.response)

@@ -36,6 +36,22 @@ import Testing
         expectAccepted("M-SEARCH! /x HTTP/1.1\r\nHost: a\r\n\r\n")
     }
 
+    /// RFC 9112 3.2.2: a server MUST accept the absolute-form; the target's authority stands
+    /// for Host (a Host that disagrees is ignored), an empty path is "/".
+    @Test func absoluteFormKeepsPathAndQueryAndItsAuthorityStandsForHost() throws {
+        let request = try #require(expectAccepted("GET http://127.0.0.1:8080/ready?x=1 HTTP/1.1\r\nHost: other.example\r\n\r\n"))
+        #expect(request.head.target == "/ready?x=1")
+        #expect(request.head.path == "/ready")
+        #expect(request.head.query == "x=1")
+        #expect(request.head.headers.values("Host") == ["127.0.0.1:8080"])
+        let upper = try #require(expectAccepted("GET HTTPS://[::1]:9 HTTP/1.1\r\nHost: [::1]:9\r\n\r\n"))
+        #expect(upper.head.target == "/")
+        #expect(upper.head.headers.values("Host") == ["[::1]:9"])
+        let queryOnly = try #require(expectAccepted("GET http://a?q=1 HTTP/1.0\r\n\r\n"))
+        #expect(queryOnly.head.target == "/?q=1")
+        #expect(queryOnly.head.headers.values("Host") == ["a"])
+    }
+
     @Test func asteriskFormOnlyForOptions() {
         expectAccepted("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n")
         expectRejected("GET * HTTP/1.1\r\nHost: a\r\n\r\n")
@@ -55,7 +71,10 @@ import Testing
     }
 
     @Test(arguments: [
-        "GET http://a/b HTTP/1.1\r\nHost: a\r\n\r\n",   // absolute-form: deliberately unsupported
+        "GET http://user@a/b HTTP/1.1\r\nHost: a\r\n\r\n",   // absolute-form with userinfo
+        "GET http:///b HTTP/1.1\r\nHost: a\r\n\r\n",        // absolute-form without a host
+        "GET ftp://a/b HTTP/1.1\r\nHost: a\r\n\r\n",        // a scheme HTTP does not serve
+        "GET http://a/b HTTP/1.1\r\n\r\n",                  // HTTP/1.1 still needs Host
         "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",    // authority-form
         "GET a/b HTTP/1.1\r\nHost: a\r\n\r\n",
         "GET /a%zz HTTP/1.1\r\nHost: a\r\n\r\n",

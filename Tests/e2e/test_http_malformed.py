@@ -36,7 +36,9 @@ CORPUS = [
     ("tab-separator", b"GET\t/health HTTP/1.1\r\n" + HOST + b"\r\n", 400),
     ("space-in-target", b"GET /hea lth HTTP/1.1\r\n" + HOST + b"\r\n", 400),
     ("target-not-origin-form", b"GET health HTTP/1.1\r\n" + HOST + b"\r\n", 400),
-    ("absolute-form", b"GET http://127.0.0.1/health HTTP/1.1\r\n" + HOST + b"\r\n", 400),
+    ("absolute-form-userinfo", b"GET http://u@127.0.0.1/health HTTP/1.1\r\n" + HOST + b"\r\n", 400),
+    ("absolute-form-no-host", b"GET http:///health HTTP/1.1\r\n" + HOST + b"\r\n", 400),
+    ("authority-form", b"CONNECT 127.0.0.1:443 HTTP/1.1\r\n" + HOST + b"\r\n", 400),
     ("authority-form", b"CONNECT 127.0.0.1:80 HTTP/1.1\r\n" + HOST + b"\r\n", 400),
     ("asterisk-not-options", b"GET * HTTP/1.1\r\n" + HOST + b"\r\n", 400),
     ("target-ctl", b"GET /he\x01alth HTTP/1.1\r\n" + HOST + b"\r\n", 400),
@@ -192,3 +194,22 @@ def test_http10_closes_by_default(server_address):
 def test_server_still_serves_after_the_corpus(server_address):
     result = raw_exchange(server_address, b"GET /health HTTP/1.1\r\n" + HOST + b"\r\n", want=1)
     assert result.statuses == [200]
+
+
+def test_absolute_form_is_served_as_its_path(server_address):
+    # RFC 9112 3.2.2: a server MUST accept the absolute-form; the Host field is then ignored.
+    data = (b"GET http://127.0.0.1/ready HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n"
+            + b"GET HTTP://127.0.0.1:1/no-such-route?x=1 HTTP/1.1\r\n" + HOST + b"\r\n")
+    result = raw_exchange(server_address, data, want=2)
+    assert result.statuses == [200, 404], result.raw[:300]
+    assert b'"/no-such-route"' in result.raw, result.raw[:600]
+
+
+def test_options_asterisk_describes_the_server(server_address):
+    result = raw_exchange(server_address, b"OPTIONS * HTTP/1.1\r\n" + HOST + b"\r\n", want=1)
+    assert result.statuses == [204], result.raw[:300]
+    allow = [line for line in result.raw.split(b"\r\n") if line.lower().startswith(b"allow:")]
+    assert allow, result.raw[:300]
+    methods = {m.strip() for m in allow[0].split(b":", 1)[1].split(b",")}
+    assert {b"GET", b"HEAD", b"POST", b"OPTIONS"} <= methods, allow
+    assert not result.closed
