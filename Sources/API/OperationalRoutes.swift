@@ -89,15 +89,16 @@ enum OperationalRoutes {
 
 /// Store and runtime gauges for `/metrics`, refreshed at scrape time.
 final class RuntimeMetrics {
-    private let appends, events, batches, fsyncs, bytes, position, healthy: Gauge
+    private let appends, events, batches, fsyncs, bytes: Counter
+    private let position, healthy: Gauge
     private let componentPosition, componentLag, componentHealthy: Gauge
 
     init(registry: MetricsRegistry) {
-        appends = registry.gauge("tributary_store_appends_total", help: "Appends completed", labelNames: ["store"])
-        events = registry.gauge("tributary_store_events_written_total", help: "Events written", labelNames: ["store"])
-        batches = registry.gauge("tributary_store_batches_total", help: "Group-commit batches written", labelNames: ["store"])
-        fsyncs = registry.gauge("tributary_store_fsyncs_total", help: "fdatasync calls on the log", labelNames: ["store"])
-        bytes = registry.gauge("tributary_store_bytes_written_total", help: "Bytes written to the log", labelNames: ["store"])
+        appends = registry.counter("tributary_store_appends_total", help: "Appends completed", labelNames: ["store"])
+        events = registry.counter("tributary_store_events_written_total", help: "Events written", labelNames: ["store"])
+        batches = registry.counter("tributary_store_batches_total", help: "Group-commit batches written", labelNames: ["store"])
+        fsyncs = registry.counter("tributary_store_fsyncs_total", help: "fdatasync calls on the log (COMMITs on PostgreSQL)", labelNames: ["store"])
+        bytes = registry.counter("tributary_store_bytes_written_total", help: "Bytes written to the log", labelNames: ["store"])
         position = registry.gauge("tributary_store_last_position", help: "Newest committed global position", labelNames: ["store"])
         healthy = registry.gauge("tributary_store_healthy", help: "1 while the store accepts appends", labelNames: ["store"])
         let labels = ["service", "kind", "name"]
@@ -109,11 +110,11 @@ final class RuntimeMetrics {
     func update(stores: NamedStores, services: [RunningService]?) {
         for (name, store) in stores {
             let s = store.stats
-            appends.set(Double(s.appends), [name])
-            events.set(Double(s.eventsWritten), [name])
-            batches.set(Double(s.batches), [name])
-            fsyncs.set(Double(s.fsyncs), [name])
-            bytes.set(Double(s.bytesWritten), [name])
+            appends.set(total: Double(s.appends), [name])
+            events.set(total: Double(s.eventsWritten), [name])
+            batches.set(total: Double(s.batches), [name])
+            fsyncs.set(total: Double(s.fsyncs), [name])
+            bytes.set(total: Double(s.bytesWritten), [name])
             position.set(Double(store.lastPosition.value), [name])
             healthy.set(store.health.isHealthy ? 1 : 0, [name])
         }

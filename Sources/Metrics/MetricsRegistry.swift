@@ -116,6 +116,14 @@ public final class Counter: MetricFamily {
 
     public func value(_ labels: [String] = []) -> Double { children[labels]?.value ?? 0 }
 
+    /// Sets the child with `labels` to `total`, a count kept elsewhere that only grows (a store's
+    /// appends since it opened), read at scrape time. A smaller total is ignored: a counter
+    /// never goes down within a process.
+    public func set(total: Double, _ labels: [String] = []) {
+        let c = child(labels)
+        if total > c.value { c.increment(by: total - c.value) }
+    }
+
     func render(into out: inout String) {
         PrometheusText.header(&out, name, help, "counter")
         for key in children.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {

@@ -96,6 +96,9 @@ struct ServerLifecycleTests {
         #expect(text.contains(#"http_requests_total{route="unmatched",method="GET",status="404"} 1"#))
         #expect(text.contains("http_open_connections"))
         #expect(text.contains(#"tributary_store_healthy{store="public"} 1"#))
+        // Totals kept by the stores are counters, read at scrape time.
+        #expect(text.contains("# TYPE tributary_store_appends_total counter\n"))
+        #expect(text.contains(#"tributary_store_appends_total{store="public"} 0"#))
         #expect(server.stop() == 0)
     }
 
