@@ -5,8 +5,8 @@ import HTTP
 import JSON
 
 /// The command side of the HTTP API, the same for every service's commands: headers in
-/// (`If-Match`, `Idempotency-Key`, `X-Correlation-ID`), a `CommandRoute` run, outcome or
-/// problem out.
+/// (`If-Match`, `Idempotency-Key`, `X-Correlation-ID`, `traceparent`), a `CommandRoute` run,
+/// outcome or problem out.
 ///
 /// Response body: `{"id", "version", "position"}` where `position` is a consistency token
 /// of the service's store (`customers:42`); `ETag` is the new stream version.
@@ -38,7 +38,12 @@ enum CommandEndpoint {
         } catch {
             return responder.respond(error: error)
         }
-        let correlation = head.headers["X-Correlation-ID"].flatMap { $0.utf8.count <= 128 ? $0 : nil } ?? RequestID.make()
+        // W3C trace context: this command is a span of the caller's trace (a malformed or
+        // repeated traceparent is ignored); without X-Correlation-ID the trace id correlates.
+        let tracing = head.headers.values("traceparent")
+        let span = tracing.count == 1 ? TraceParent(tracing[0])?.child() : nil
+        if let span { commandContext.properties[TraceParent.property] = span.description }
+        let correlation = head.headers["X-Correlation-ID"].flatMap { $0.utf8.count <= 128 ? $0 : nil } ?? span?.traceID ?? RequestID.make()
         commandContext.correlationId = correlation
         commandContext.causationId = correlation
         let request = CommandRequest(id: context.parameters["id"], body: context.request.body, context: commandContext,
@@ -47,7 +52,9 @@ enum CommandEndpoint {
             try route.run(request) { result in
                 switch result {
                 case .success(let outcome):
-                    responder.respond(response(outcome, service: service, correlation: correlation))
+                    var answer = response(outcome, service: service, correlation: correlation)
+                    if let span { answer.headers.add(name: "traceparent", value: span.description) }
+                    responder.respond(answer)
                 case .failure(let error):
                     responder.respond(error: error)
                 }

@@ -224,10 +224,14 @@ public final class Consumer<D: Decider> {
         let eventId = envelope.id.description.lowercased()
         for (i, c) in commands.enumerated() {
             let key = "consumer:\(name):\(eventId):\(i)"
-            let context = CommandContext(correlationId: envelope.correlationId ?? eventId, causationId: eventId,
+            var context = CommandContext(correlationId: envelope.correlationId ?? eventId, causationId: eventId,
                                          idempotencyKey: key, fingerprint: "consumer",
                                          properties: [Consumer.positionProperty(name): String(envelope.position.value),
                                                       Consumer.watermarkProperty(name): String(safe.value)])
+            // A reaction continues the trace of the event it reacts to, as a span of its own.
+            if let trace = envelope.traceparent.flatMap(TraceParent.init) {
+                context.properties[TraceParent.property] = trace.child().description
+            }
             send(c, context: context, for: envelope)
         }
     }

@@ -46,6 +46,9 @@ public struct PublicEventEnvelope: Hashable, Sendable {
     public var occurredAt: String
     public var correlationId: String?
     public var causationId: String?
+    /// The W3C `traceparent` of the span that published it, when the command behind it came
+    /// with a trace context.
+    public var traceparent: String?
     /// The payload JSON object, verbatim.
     public var data: [UInt8]
     /// Position in the public log (the `after` cursor and SSE `id:`).
@@ -54,9 +57,9 @@ public struct PublicEventEnvelope: Hashable, Sendable {
     public var sourcePosition: LogPosition
 
     public init(id: EventID, type: String, version: Int, source: String, occurredAt: String, correlationId: String?,
-                causationId: String?, data: [UInt8], position: LogPosition, sourcePosition: LogPosition) {
+                causationId: String?, traceparent: String? = nil, data: [UInt8], position: LogPosition, sourcePosition: LogPosition) {
         self.id = id; self.type = type; self.version = version; self.source = source; self.occurredAt = occurredAt
-        self.correlationId = correlationId; self.causationId = causationId; self.data = data
+        self.correlationId = correlationId; self.causationId = causationId; self.traceparent = traceparent; self.data = data
         self.position = position; self.sourcePosition = sourcePosition
     }
 
@@ -68,12 +71,13 @@ public struct PublicEventEnvelope: Hashable, Sendable {
         self.init(id: recorded.id, type: recorded.type, version: recorded.schemaVersion, source: source,
                   occurredAt: p[PublicMetadata.occurredAt] ?? RFC3339.format(recorded.timestamp),
                   correlationId: metadata.correlationId, causationId: metadata.causationId,
-                  data: recorded.data, position: recorded.position,
+                  traceparent: p[TraceParent.property], data: recorded.data, position: recorded.position,
                   sourcePosition: LogPosition(p[PublicMetadata.sourcePosition].flatMap(UInt64.init) ?? 0))
     }
 
     /// The envelope as JSON: `{"id","type","version","source","occurredAt","correlationId",
-    /// "causationId","data"}` (ids as lowercase UUID strings, null when absent, data verbatim).
+    /// "causationId",["traceparent",]"data"}` (ids as lowercase UUID strings, null when absent,
+    /// `traceparent` only when there is one, data verbatim).
     public func jsonBytes() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(data.count + 256)
@@ -84,6 +88,7 @@ public struct PublicEventEnvelope: Hashable, Sendable {
         out += Array(",\"occurredAt\":".utf8); str(occurredAt)
         out += Array(",\"correlationId\":".utf8); str(correlationId)
         out += Array(",\"causationId\":".utf8); str(causationId)
+        if let traceparent { out += Array(",\"traceparent\":".utf8); str(traceparent) }
         out += Array(",\"data\":".utf8); out += data.isEmpty ? Array("{}".utf8) : data
         out.append(UInt8(ascii: "}"))
         return out

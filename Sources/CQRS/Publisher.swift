@@ -162,13 +162,16 @@ public final class Publisher {
                 break
             }
             let occurredAt = RFC3339.format(ev.timestamp)
+            let trace = ev.metadata.properties[TraceParent.property]
             for (i, d) in drafts.enumerated() {
-                let meta = EventMetadata(correlationId: ev.metadata.correlationId ?? ev.id.description.lowercased(),
+                var meta = EventMetadata(correlationId: ev.metadata.correlationId ?? ev.id.description.lowercased(),
                                          causationId: ev.id.description.lowercased(),
                                          properties: [PublicMetadata.source: source,
                                                       PublicMetadata.sourcePosition: String(ev.position.value),
                                                       PublicMetadata.sourceIndex: String(i),
                                                       PublicMetadata.occurredAt: occurredAt])
+                // The span that appended the internal event published it too.
+                if let trace { meta.properties[TraceParent.property] = trace }
                 let e = NewEvent(id: Publisher.eventID(source: source, position: ev.position, index: i),
                                  type: d.type, schemaVersion: d.version, data: d.data, metadata: meta)
                 pending.append(Item(event: e, sourcePosition: ev.position))
