@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "tributary", targets: ["tributary"]),
         // For the fuzz package (Fuzz/Package.swift), which builds its targets on these.
         .library(name: "TributaryHTTP", targets: ["HTTP"]),
+        .library(name: "TributaryAPI", targets: ["API"]),
         .library(name: "TributaryDomain", targets: ["JSON", "CQRS", "Customers", "Orders"]),
     ],
     dependencies: [

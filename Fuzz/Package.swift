@@ -12,7 +12,8 @@ let package = Package(
     dependencies: [.package(name: "Tributary", path: "..")],
     targets: [
         .target(name: "CFuzzerDriver"),
-        .executableTarget(name: "HTTPParserFuzz", dependencies: ["CFuzzerDriver", .product(name: "TributaryHTTP", package: "Tributary")]),
+        .executableTarget(name: "HTTPParserFuzz", dependencies: ["CFuzzerDriver", .product(name: "TributaryHTTP", package: "Tributary"),
+                                                          .product(name: "TributaryAPI", package: "Tributary")]),
         .executableTarget(name: "CommandFuzz", dependencies: ["CFuzzerDriver", .product(name: "TributaryDomain", package: "Tributary")]),
     ],
     swiftLanguageModes: [.v5]

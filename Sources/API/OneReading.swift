@@ -18,14 +18,16 @@ public struct OneReadingMiddleware: HTTPMiddleware {
     public init() {}
 
     public func handle(_ context: RequestContext, _ responder: Responder, next: @escaping HTTPHandler) {
-        if let problem = Self.problem(context) { return responder.respond(problem.response) }
+        if let problem = Self.problem(for: context.head) { return responder.respond(problem.response) }
         next(context, responder)
     }
 
-    static func problem(_ context: RequestContext) -> Problem? {
+    /// The 400 for a request head that repeats a singleton header or parameter, nil if it
+    /// has one reading.
+    public static func problem(for head: HTTPRequestHead) -> Problem? {
         // One pass, no allocation: this runs for every request.
         var seenHeaders: UInt32 = 0
-        for field in context.head.headers {
+        for field in head.headers {
             for (k, name) in singletonHeaders.enumerated()
             where field.name.caseInsensitiveEquals(name) {
                 guard seenHeaders & (1 << k) == 0 else {
@@ -36,9 +38,9 @@ public struct OneReadingMiddleware: HTTPMiddleware {
                 seenHeaders |= 1 << k
             }
         }
-        guard context.head.query != nil else { return nil }
+        guard head.query != nil else { return nil }
         var seen = Set<String>()
-        for item in context.query.items where !listParameters.contains(item.name) {
+        for item in QueryParameters(parsing: head.query).items where !listParameters.contains(item.name) {
             guard seen.insert(item.name).inserted else {
                 return badParameter(item.name, "must be given once")
             }

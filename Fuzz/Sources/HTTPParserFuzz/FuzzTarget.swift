@@ -8,9 +8,12 @@
 //   known status;
 // - a .request's body length equals its Content-Length, a chunked one carries no Content-Length,
 //   no body exceeds maxBodyBytes, HTTP/1.1 requests carry exactly one Host;
-// - bufferedByteCount never exceeds what was appended.
+// - bufferedByteCount never exceeds what was appended;
+// - a request has one reading (OneReadingMiddleware): it is refused with a 400 exactly when a
+//   singleton header field or a non-list query parameter appears twice, counted here apart.
 
 @testable import HTTP
+import API
 
 struct Digest: Equatable {
     var lines: [String] = []
@@ -71,6 +74,7 @@ func run(_ data: [UInt8], pattern: [Int], limits: HTTPParserLimits) -> [String] 
                     guard let n = Int(value), n == request.body.count else { fail("body length != Content-Length") }
                 }
                 if request.body.count > limits.maxBodyBytes { fail("body over limit") }
+                checkOneReading(request.head)
             case .error(let error):
                 if ![400, 413, 414, 417, 431, 505].contains(error.status) { fail("status \(error.status)") }
                 sawError = true
@@ -80,6 +84,25 @@ func run(_ data: [UInt8], pattern: [Int], limits: HTTPParserLimits) -> [String] 
     } while offset < data.count
     if sawError && parser.bufferedByteCount != 0 { fail("buffer kept after error") }
     return out
+}
+
+/// Whether `head` repeats a singleton header or parameter, counted without the middleware's code.
+func repeatsASingleton(_ head: HTTPRequestHead) -> Bool {
+    for name in OneReadingMiddleware.singletonHeaders {
+        let fields = head.headers.filter { $0.name.lowercased() == name.lowercased() }
+        if fields.count > 1 { return true }
+    }
+    var counts: [String: Int] = [:]
+    for item in QueryParameters(parsing: head.query).items where !OneReadingMiddleware.listParameters.contains(item.name) {
+        counts[item.name, default: 0] += 1
+    }
+    return counts.values.contains { $0 > 1 }
+}
+
+func checkOneReading(_ head: HTTPRequestHead) {
+    let problem = OneReadingMiddleware.problem(for: head)
+    if (problem != nil) != repeatsASingleton(head) { fail("one reading: \(describe(head)) -> \(String(describing: problem?.type))") }
+    if let problem, problem.status != 400 { fail("one reading: status \(problem.status)") }
 }
 
 public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
