@@ -67,7 +67,7 @@ enum ServiceRoutes {
             case .history: (group, path) = (groups.audit, "/queries/\(name)/{id}/history")
             case .named(let n): (group, path) = (groups.queries, "/queries/\(n)")
             }
-            let memo = QueryMemo()
+            let memo = QueryMemo<QueryEndpoint.Answer> { $0.size }
             group.get(path) { context, responder in QueryEndpoint.run(query, service: service, memo: memo, context, responder) }
         }
     }

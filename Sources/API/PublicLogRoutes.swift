@@ -11,7 +11,7 @@ enum PublicLogRoutes {
     static func install(on group: RouteGroup, publicLog: EventStore) {
         // Pages rendered once: a full page of the append-only log never changes; a shorter one
         // (it reached the head) stands while the head does.
-        let memo = QueryMemo()
+        let memo = QueryMemo<[UInt8]> { $0.count }
         group.get("/public/events") { context, responder in
             let q = context.arguments
             let after: Int64, limit: Int64, types: [String]
@@ -27,17 +27,17 @@ enum PublicLogRoutes {
             let key = "\(after) \(limit) \(types.joined(separator: ","))"
             // Stamped before reading: the read sees at least every event up to this head.
             let head = publicLog.lastPosition.value
-            if let events = memo.document(for: key, generation: head) {
-                return responder.respond(response(events.body, head: publicLog.lastPosition.value))
+            if let events = memo.answer(for: key, generation: head) {
+                return responder.respond(response(events, head: publicLog.lastPosition.value))
             }
             let filter = types.isEmpty ? nil : EventFilter(eventTypes: Set(types))
             // Read off the loop; the page is rendered when the events are back.
             publicLog.readAll(from: LogPosition(UInt64(after)), maxCount: Int(limit), filter: filter) { read in
                 switch read {
                 case .success(let recorded):
-                    let events = QueryDocument(body: pageEvents(recorded, after: UInt64(after)), version: nil, contentHash: 0)
+                    let events = pageEvents(recorded, after: UInt64(after))
                     memo.keep(events, for: key, generation: head, final: recorded.count == Int(limit))
-                    responder.respond(response(events.body, head: publicLog.lastPosition.value))
+                    responder.respond(response(events, head: publicLog.lastPosition.value))
                 case .failure(let error): responder.respond(error: error)
                 }
             }

@@ -31,53 +31,74 @@ public enum QueryEndpoint {
     /// Serves `route` of a service: waits for `minPosition`, renders (or takes the answer
     /// `memo` kept, while the service's read models have not moved since), and answers with the
     /// position header, `ETag` / `If-None-Match`, 404 for a missing document, 400 for bad input.
-    static func run(_ route: QueryRoute, service: RunningService, memo: QueryMemo, _ context: RequestContext, _ responder: Responder) {
-        let sources = Source.of(service, feeds: route.feeds)
+    static func run(_ route: QueryRoute, service: RunningService, memo: QueryMemo<Answer>, _ context: RequestContext, _ responder: Responder) {
         let request = QueryRequest(id: context.parameters["id"], arguments: context.arguments)
+        let minimum = request.arguments.all("minPosition")
+        // The common case first: nothing to wait for and an answer kept at this generation.
+        if minimum.isEmpty, let answer = memo.answer(for: request.memoKey, generation: service.generation) {
+            return responder.respond(answer.response(to: context))
+        }
+        let sources = Source.of(service, feeds: route.feeds)
         let tokens: [ConsistencyToken]
         do {
-            tokens = try minPositions(context.query.all("minPosition"), sources: sources)
+            tokens = try minPositions(minimum, sources: sources)
         } catch {
             return responder.respond(error: error)
         }
         waitAll(tokens[...], sources: sources) { failure in
             if let failure { return responder.respond(failure.response) }
-            // Stamped before rendering: a render that reads the store may see later events, never earlier ones.
-            let key = QueryMemo.key(request), generation = service.generation
-            if let document = memo.document(for: key, generation: generation) {
-                return responder.respond(respond(context, sources: sources, .success(document)))
+            // Stamped before rendering: a render that reads the store may see later events, never
+            // earlier ones. While the generation stands, so do the positions the headers name.
+            let key = request.memoKey, generation = service.generation
+            if let answer = memo.answer(for: key, generation: generation) {
+                return responder.respond(answer.response(to: context))
             }
             route.run(request) { rendered in
-                if case .success(let document?) = rendered { memo.keep(document, for: key, generation: generation) }
-                responder.respond(respond(context, sources: sources, rendered))
+                switch rendered {
+                case .success(let document?):
+                    let answer = Answer(document, sources: sources)
+                    memo.keep(answer, for: key, generation: generation)
+                    responder.respond(answer.response(to: context))
+                case .success(nil):
+                    responder.respond(Problem(status: 404, type: ProblemType.uri("not-found"), title: "Not Found",
+                                              detail: "No such resource (yet: add ?minPosition= to wait for a write).",
+                                              instance: String(context.head.path)).response)
+                case .failure(let error):
+                    responder.respond(Problem.from(error).response)
+                }
             }
         }
     }
 
-    private static func respond(_ context: RequestContext, sources: [Source], _ rendered: Result<QueryDocument?, Error>) -> HTTPResponse {
-        let document: QueryDocument?
-        do {
-            document = try rendered.get()
-        } catch {
-            return Problem.from(error).response
+    /// A rendered document as both its answers: 200 with the body, and 304 for a request whose
+    /// `If-None-Match` names its tag; the headers (`ETag`, the position header) built once.
+    struct Answer {
+        let tag: String
+        let ok: HTTPResponse
+        let notModified: HTTPResponse
+
+        init(_ document: QueryDocument, sources: [Source]) {
+            var headers = HTTPHeaders()
+            tag = EntityTag.forDocument(document)
+            headers.add(name: "ETag", value: tag)
+            headers.add(name: "Cache-Control", value: "no-cache")
+            headers.add(name: positionHeader, value: sources.map { "\($0.name)=\($0.position())" }.joined(separator: ", "))
+            notModified = HTTPResponse(status: 304, headers: headers)
+            headers.add(name: "Content-Type", value: "application/json")
+            ok = HTTPResponse(status: 200, headers: headers, body: document.body)
         }
-        guard let document else {
-            return Problem(status: 404, type: ProblemType.uri("not-found"), title: "Not Found",
-                           detail: "No such resource (yet: add ?minPosition= to wait for a write).",
-                           instance: String(context.head.path)).response
+
+        /// The body bytes kept (the memo's budget counts them).
+        var size: Int { ok.body.count }
+
+        func response(to context: RequestContext) -> HTTPResponse {
+            // A list: several fields mean one comma-separated list (RFC 9110 5.3).
+            if context.head.headers["If-None-Match"] != nil,
+               EntityTag.matches(ifNoneMatch: context.head.headers.values("If-None-Match").joined(separator: ", "), tag: tag) {
+                return notModified
+            }
+            return ok
         }
-        var headers = HTTPHeaders()
-        let tag = EntityTag.forDocument(document)
-        headers.add(name: "ETag", value: tag)
-        headers.add(name: "Cache-Control", value: "no-cache")
-        headers.add(name: positionHeader, value: sources.map { "\($0.name)=\($0.position())" }.joined(separator: ", "))
-        // A list: several fields mean one comma-separated list (RFC 9110 5.3).
-        if context.head.headers["If-None-Match"] != nil,
-           EntityTag.matches(ifNoneMatch: context.head.headers.values("If-None-Match").joined(separator: ", "), tag: tag) {
-            return HTTPResponse(status: 304, headers: headers)
-        }
-        headers.add(name: "Content-Type", value: "application/json")
-        return HTTPResponse(status: 200, headers: headers, body: document.body)
     }
 
     private static func minPositions(_ values: [String], sources: [Source]) throws -> [ConsistencyToken] {
