@@ -37,6 +37,10 @@ def one_run(binary, fill_seconds, duration, connections):
         srv = Server(binary, "fsync", data).start(ready_timeout=120, ready_interval=0.02, ready_request_timeout=5)
         filled = wrk(f"{srv.url}/", 64, fill_seconds, COLD_LUA, {"MODE": "register"}, timeout=None, progress=False)
         created = filled["statuses"].get(201, 0)
+        refused = {k: v for k, v in filled["statuses"].items() if k != 201}
+        if refused:
+            # A refused registration leaves its id out: a rename of it answers 404 below.
+            log(f"  registrations answered other than 201: {refused}")
         srv.stop(timeout=60, check=True)
         # Requests cut off by wrk's end may or may not have been committed: stay below them.
         customers = created - 64
