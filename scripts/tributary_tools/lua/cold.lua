@@ -5,12 +5,7 @@
 local mode = os.getenv("MODE") or "register"
 local customers = tonumber(os.getenv("CUSTOMERS") or "1000")
 local counter = tonumber(os.getenv("START") or "0")
-local threads = {}
-statuses = {}
-
-setup = function(thread)
-   table.insert(threads, thread)
-end
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "tally.lua")
 
 init = function(args)
    math.randomseed(os.time())
@@ -30,13 +25,5 @@ request = function()
 end
 
 response = function(status, headers, body)
-   statuses[status] = (statuses[status] or 0) + 1
-end
-
-done = function(summary, latency, requests)
-   local total = {}
-   for _, t in ipairs(threads) do
-      for k, v in pairs(t:get("statuses") or {}) do total[k] = (total[k] or 0) + v end
-   end
-   for k, v in pairs(total) do io.write("status " .. k .. " " .. v .. "\n") end
+   count_status(status)
 end

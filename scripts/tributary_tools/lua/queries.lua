@@ -3,10 +3,8 @@
 -- 15% /queries/stats. done() prints "status CODE COUNT" lines.
 local paths = {}
 for line in io.lines(os.getenv("PATHS")) do paths[#paths + 1] = line end
-local threads = {}
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "tally.lua")
 local cursors, n = {}, 0
-statuses = {}
-setup = function(thread) table.insert(threads, thread) end
 init = function(args) math.randomseed(os.time()) end
 request = function()
    n = n + 1
@@ -21,14 +19,7 @@ request = function()
    return wrk.format("GET", "/queries/stats")
 end
 response = function(status, headers, body)
-   statuses[status] = (statuses[status] or 0) + 1
+   count_status(status)
    local c = string.match(body, '"nextCursor":"([^"]+)"')
    if c and #cursors < 256 then cursors[#cursors + 1] = c end
-end
-done = function()
-   local total = {}
-   for _, t in ipairs(threads) do
-      for k, v in pairs(t:get("statuses") or {}) do total[k] = (total[k] or 0) + v end
-   end
-   for k, v in pairs(total) do io.write("status " .. k .. " " .. v .. "\n") end
 end
