@@ -90,6 +90,7 @@ enum OperationalRoutes {
 /// Store and runtime gauges for `/metrics`, refreshed at scrape time.
 final class RuntimeMetrics {
     private let appends, events, batches, fsyncs, bytes: Counter
+    private let syncDuration, batchSize: Histogram
     private let position, healthy: Gauge
     private let componentPosition, componentLag, componentHealthy: Gauge
 
@@ -99,6 +100,10 @@ final class RuntimeMetrics {
         batches = registry.counter("tributary_store_batches_total", help: "Group-commit batches written", labelNames: ["store"])
         fsyncs = registry.counter("tributary_store_fsyncs_total", help: "fdatasync calls on the log (COMMITs on PostgreSQL)", labelNames: ["store"])
         bytes = registry.counter("tributary_store_bytes_written_total", help: "Bytes written to the log", labelNames: ["store"])
+        syncDuration = registry.histogram("tributary_store_sync_duration_seconds", help: "Time each flush took: an fdatasync of the log, or a batch's round trip to COMMIT on PostgreSQL",
+                                          labelNames: ["store"], buckets: Distribution.syncBounds)
+        batchSize = registry.histogram("tributary_store_batch_events", help: "Events per group-commit batch", labelNames: ["store"],
+                                       buckets: Distribution.batchBounds)
         position = registry.gauge("tributary_store_last_position", help: "Newest committed global position", labelNames: ["store"])
         healthy = registry.gauge("tributary_store_healthy", help: "1 while the store accepts appends", labelNames: ["store"])
         let labels = ["service", "kind", "name"]
@@ -115,6 +120,8 @@ final class RuntimeMetrics {
             batches.set(total: Double(s.batches), [name])
             fsyncs.set(total: Double(s.fsyncs), [name])
             bytes.set(total: Double(s.bytesWritten), [name])
+            syncDuration.set(counts: s.syncSeconds.counts, sum: s.syncSeconds.sum, count: s.syncSeconds.count, [name])
+            batchSize.set(counts: s.batchEvents.counts, sum: s.batchEvents.sum, count: s.batchEvents.count, [name])
             position.set(Double(store.lastPosition.value), [name])
             healthy.set(store.health.isHealthy ? 1 : 0, [name])
         }

@@ -64,8 +64,10 @@ extension FileEventStore {
         syncQueue.async { [self] in
             var failure: EventStoreError?
             do {
+                let started = DispatchTime.now().uptimeNanoseconds
                 try io.fdatasync(fd)
-                stateLock.lock(); counters.fsyncs += 1; stateLock.unlock()
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                stateLock.lock(); counters.fsyncs += 1; counters.syncSeconds.observe(seconds); stateLock.unlock()
             } catch {
                 failure = (error as? EventStoreError) ?? .io(errno: EIO, what: "\(error)")
             }

@@ -158,6 +158,7 @@ extension FileEventStore {
                 uncheckpointedIDs.append(e.id)
             }
             counters.batches += 1
+            counters.batchEvents.observe(Double(batch.newEvents.count))
             counters.eventsWritten += UInt64(batch.newEvents.count)
             counters.bytesWritten += UInt64(batch.byteCount)
             stateLock.unlock()
@@ -267,10 +268,12 @@ extension FileEventStore {
     /// `.batch` durability: the periodic fdatasync of already acknowledged writes.
     private func deferredSync() {
         do {
+            let started = DispatchTime.now().uptimeNanoseconds
             try io.fdatasync(activeFD)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             unsynced = false
             lastSync = Date()
-            stateLock.lock(); counters.fsyncs += 1; stateLock.unlock()
+            stateLock.lock(); counters.fsyncs += 1; counters.syncSeconds.observe(seconds); stateLock.unlock()
         } catch {
             unsynced = false
             markUnhealthy("deferred fdatasync failed; events acknowledged since the last sync may not be durable: \(error)")

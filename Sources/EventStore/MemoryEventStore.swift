@@ -49,6 +49,7 @@ public final class MemoryEventStore: EventStore, @unchecked Sendable {
                 events.append(contentsOf: recorded)
                 counters.appends += 1
                 counters.batches += 1
+                counters.batchEvents.observe(Double(newEvents.count))
                 counters.eventsWritten += UInt64(newEvents.count)
                 // Published under the lock so subscribers see commit order.
                 hub.publish(recorded)

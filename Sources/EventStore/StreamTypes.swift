@@ -294,5 +294,39 @@ public struct StoreStats: Hashable, Sendable {
     public var fsyncs: UInt64 = 0
     /// Bytes written to the log.
     public var bytesWritten: UInt64 = 0
+    /// How long each flush took: an `fdatasync` of the log, or on PostgreSQL a batch's
+    /// round trip to its COMMIT.
+    public var syncSeconds = Distribution(bounds: Distribution.syncBounds)
+    /// Events per group-commit batch.
+    public var batchEvents = Distribution(bounds: Distribution.batchBounds)
     public init() {}
+}
+
+/// Observations counted in fixed buckets (upper bounds, ascending; one more bucket above the
+/// last), with their sum: what a Prometheus histogram renders, kept where the observations
+/// happen (a store's writer thread) and read at scrape time.
+public struct Distribution: Hashable, Sendable {
+    public let bounds: [Double]
+    /// Per bucket, not cumulative; the last one counts what is above every bound.
+    public private(set) var counts: [UInt64]
+    public private(set) var sum: Double = 0
+    public private(set) var count: UInt64 = 0
+
+    /// Flush durations in seconds, 50 µs … 2.5 s.
+    public static let syncBounds: [Double] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5]
+    /// Batch sizes in events, 1 … 4096.
+    public static let batchBounds: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
+
+    public init(bounds: [Double]) {
+        self.bounds = bounds
+        counts = Array(repeating: 0, count: bounds.count + 1)
+    }
+
+    public mutating func observe(_ value: Double) {
+        var i = 0
+        while i < bounds.count && value > bounds[i] { i += 1 }
+        counts[i] += 1
+        sum += value
+        count += 1
+    }
 }

@@ -47,6 +47,8 @@ final class PublicLogFeed {
         var position: UInt64
         var type: String
         var bytes: [UInt8]
+        /// When the event was committed (for the delivery-delay histogram).
+        var committed: Date
     }
 
     private let store: EventStore
@@ -174,7 +176,7 @@ final class PublicLogFeed {
         for e in events where e.position.value > pendingThrough {
             pendingThrough = e.position.value
             guard let frame = Self.frame(e) else { continue }
-            pending.append(Frame(position: e.position.value, type: e.type, bytes: frame))
+            pending.append(Frame(position: e.position.value, type: e.type, bytes: frame, committed: e.timestamp))
         }
         if pending.isEmpty { flushedPosition = max(flushedPosition, pendingThrough); return }
         // Batch only as much as the subscriber count needs: the fan-out cost is one write
@@ -226,6 +228,8 @@ final class PublicLogFeed {
             }
             if body.count > 0 { deliveries.append(Delivery(subscriber: member.subscriber, bytes: body.bytes, events: body.count)) }
         }
+        let now = Date()
+        for f in batch { registry.deliveryDelay.observe(max(0, now.timeIntervalSince(f.committed))) }
         registry.fanOut(deliveries)
     }
 

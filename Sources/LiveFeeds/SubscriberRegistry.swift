@@ -96,6 +96,8 @@ final class SubscriberRegistry {
     let rejected: Counter.Child
     let lifetimeEnds: Counter.Child
     let eventsSent: Counter.Child
+    /// From a public event's commit to its batch being handed to the writers (live events).
+    let deliveryDelay: Histogram.Series
     /// Randomness for lifetime jitter (injectable for tests).
     var random: () -> Double = { var g = RandomWords.Generator(); return Double.random(in: 0..<1, using: &g) }
 
@@ -112,6 +114,8 @@ final class SubscriberRegistry {
         lifetimeEnds = metrics.counter("tributary_sse_lifetime_disconnects_total",
                                        help: "SSE streams closed at their maximum lifetime.").child()
         eventsSent = metrics.counter("tributary_sse_events_sent_total", help: "SSE events written to subscribers.").child()
+        deliveryDelay = metrics.histogram("tributary_sse_delivery_delay_seconds",
+                                          help: "From a public event's commit to its batch being handed to the SSE writers (live subscribers).").child()
     }
 
     var count: Int { subscribers.count }

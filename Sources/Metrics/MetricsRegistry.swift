@@ -221,6 +221,17 @@ public final class Histogram: MetricFamily {
     /// The number of observations of the child with `labels`.
     public func count(_ labels: [String] = []) -> UInt64 { series[labels]?.count ?? 0 }
 
+    /// Sets the child with `labels` to observations counted elsewhere (a store's writer thread),
+    /// read at scrape time: `counts` per bucket of this family's bounds, not cumulative, plus
+    /// one for what lies above the last bound.
+    public func set(counts: [UInt64], sum: Double, count: UInt64, _ labels: [String] = []) {
+        precondition(counts.count == buckets.count + 1, "one count per bucket and one above them")
+        let s = child(labels)
+        s.counts = Array(counts.prefix(buckets.count))
+        s.sum = sum
+        s.count = count
+    }
+
     func render(into out: inout String) {
         PrometheusText.header(&out, name, help, "histogram")
         for key in series.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {

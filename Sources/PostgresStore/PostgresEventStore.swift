@@ -84,6 +84,8 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
     private var snapshotStreams: Set<StreamName> = []
     private var published: UInt64
     private var counters = StoreStats()
+    /// When the batch in flight was last sent (uptime nanoseconds), for `syncSeconds`.
+    private var inFlightSent: UInt64 = 0
     private var isClosed = false
     private var unhealthyReason: String?
 
@@ -254,6 +256,7 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
 
     private func send(_ batch: [PendingAppend]) {
         guard let writer else { return }
+        inFlightSent = DispatchTime.now().uptimeNanoseconds
         writer.send(batchQuery(batch)) { [weak self] result in self?.batchDone(batch, result) }
     }
 
@@ -357,7 +360,12 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         }
         counters.appends += UInt64(stats.appends)
         counters.fsyncs += 1
-        if !written.isEmpty { counters.batches += 1 }
+        // From the batch's (last) send to its COMMIT's answer.
+        counters.syncSeconds.observe(Double(DispatchTime.now().uptimeNanoseconds - inFlightSent) / 1e9)
+        if !written.isEmpty {
+            counters.batches += 1
+            counters.batchEvents.observe(Double(stats.events))
+        }
         counters.eventsWritten += UInt64(stats.events)
         counters.bytesWritten += UInt64(stats.bytes)
         unhealthyReason = nil

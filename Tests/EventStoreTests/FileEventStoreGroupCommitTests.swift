@@ -55,6 +55,11 @@ import TributaryTesting
         #expect(stats.batches == 2)
         #expect(stats.fsyncs < stats.appends)
         #expect(stats.bytesWritten == UInt64(segmentBytes(dir.path).count))
+        // The distributions /metrics renders: one duration per fsync, one size per batch.
+        #expect(stats.syncSeconds.count == 2 && stats.syncSeconds.sum > 0)
+        #expect(stats.batchEvents.count == 2 && stats.batchEvents.sum == 100)
+        #expect(stats.batchEvents.counts[0] == 1, "the first batch: 1 event")
+        #expect(stats.batchEvents.counts[7] == 1, "the second: 99 events, in the bucket up to 128")
         #expect(await eventually { got.count == 100 })
         #expect(got.all.map(\.position.value) == Array(1...100))
         sub.cancel()

@@ -1,6 +1,6 @@
 """GET /metrics as Prometheus's own tool reads it: `promtool check metrics` finds no problem,
-every family whose name ends in `_total` is a counter, and the latency families are
-histograms with buckets, sum and count. (scripts/test installs promtool with Debian's
+every family whose name ends in `_total` is a counter, and request latency, the stores' flush
+durations and group-commit batch sizes are histograms with buckets, sum and count. (scripts/test installs promtool with Debian's
 prometheus package.)"""
 
 import re
@@ -27,7 +27,12 @@ def test_promtool_accepts_the_exposition_and_the_types_are_right(server):
     totals = {name: kind for name, kind in types.items() if name.endswith("_total")}
     assert totals and all(kind == "counter" for kind in totals.values()), totals
     assert "tributary_store_appends_total" in totals
-    assert types["http_request_duration_seconds"] == "histogram"
+    for family in ("http_request_duration_seconds", "tributary_store_sync_duration_seconds", "tributary_store_batch_events",
+                   "tributary_sse_delivery_delay_seconds"):
+        assert types[family] == "histogram", family
     for suffix in ("_bucket", "_sum", "_count"):
         assert re.search(rf"^http_request_duration_seconds{suffix}\{{", body, re.M), suffix
+    # The registration went out in at least one group-commit batch of the customers store.
+    batches = re.search(r'^tributary_store_batch_events_count\{store="customers"\} (\d+)$', body, re.M)
+    assert batches and int(batches.group(1)) >= 1, body[:2000]
     api.close()
