@@ -93,6 +93,7 @@ final class RuntimeMetrics {
     private let syncDuration, batchSize: Histogram
     private let position, healthy: Gauge
     private let componentPosition, componentLag, componentHealthy: Gauge
+    private let projectionDelay: Histogram
 
     init(registry: MetricsRegistry) {
         appends = registry.counter("tributary_store_appends_total", help: "Appends completed", labelNames: ["store"])
@@ -110,6 +111,9 @@ final class RuntimeMetrics {
         componentPosition = registry.gauge("tributary_component_position", help: "Position a projection, publisher or consumer has processed", labelNames: labels)
         componentLag = registry.gauge("tributary_component_lag", help: "Events behind the store it follows", labelNames: labels)
         componentHealthy = registry.gauge("tributary_component_healthy", help: "1 unless failed or stopped", labelNames: labels)
+        projectionDelay = registry.histogram("tributary_projection_delay_seconds",
+                                             help: "Once live, from an event's commit to a read model having applied it, per delivered batch",
+                                             labelNames: ["service", "name"], buckets: Distribution.latencyBounds)
     }
 
     func update(stores: NamedStores, services: [RunningService]?) {
@@ -124,6 +128,12 @@ final class RuntimeMetrics {
             batchSize.set(counts: s.batchEvents.counts, sum: s.batchEvents.sum, count: s.batchEvents.count, [name])
             position.set(Double(store.lastPosition.value), [name])
             healthy.set(store.health.isHealthy ? 1 : 0, [name])
+        }
+        for service in services ?? [] {
+            for runner in service.projectionRunners {
+                let d = runner.applyDelay
+                projectionDelay.set(counts: d.counts, sum: d.sum, count: d.count, [service.name, runner.projection.name])
+            }
         }
         for c in RuntimeComponent.all(services ?? []) {
             let l = [c.service, c.kind, c.name]

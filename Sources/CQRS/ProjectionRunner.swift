@@ -68,6 +68,9 @@ public final class ProjectionRunner {
     public internal(set) var eventsDelivered: UInt64 = 0
     /// Set once catch-up has finished (stays true).
     public private(set) var isCaughtUp = false
+    /// Once live, per delivered batch: seconds from the commit of its newest event to the read
+    /// model having applied it (how stale a read can be). Catch-up batches are not counted.
+    public private(set) var applyDelay = Distribution(bounds: Distribution.latencyBounds)
     /// Called once, on the loop thread, when catch-up has finished (use it for /ready).
     public var onCaughtUp: (() -> Void)?
 
@@ -249,6 +252,8 @@ public final class ProjectionRunner {
                 }
             }
         } else {
+            // Live: how long after its commit the newest event of the batch became readable.
+            if let last = batch.last { applyDelay.observe(max(0, options.clock().timeIntervalSince(last.timestamp))) }
             maybeSnapshot()
         }
         releaseWaiters()

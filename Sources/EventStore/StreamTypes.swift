@@ -314,6 +314,8 @@ public struct Distribution: Hashable, Sendable {
 
     /// Flush durations in seconds, 50 µs … 2.5 s.
     public static let syncBounds: [Double] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5]
+    /// Latencies in seconds, 0.5 ms … 10 s.
+    public static let latencyBounds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     /// Batch sizes in events, 1 … 4096.
     public static let batchBounds: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
 

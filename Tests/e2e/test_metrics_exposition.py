@@ -28,11 +28,14 @@ def test_promtool_accepts_the_exposition_and_the_types_are_right(server):
     assert totals and all(kind == "counter" for kind in totals.values()), totals
     assert "tributary_store_appends_total" in totals
     for family in ("http_request_duration_seconds", "tributary_store_sync_duration_seconds", "tributary_store_batch_events",
-                   "tributary_sse_delivery_delay_seconds"):
+                   "tributary_sse_delivery_delay_seconds", "tributary_projection_delay_seconds"):
         assert types[family] == "histogram", family
     for suffix in ("_bucket", "_sum", "_count"):
         assert re.search(rf"^http_request_duration_seconds{suffix}\{{", body, re.M), suffix
     # The registration went out in at least one group-commit batch of the customers store.
     batches = re.search(r'^tributary_store_batch_events_count\{store="customers"\} (\d+)$', body, re.M)
     assert batches and int(batches.group(1)) >= 1, body[:2000]
+    # A live read model counted how long the registration took to become readable.
+    delays = re.findall(r'^tributary_projection_delay_seconds_count\{service="customers",name="[^"]+"\} (\d+)$', body, re.M)
+    assert delays and max(int(d) for d in delays) >= 1, delays
     api.close()
