@@ -20,8 +20,11 @@ enum OperationalRoutes {
         // The usual answer, built once: readiness probes are frequent.
         let ready = json(["ready": true], status: 200)
         group.get("/ready") { _, responder in
-            let reasons = notReadyReasons(stores: stores, services: services())
-            responder.respond(reasons.isEmpty ? ready : json(["ready": false, "reasons": .array(reasons.map { .string($0) })], status: 503))
+            let running = services()
+            // Probes are frequent: the reasons are gathered only when there are some.
+            if isReady(stores: stores, services: running) { return responder.respond(ready) }
+            let reasons = notReadyReasons(stores: stores, services: running)
+            responder.respond(json(["ready": false, "reasons": .array(reasons.map { .string($0) })], status: 503))
         }
         group.get("/metrics") { _, responder in
             runtimeMetrics.update(stores: stores, services: services())
@@ -64,6 +67,14 @@ enum OperationalRoutes {
         var response = json(body, status: healthy ? 200 : 503)
         response.headers.add(name: "Cache-Control", value: "no-store")
         return response
+    }
+
+    /// Every service's read models caught up and every store accepting appends.
+    static func isReady(stores: NamedStores, services: [RunningService]?) -> Bool {
+        guard let services else { return false }
+        for service in services where !service.isReady { return false }
+        for (_, store) in stores where !store.health.isHealthy { return false }
+        return true
     }
 
     /// Why this process should not get traffic now: a store that refuses appends (a full disk,

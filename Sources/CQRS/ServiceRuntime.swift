@@ -41,10 +41,7 @@ public struct ServiceOptions {
 /// store completions and subscription deliveries there.
 public final class ServiceRuntime<D: Decider> {
     /// One read model and the store it follows.
-    public struct ReadModel {
-        public let runner: ProjectionRunner
-        public let feed: Feed
-    }
+    public typealias ReadModel = ServiceReadModel
 
     /// Service name: the public-event source, the name of its store in position tokens.
     public let name: String
@@ -157,7 +154,12 @@ public final class ServiceRuntime<D: Decider> {
     public var projectionRunners: [ProjectionRunner] { readModels.map { $0.runner } }
 
     /// Every read model has caught up with its store (what `/ready` reports).
-    public var isReady: Bool { readModels.allSatisfy { $0.runner.isCaughtUp } }
+    /// Runs for every `/ready` probe: a plain loop (`allSatisfy` looked its generic metadata up
+    /// at run time on every call).
+    public var isReady: Bool {
+        for model in readModels where !model.runner.isCaughtUp { return false }
+        return true
+    }
 
     // MARK: - Positions
 
@@ -425,4 +427,13 @@ public protocol RunningService: AnyObject {
 extension ServiceRuntime: RunningService {
     public var idempotency: IdempotencyIndex { handler.idempotency }
     public var consumerName: String? { consumer?.name }
+}
+
+/// One read model of a service: its runner and the feed it follows. Not nested in the generic
+/// `ServiceRuntime`: the per-request loops over a service's read models (`isReady`,
+/// `position(_:)`, `generation`) would otherwise look the nested type's generic metadata up at
+/// run time on every call.
+public struct ServiceReadModel {
+    public let runner: ProjectionRunner
+    public let feed: Feed
 }
