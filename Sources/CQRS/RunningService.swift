@@ -1,0 +1,41 @@
+import Foundation
+import EventStore
+import JSON
+
+/// A service's runtime as the composition root sees it, whatever its domain types: what the
+/// app needs to start, stop, probe and snapshot every service the same way.
+public protocol RunningService: AnyObject {
+    var name: String { get }
+    var store: EventStore { get }
+    var publicLog: EventStore { get }
+    /// The command handler's idempotency index (filled by a `ServiceStartupScan`).
+    var idempotency: IdempotencyIndex { get }
+    /// The saga consumer's name, nil when the service has none.
+    var consumerName: String? { get }
+    var projectionRunners: [ProjectionRunner] { get }
+    var components: [ComponentHealth] { get }
+    var isReady: Bool { get }
+    var feeds: [Feed] { get }
+    func position(_ feed: Feed) -> LogPosition
+    /// Changes whenever any read model moves; answers rendered at one value stay true until it does.
+    var generation: UInt64 { get }
+    func tokenName(_ feed: Feed) -> String
+    func wait(forPosition position: LogPosition, in feed: Feed, timeout: Duration, completion: @escaping (PositionWaitResult) -> Void)
+    func startReadModels()
+    func start(consumerFrom: LogPosition?) throws
+    func stop()
+}
+
+extension ServiceRuntime: RunningService {
+    public var idempotency: IdempotencyIndex { handler.idempotency }
+    public var consumerName: String? { consumer?.name }
+}
+
+/// One read model of a service: its runner and the feed it follows. Not nested in the generic
+/// `ServiceRuntime`: the per-request loops over a service's read models (`isReady`,
+/// `position(_:)`, `generation`) would otherwise look the nested type's generic metadata up at
+/// run time on every call.
+public struct ServiceReadModel {
+    public let runner: ProjectionRunner
+    public let feed: Feed
+}
