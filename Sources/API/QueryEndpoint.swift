@@ -33,9 +33,9 @@ public enum QueryEndpoint {
     /// position header, `ETag` / `If-None-Match`, 404 for a missing document, 400 for bad input.
     static func run(_ route: QueryRoute, service: RunningService, memo: QueryMemo<Answer>, _ context: RequestContext, _ responder: Responder) {
         let request = QueryRequest(id: context.parameters["id"], arguments: context.arguments)
-        let minimum = request.arguments.all("minPosition")
+        let minimum = request.arguments.all("minPosition"), key = request.memoKey
         // The common case first: nothing to wait for and an answer kept at this generation.
-        if minimum.isEmpty, let answer = memo.answer(for: request.memoKey, generation: service.generation) {
+        if minimum.isEmpty, let answer = memo.answer(for: key, generation: service.generation) {
             return responder.respond(answer.response(to: context))
         }
         let sources = Source.of(service, feeds: route.feeds)
@@ -49,8 +49,9 @@ public enum QueryEndpoint {
             if let failure { return responder.respond(failure.response) }
             // Stamped before rendering: a render that reads the store may see later events, never
             // earlier ones. While the generation stands, so do the positions the headers name.
-            let key = request.memoKey, generation = service.generation
-            if let answer = memo.answer(for: key, generation: generation) {
+            // Without minPosition the memo was asked above, at this same generation.
+            let generation = service.generation
+            if !minimum.isEmpty, let answer = memo.answer(for: key, generation: generation) {
                 return responder.respond(answer.response(to: context))
             }
             route.run(request) { rendered in
