@@ -53,6 +53,13 @@ extension FileEventStore {
         return oldest.addingTimeInterval(options.syncPipelineMaxWait)
     }
 
+    /// `fdatasync(fd)`, and the seconds it took (for `StoreStats.syncSeconds`).
+    func timedFdatasync(_ fd: Int32) throws -> Double {
+        let started = DispatchTime.now().uptimeNanoseconds
+        try io.fdatasync(fd)
+        return Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+    }
+
     /// Runs the fdatasync covering batch `seq` on the sync queue; reports to the writer.
     func startSync(_ seq: UInt64) {
         queueCond.lock()
@@ -64,9 +71,7 @@ extension FileEventStore {
         syncQueue.async { [self] in
             var failure: EventStoreError?
             do {
-                let started = DispatchTime.now().uptimeNanoseconds
-                try io.fdatasync(fd)
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                let seconds = try timedFdatasync(fd)
                 stateLock.lock(); counters.fsyncs += 1; counters.syncSeconds.observe(seconds); stateLock.unlock()
             } catch {
                 failure = (error as? EventStoreError) ?? .io(errno: EIO, what: "\(error)")

@@ -268,9 +268,7 @@ extension FileEventStore {
     /// `.batch` durability: the periodic fdatasync of already acknowledged writes.
     private func deferredSync() {
         do {
-            let started = DispatchTime.now().uptimeNanoseconds
-            try io.fdatasync(activeFD)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            let seconds = try timedFdatasync(activeFD)
             unsynced = false
             lastSync = Date()
             stateLock.lock(); counters.fsyncs += 1; counters.syncSeconds.observe(seconds); stateLock.unlock()
