@@ -21,6 +21,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The Swift server ecosystem's logging API: an embedding program routes our lines.
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -52,15 +54,17 @@ let package = Package(
         .target(name: "Customers", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: crossModule),
         .target(name: "Orders", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: crossModule),
         // The HTTP API over any service's declared API: endpoints, route groups, auth, error mapping.
-        .target(name: "API", dependencies: ["HTTP", "EventStore", "CQRS", "JSON", "Metrics"], swiftSettings: crossModule),
+        .target(name: "API", dependencies: ["HTTP", "EventStore", "CQRS", "JSON", "Metrics", .product(name: "Logging", package: "swift-log")], swiftSettings: crossModule),
         // Server-sent events: the public log and the services' live views as event streams.
         .target(name: "LiveFeeds", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "JSON", "Metrics", "API"], swiftSettings: crossModule),
         // The composition root: configuration, stores, services, listeners.
-        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "PostgresStore", "CQRS", "Customers", "Orders", "JSON", "Metrics", "API", "LiveFeeds"],
+        .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "PostgresStore", "CQRS", "Customers", "Orders", "JSON", "Metrics", "API", "LiveFeeds",
+                                           .product(name: "Logging", package: "swift-log")],
                 swiftSettings: crossModule),
         .executableTarget(
             name: "tributary",
-            dependencies: ["App", "API", "LiveFeeds", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["App", "API", "LiveFeeds", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: crossModule
         ),
         // Helper binary for scripts/crash-test and scripts/bench store (not shipped).
@@ -81,8 +85,8 @@ let package = Package(
         .testTarget(name: "CustomersTests", dependencies: ["Customers", "CQRS", "EventStore", "PublicEvents", "JSON", "TributaryTesting"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "OrdersTests", dependencies: ["Orders", "CQRS", "EventStore", "PublicEvents", "JSON", "TributaryTesting"]),
-        .testTarget(name: "APITests", dependencies: ["API", "HTTP", "CQRS", "EventStore", "JSON", "Metrics"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "API", "LiveFeeds", "HTTP", "UV", "EventStore", "JSON"]),
+        .testTarget(name: "APITests", dependencies: ["API", "HTTP", "UV", "CQRS", "EventStore", "JSON", "Metrics", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "AppTests", dependencies: ["App", "API", "LiveFeeds", "HTTP", "UV", "EventStore", "JSON", .product(name: "Logging", package: "swift-log")]),
     ],
     // Callback-driven libuv code and a dedicated writer thread do not fit Swift 6's
     // strict-sendability model without wrapping every handle; the loop-confinement

@@ -32,7 +32,7 @@ public struct CORSPolicy: Sendable {
         }
         headers.add(name: "Access-Control-Allow-Methods", value: (methods + ["OPTIONS"]).joined(separator: ", "))
         headers.add(name: "Access-Control-Allow-Headers",
-                    value: requestHeaders ?? "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, Last-Event-ID, X-Correlation-ID, traceparent")
+                    value: requestHeaders ?? "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, Last-Event-ID, X-Correlation-ID, X-Request-ID, traceparent")
         headers.add(name: "Access-Control-Expose-Headers", value: "ETag, Location, Retry-After, \(QueryEndpoint.positionHeader)")
         headers.add(name: "Access-Control-Max-Age", value: "600")
         return HTTPResponse(status: 204, headers: headers)
@@ -52,7 +52,7 @@ public struct CORSMiddleware: HTTPMiddleware {
             guard response.headers["Access-Control-Allow-Origin"] == nil else { return }
             for field in policy.headers(origin: origin).fields { response.headers.add(name: field.name, value: field.value) }
             response.headers.add(name: "Access-Control-Expose-Headers",
-                                 value: "ETag, Retry-After, \(QueryEndpoint.positionHeader), X-Correlation-ID, traceparent")
+                                 value: "ETag, Retry-After, \(QueryEndpoint.positionHeader), X-Correlation-ID, X-Request-ID, traceparent")
         }
         next(context, responder)
     }

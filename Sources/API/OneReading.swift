@@ -10,7 +10,7 @@ public struct OneReadingMiddleware: HTTPMiddleware {
     /// Fields defined as one value. `If-Match` is a list in RFC 9110, but a command takes one
     /// entity tag, so a second field is as malformed as a list in one field.
     public static let singletonHeaders = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Last-Event-ID",
-                                          "X-Correlation-ID", "Origin"]
+                                          "X-Correlation-ID", "X-Request-ID", "Origin"]
     /// Query parameters documented as lists (`ids=a&ids=b`, `minPosition` once per store,
     /// `types`); every other parameter takes one value.
     public static let listParameters: Set<String> = ["ids", "minPosition", "types"]

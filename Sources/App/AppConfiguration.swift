@@ -2,6 +2,7 @@ import API
 import CQRS
 import EventStore
 import Foundation
+import Logging
 import HTTP
 import LiveFeeds
 import UV
@@ -71,20 +72,28 @@ public struct AppConfiguration {
     /// No tokens configured: the API is open, so it may only listen on loopback.
     public var isDevelopmentMode: Bool { tokens.isEmpty }
 
-    /// Runtime log lines (projection failures, publisher retries...). Default: standard error.
-    /// Called on the loop thread and, during start-up, from the threads that scan the stores
-    /// in parallel (`Services.prepare`): it must be thread-safe.
-    public var logger: CQRSLogger = { level, message in
-        guard level >= .info else { return }
-        FileHandle.standardError.write(Data("tributary: [\(level)] \(message)\n".utf8))
+    /// Where the server's lines go: the start banner, the runtime's (projection failures,
+    /// publisher retries, snapshots, replay progress), the stores' and, at `debug`, one line per
+    /// request. `tributary serve` bootstraps swift-log with `TributaryLogHandler`; an embedding
+    /// program passes its own logger. Used on the loop thread and, during start-up, on the
+    /// threads that scan the stores in parallel (swift-log handlers are thread-safe).
+    public var log = Logger(label: "tributary")
+
+    /// The runtime's log lines, as swift-log events of `log`.
+    var logger: CQRSLogger {
+        let log = self.log
+        return { level, message in log.log(level: Logger.Level(level), "\(message)", metadata: ["component": "runtime"]) }
     }
-    /// Startup replay progress (events replayed, rate, ETA). Default: standard error.
-    public var progress: (ReplayProgress) -> Void = { p in
-        guard p.replayed > 0 else { return }
-        let eta = p.etaSeconds.map { String(format: ", ETA %.1fs", $0) } ?? ""
-        FileHandle.standardError.write(Data(String(format: "tributary: replay %@: %llu events (position %llu of %llu), %.0f events/s%@%@\n",
-                                                   p.projection, p.replayed, p.position.value, p.target.value,
-                                                   p.eventsPerSecond, eta, p.done ? ", done" : "").utf8))
+
+    /// Startup replay progress (events replayed, rate, ETA), as info lines of `log`.
+    var progress: (ReplayProgress) -> Void {
+        let log = self.log
+        return { p in
+            guard p.replayed > 0 else { return }
+            let eta = p.etaSeconds.map { String(format: ", ETA %.1fs", $0) } ?? ""
+            log.info("\(String(format: "replay %@: %llu events (position %llu of %llu), %.0f events/s%@%@", p.projection, p.replayed, p.position.value, p.target.value, p.eventsPerSecond, eta, p.done ? ", done" : ""))",
+                     metadata: ["component": "replay", "projection": "\(p.projection)", "position": "\(p.position.value)"])
+        }
     }
 
     public init() {}
@@ -145,6 +154,8 @@ public struct AppConfiguration {
             // Browsers may read every response (JSON API and streams) from the allowed origins;
             // a request open to two readings stops here; a listener answers only its APIs; then
             // a token must carry the route's scope.
+            // Every request's lines (and its X-Request-ID), whatever answers it.
+            config.middleware.append(RequestLogMiddleware(log: log))
             if cors.isEnabled { config.middleware.append(CORSMiddleware(policy: cors)) }
             config.middleware.append(OneReadingMiddleware())
             if apis != .all { config.middleware.append(ServedAPIsMiddleware(served: apis)) }

@@ -58,11 +58,11 @@ public enum StoreCopy {
             let present = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.contains { $0.hasPrefix("log-") } ?? false
             if !present { return nil }
             var options = FileEventStoreOptions(durability: .fsync)
-            options.logger = { _ in }
+            options.logger = { _, _ in }
             return try FileEventStore(directory: dir, options: options)
         case .postgres(let url):
             var options = PostgresStoreOptions(url: url, schema: StoreSet.schemaName(name))
-            options.logger = { _ in }
+            options.logger = { _, _ in }
             let store = try PostgresEventStore(loop: loop.loop, executor: DispatchQueueExecutor(), options: options)
             return store
         }
@@ -126,7 +126,7 @@ public enum StoreCopy {
             switch location {
             case .directory(let dir):
                 var options = FileEventStoreOptions(durability: .none)
-                options.logger = { _ in }
+                options.logger = { _, _ in }
                 let stamp = self.stamp
                 options.clock = { stamp.value }
                 let store = try FileEventStore(directory: dir, options: options)

@@ -1,6 +1,7 @@
 import API
 import EventStore
 import Foundation
+import Logging
 import PostgresStore
 import UV
 
@@ -55,18 +56,26 @@ final class StoreSet {
 
     /// Opens the stores in parallel (independent; each recovers on its own).
     /// `loop` drives PostgreSQL connections (needed only when a store is on PostgreSQL).
-    init(locations: [(String, StoreLocation)], durability: Durability, loop: EventLoop?, executor: CompletionExecutor) throws {
+    /// The engines' own lines (recovery, health, connection state) go to `log` with `store=NAME`.
+    init(locations: [(String, StoreLocation)], durability: Durability, loop: EventLoop?, executor: CompletionExecutor,
+         log: Logger = Logger(label: "tributary")) throws {
         let outcomes = concurrently(locations.count) { i -> EventStore in
             let (name, location) = locations[i]
+            let storeLog: @Sendable (StoreLogLevel, String) -> Void = { level, message in
+                log.log(level: Logger.Level(level), "\(message)", metadata: ["component": "store", "store": "\(name)"])
+            }
             switch location {
             case .directory(let path):
                 var options = FileEventStoreOptions(durability: durability.storeDurability)
                 options.executor = executor
+                options.logger = storeLog
                 return try FileEventStore(directory: path, options: options)
             case .postgres(let url):
                 guard let loop else { throw ConfigurationError("store '\(name)' is on PostgreSQL, which needs the loop") }
                 // Durability on PostgreSQL is the database's (an ack means COMMIT returned).
-                return try PostgresEventStore(loop: loop, executor: executor, options: PostgresStoreOptions(url: url, schema: StoreSet.schemaName(name)))
+                var options = PostgresStoreOptions(url: url, schema: StoreSet.schemaName(name))
+                options.logger = storeLog
+                return try PostgresEventStore(loop: loop, executor: executor, options: options)
             }
         }
         var opened: [(String, EventStore)] = []

@@ -4,6 +4,7 @@ import EventStore
 import Foundation
 import HTTP
 import LiveFeeds
+import Logging
 import Metrics
 import UV
 
@@ -36,7 +37,7 @@ public final class TributaryServer {
         try configuration.liveFeeds.validate()
         let executor = LoopExecutor(loop: loop)
         let stores = try StoreSet(locations: configuration.resolvedStoreLocations, durability: configuration.durability,
-                                  loop: loop, executor: executor)
+                                  loop: loop, executor: executor, log: configuration.log)
         let services: Services
         do {
             services = try Services(stores: stores, executor: executor, scheduler: LoopScheduler(loop: loop),
@@ -124,37 +125,39 @@ public final class TributaryServer {
     /// Runs the server in this process until SIGINT/SIGTERM; returns the exit code.
     public static func run(configuration: AppConfiguration) throws -> Int32 {
         System.raiseOpenFileLimit()
+        let log = configuration.log
         let loop = EventLoop()
         let server = TributaryServer(configuration: configuration, loop: loop)
         try server.start()
         // Signal watchers before the banner: a supervisor may send SIGTERM as soon as it sees "listening".
         var watchers: [SignalWatcher] = []
         let onSignal: (Int32) -> Void = { signal in
-            print("tributary: signal \(signal), shutting down (grace \(configuration.shutdownGrace)s)")
-            fflush(stdout)
+            log.notice("signal \(signal), shutting down (grace \(configuration.shutdownGrace)s)")
             server.shutdown {
                 for w in watchers { w.close() }
             }
         }
         watchers = [try SignalWatcher(loop: loop, signal: SIGINT, handler: onSignal),
                     try SignalWatcher(loop: loop, signal: SIGTERM, handler: onSignal)]
-        print("tributary: libuv \(libuvVersion), \(configuration.storesBanner)")
+        log.notice("libuv \(libuvVersion), \(configuration.storesBanner)")
         if configuration.isDevelopmentMode {
-            print("tributary: development mode: no authentication, loopback only (configure --tokens-file or TRIBUTARY_TOKENS to require API tokens)")
+            log.notice("development mode: no authentication, loopback only (configure --tokens-file or TRIBUTARY_TOKENS to require API tokens)")
         } else {
-            print("tributary: authentication: bearer API tokens required (\(configuration.tokens.count) configured); /health, /ready, /metrics, /openapi/* are open")
+            log.notice("authentication: bearer API tokens required (\(configuration.tokens.count) configured); /health, /ready, /metrics, /openapi/* are open")
         }
+        // The line supervisors and the tests wait for: the port is accepting.
         let split = server.listeners.contains { $0.apis != .all }
-        for l in server.listeners { print("tributary: listening on http://\(l.address)" + (split ? " (\(l.apis))" : "")) }
-        fflush(stdout)
+        for l in server.listeners {
+            log.notice("listening on http://\(l.address)\(split ? " (\(l.apis))" : "")", metadata: ["address": "\(l.address)", "apis": "\(l.apis)"])
+        }
 
         _ = loop.run()
         let leftOpen = loop.close()
         if leftOpen != 0 {
-            FileHandle.standardError.write(Data("tributary: \(leftOpen) handles were still open at exit\n".utf8))
+            log.error("\(leftOpen) handles were still open at exit")
             return 1
         }
-        print("tributary: stopped cleanly")
+        log.notice("stopped cleanly")
         return 0
     }
 }

@@ -62,3 +62,8 @@ extension EventStoreError {
         return false
     }
 }
+
+/// Severity of an engine's own log line (recovery, health, connection state).
+public enum StoreLogLevel: String, Sendable {
+    case info, warning, error
+}

@@ -22,7 +22,7 @@ extension FileEventStore {
         if !options.useCheckpoint { IndexCheckpoint.remove(from: directory, io: io) }
         if options.useCheckpoint, let checkpoint = IndexCheckpoint.read(from: directory, io: io) {
             if let reason = mismatch(checkpoint, segments) {
-                log("index checkpoint ignored (\(reason)); scanning the whole log")
+                log(.warning, "index checkpoint ignored (\(reason)); scanning the whole log")
                 IndexCheckpoint.remove(from: directory, io: io)
             } else {
                 index = StreamIndex(streamNames: checkpoint.streamNames, streamOfPosition: checkpoint.streamOfPosition,
@@ -77,7 +77,7 @@ extension FileEventStore {
         }
         try openSyncDescriptors()
         let millis = Int(Date().timeIntervalSince(started) * 1000)
-        log("opened \(directory): \(index.lastPosition) events in \(index.streams.count) streams, durability \(options.durability), recovered by \(how) (\(outcome.records) records scanned) in \(millis) ms")
+        log(.info, "opened \(directory): \(index.lastPosition) events in \(index.streams.count) streams, durability \(options.durability), recovered by \(how) (\(outcome.records) records scanned) in \(millis) ms")
         if UInt64(outcome.records) >= options.checkpointEvery { writeCheckpoint() }
     }
 
@@ -107,7 +107,7 @@ extension FileEventStore {
         let fd = try io.open(seg.path, flags: O_RDWR, mode: 0)
         defer { io.close(fd) }
         let size = try io.fileSize(fd)
-        log("recovery: truncating \(size - issue.offset) bytes at \(SegmentFile.name(seg.number)) offset \(issue.offset) (would-be position \(issue.position)): \(issue.reason)")
+        log(.warning, "recovery: truncating \(size - issue.offset) bytes at \(SegmentFile.name(seg.number)) offset \(issue.offset) (would-be position \(issue.position)): \(issue.reason)")
         try io.ftruncate(fd, length: issue.offset)
         try io.fdatasync(fd)
         for later in segments.dropFirst(endSegment + 1) { try io.unlink(later.path) }

@@ -227,7 +227,7 @@ extension FileEventStore {
     func markUnhealthy(_ reason: String, healsWhenSpaceReturns: Bool = false) {
         let healing = healsWhenSpaceReturns && options.spaceProbeInterval > 0
         let shown = healing ? reason + " (appends resume when space returns)" : reason
-        log("store unhealthy, refusing appends: \(shown)")
+        log(.warning, "store unhealthy, refusing appends: \(shown)")
         setRefusingAppends(because: shown)
         if healing { spaceProbeDue = Date().addingTimeInterval(options.spaceProbeInterval) }
     }
@@ -262,7 +262,7 @@ extension FileEventStore {
         }
         spaceProbeDue = nil
         setRefusingAppends(because: nil)
-        log("store healthy again: space returned, accepting appends")
+        log(.info, "store healthy again: space returned, accepting appends")
     }
 
     /// `.batch` durability: the periodic fdatasync of already acknowledged writes.
@@ -318,7 +318,7 @@ extension FileEventStore {
             checkpointedStreams = index.streams.count
             uncheckpointedIDs.removeAll(keepingCapacity: true)
         } catch {
-            log("could not save the index checkpoint (next open will scan more): \(error)")
+            log(.warning, "could not save the index checkpoint (next open will scan more): \(error)")
         }
     }
 

@@ -239,5 +239,5 @@ public final class FileEventStore: EventStore, @unchecked Sendable {
         if lockFD >= 0 { io.close(lockFD); lockFD = -1 }
     }
 
-    func log(_ message: String) { options.logger(message) }
+    func log(_ level: StoreLogLevel, _ message: String) { options.logger(level, message) }
 }

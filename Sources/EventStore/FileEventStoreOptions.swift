@@ -65,9 +65,9 @@ public struct FileEventStoreOptions {
     public var executor: CompletionExecutor = DispatchQueueExecutor()
     /// Clock for event timestamps.
     public var clock: () -> Date = Date.init
-    /// Receives recovery and health messages (default: standard error).
-    public var logger: (String) -> Void = { message in
-        FileHandle.standardError.write(Data(("eventstore: " + message + "\n").utf8))
+    /// Receives recovery and health messages with their severity (default: standard error).
+    public var logger: (StoreLogLevel, String) -> Void = { level, message in
+        FileHandle.standardError.write(Data(("eventstore: [\(level)] " + message + "\n").utf8))
     }
 
     public init(durability: Durability = .fsync) { self.durability = durability }

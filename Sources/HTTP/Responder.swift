@@ -95,6 +95,9 @@ public final class Responder {
         if let answeredStatus { observer(answeredStatus) } else { observers.append(observer) }
     }
 
+    /// Nanoseconds since the request's head was parsed (for logs; metrics record the same span).
+    public var elapsedNanos: UInt64 { EventLoop.hrtime &- startNanos }
+
     /// Whether the client is still connected (a response could still be delivered).
     public var isConnectionOpen: Bool { sink != nil }
 

@@ -24,7 +24,7 @@ public struct PostgresStoreOptions: Sendable {
     public var testHoldBeforeCommit = 0
     /// What `pg_stat_activity` shows for this store's connections.
     public var applicationName = "tributary"
-    public var logger: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("tributary: " + $0 + "\n").utf8)) }
+    public var logger: @Sendable (StoreLogLevel, String) -> Void = { level, message in FileHandle.standardError.write(Data(("tributary: [\(level)] " + message + "\n").utf8)) }
 
     public init(url: String, schema: String) {
         self.url = url
@@ -197,8 +197,22 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         return loop.execute(work)
     }
 
+    /// Records why the store cannot write (nil: it can); a change is logged once, not every
+    /// failed attempt.
     private func setUnhealthy(_ reason: String?) {
-        lock.lock(); unhealthyReason = reason; lock.unlock()
+        lock.lock()
+        let was = unhealthyReason
+        unhealthyReason = reason
+        lock.unlock()
+        logChange(from: was, to: reason)
+    }
+
+    private func logChange(from was: String?, to reason: String?) {
+        switch (was, reason) {
+        case (nil, let now?): options.logger(.warning, "store \(options.schema) unhealthy: \(now)")
+        case (_?, nil): options.logger(.info, "store \(options.schema) healthy again: PostgreSQL answers")
+        default: break
+        }
     }
 
     // MARK: Appends
@@ -368,8 +382,10 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         }
         counters.eventsWritten += UInt64(stats.events)
         counters.bytesWritten += UInt64(stats.bytes)
+        let was = unhealthyReason
         unhealthyReason = nil
         lock.unlock()
+        if was != nil { logChange(from: was, to: nil) }
         publishOwn(written)
         if notifiedHead > tail { readTail() }
         for (a, outcome) in zip(batch, outcomes) { executor.execute { a.completion(outcome) } }

@@ -53,7 +53,7 @@ struct Bench: ParsableCommand {
         defer { loop.finish() }
         let schema = "bench_\(appenders)_\(UInt32.random(in: 0...UInt32.max))"
         var options = PostgresStoreOptions(url: postgres, schema: schema)
-        options.logger = { _ in }
+        options.logger = { _, _ in }
         let store = try PostgresEventStore(loop: loop.loop, executor: DispatchQueueExecutor(queue: queue), options: options)
         measure(store, queue: queue, appenders: appenders, label: "pgengine")
         store.close()
@@ -129,7 +129,7 @@ struct Bench: ParsableCommand {
         for useCheckpoint in [true, false] {
             var options = try storeOptions("fsync", executor: InlineExecutor())
             options.useCheckpoint = useCheckpoint
-            options.logger = { _ in }
+            options.logger = { _, _ in }
             let t0 = DispatchTime.now().uptimeNanoseconds
             let store = try FileEventStore(directory: directory, options: options)
             let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6

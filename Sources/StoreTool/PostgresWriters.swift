@@ -18,7 +18,7 @@ struct PostgresAppend: ParsableCommand {
         let loop = EventLoopThread()
         defer { loop.finish() }
         var options = PostgresStoreOptions(url: postgres, schema: schema)
-        options.logger = { _ in }
+        options.logger = { _, _ in }
         options.testHoldBeforeCommit = holdMs
         let queue = DispatchQueue(label: "pg-append")
         let store = try PostgresEventStore(loop: loop.loop, executor: DispatchQueueExecutor(queue: queue), options: options)
@@ -61,7 +61,7 @@ struct PostgresFollow: ParsableCommand {
         let loop = EventLoopThread()
         defer { loop.finish() }
         var options = PostgresStoreOptions(url: postgres, schema: schema)
-        options.logger = { _ in }
+        options.logger = { _, _ in }
         let store = try PostgresEventStore(loop: loop.loop, executor: DispatchQueueExecutor(), options: options)
         defer { store.close() }
         setvbuf(stdout, nil, _IOLBF, 0)

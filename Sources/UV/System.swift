@@ -33,6 +33,23 @@ public enum System {
         }
     }
 
+    /// `write(2)` of all of `bytes` to `fd`, continuing after partial writes: one call for a
+    /// short line, so lines written by several threads to one pipe do not interleave (up to
+    /// PIPE_BUF bytes). Blocking: for log lines on standard output or error.
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Errno? {
+        bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                switch retryingOnEINTR({ Glibc.write(fd, raw.baseAddress! + done, raw.count - done) }) {
+                case .success(let n): done += n
+                case .failure(let e): return e
+                }
+            }
+            return nil
+        }
+    }
+
     /// A write to a peer that already closed (routine for event streams) must fail with EPIPE,
     /// not raise SIGPIPE and kill the process. Process-wide.
     static func ignoreBrokenPipes() {

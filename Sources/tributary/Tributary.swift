@@ -3,6 +3,7 @@ import App
 import LiveFeeds
 import ArgumentParser
 import Foundation
+import Logging
 
 
 @main
@@ -108,7 +109,18 @@ struct Serve: ParsableCommand {
                                valueName: "path"))
     var tokensFile: String?
 
+    @Option(help: ArgumentHelp("Log lines as text (logfmt: key=value) or json (one object per line), on standard output.", valueName: "text|json"))
+    var logFormat: String = "text"
+
+    @Option(help: ArgumentHelp("Least severe lines logged: trace, debug (adds one line per request), info, notice, warning, error, critical.",
+                               valueName: "level"))
+    var logLevel: String = "info"
+
     func validate() throws {
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of: " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
+        }
         _ = try storeLocations(store)
         if let postgres, StoreLocation(postgres) == .directory(postgres) {
             throw ValidationError("--postgres takes a postgresql:// URL")
@@ -123,7 +135,10 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        let format = LogFormat(rawValue: logFormat)!, level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { TributaryLogHandler(label: $0, format: format, level: level) }
         var config = AppConfiguration()
+        config.log = Logger(label: "tributary")
         config.listen = listen
         config.commandListen = commandListen
         config.queryListen = queryListen

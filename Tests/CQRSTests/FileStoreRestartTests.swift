@@ -10,7 +10,7 @@ import JSON
     func open(_ dir: String, _ loop: TestLoop) throws -> FileEventStore {
         var o = FileEventStoreOptions(durability: .none)
         o.executor = loop.executor
-        o.logger = { _ in }
+        o.logger = { _, _ in }
         return try FileEventStore(directory: dir, options: o)
     }
 

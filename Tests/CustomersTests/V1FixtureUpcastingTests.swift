@@ -57,7 +57,7 @@ import JSON
         try? FileManager.default.removeItem(atPath: tmp + "/LOCK")
         var options = FileEventStoreOptions(durability: .none)
         options.executor = loop.executor
-        options.logger = { _ in }
+        options.logger = { _, _ in }
         return (try FileEventStore(directory: tmp, options: options), tmp)
     }
 

@@ -38,7 +38,7 @@ enum Engine: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .file:
             let dir = TempDirectory()
             var o = FileEventStoreOptions(durability: .fsync)
-            o.logger = { _ in }
+            o.logger = { _, _ in }
             let s = try FileEventStore(directory: dir.path, options: o)
             return (s, { s.close(); dir.remove() })
         }
@@ -50,7 +50,7 @@ func fileOptions(_ durability: FileEventStoreOptions.Durability = .fsync, io: Fi
     var o = FileEventStoreOptions(durability: durability)
     o.fileIO = io
     o.useCheckpoint = useCheckpoint
-    o.logger = { logs?.log($0) }
+    o.logger = { logs?.log($1) }
     return o
 }
 

@@ -42,7 +42,7 @@ final class PostgresFixture {
     init(schema: String = TestDatabase.freshSchema(), configure: (inout PostgresStoreOptions) -> Void = { _ in }) throws {
         self.schema = schema
         var options = PostgresStoreOptions(url: try TestDatabase.url, schema: schema)
-        options.logger = { _ in }
+        options.logger = { _, _ in }
         configure(&options)
         do {
             store = try PostgresEventStore(loop: thread.loop, executor: DispatchQueueExecutor(), options: options)
