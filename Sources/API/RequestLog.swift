@@ -3,8 +3,8 @@ import HTTP
 import JSON
 import Logging
 
-/// Server middleware, outermost: the lines a request causes, each carrying the request's id
-/// and, where it has them, its correlation and trace ids.
+/// The lines a request causes, each carrying the request's id and, where it has them, its
+/// correlation and trace ids: the server's `ExchangeObserver`, told of every answer.
 ///
 /// - At `debug` (`--log-level debug`) every request gets one access line: method, target,
 ///   route, status, bytes, milliseconds.
@@ -16,7 +16,7 @@ import Logging
 /// when it is 1–128 visible ASCII characters, else made here when a line needs one. A response
 /// carries `X-Request-ID` when the client sent one or a line was logged for it, so whoever
 /// reports an error can quote the id its line has.
-public struct RequestLogMiddleware: HTTPMiddleware {
+public struct RequestLog: ExchangeObserver {
     public static let header = "X-Request-ID"
     private let log: Logger
     private let everyRequest: Bool
@@ -26,37 +26,32 @@ public struct RequestLogMiddleware: HTTPMiddleware {
         everyRequest = log.logLevel <= .debug
     }
 
-    public func handle(_ context: RequestContext, _ responder: Responder, next: @escaping HTTPHandler) {
-        let head = context.head
+    public func answering(_ head: HTTPRequestHead, route: String, response: inout HTTPResponse, elapsedNanos: UInt64) {
         let given = head.headers[Self.header].flatMap(Self.acceptable)
-        let route = context.routeName
-        responder.decorate { [log, everyRequest, unowned responder] response in
-            let failed = response.status >= 500 && response.status != 503
-            guard everyRequest || failed else {
-                if let given { response.headers.set(name: Self.header, value: given) }
-                return
-            }
-            let id = given ?? RequestID.make()
-            response.headers.set(name: Self.header, value: id)
-            var metadata: Logger.Metadata = [
-                "component": "http", "request_id": .string(id), "method": .string(head.method), "target": .string(head.target),
-                "route": .string(route), "status": .stringConvertible(response.status),
-                "duration_ms": .string(Self.millis(responder.elapsedNanos)),
-            ]
-            if !response.body.isEmpty { metadata["bytes"] = .stringConvertible(response.body.count) }
-            // A command answers with the correlation id it used (the client's, the trace's or a new one).
-            if let correlation = response.headers["X-Correlation-ID"] ?? head.headers["X-Correlation-ID"] {
-                metadata["correlation_id"] = .string(String(correlation.prefix(128)))
-            }
-            if let trace = head.headers["traceparent"].flatMap(TraceParent.init) { metadata["trace_id"] = .string(trace.traceID) }
-            if failed {
-                if let detail = Self.problemDetail(response) { metadata["detail"] = .string(detail) }
-                log.error("\(head.method) \(route) answered \(response.status)", metadata: metadata)
-            } else {
-                log.debug("\(head.method) \(head.target) \(response.status)", metadata: metadata)
-            }
+        let failed = response.status >= 500 && response.status != 503
+        guard everyRequest || failed else {
+            if let given { response.headers.set(name: Self.header, value: given) }
+            return
         }
-        next(context, responder)
+        let id = given ?? RequestID.make()
+        response.headers.set(name: Self.header, value: id)
+        var metadata: Logger.Metadata = [
+            "component": "http", "request_id": .string(id), "method": .string(head.method), "target": .string(head.target),
+            "route": .string(route), "status": .stringConvertible(response.status),
+            "duration_ms": .string(Self.millis(elapsedNanos)),
+        ]
+        if !response.body.isEmpty { metadata["bytes"] = .stringConvertible(response.body.count) }
+        // A command answers with the correlation id it used (the client's, the trace's or a new one).
+        if let correlation = response.headers["X-Correlation-ID"] ?? head.headers["X-Correlation-ID"] {
+            metadata["correlation_id"] = .string(String(correlation.prefix(128)))
+        }
+        if let trace = head.headers["traceparent"].flatMap(TraceParent.init) { metadata["trace_id"] = .string(trace.traceID) }
+        if failed {
+            if let detail = Self.problemDetail(response) { metadata["detail"] = .string(detail) }
+            log.error("\(head.method) \(route) answered \(response.status)", metadata: metadata)
+        } else {
+            log.debug("\(head.method) \(head.target) \(response.status)", metadata: metadata)
+        }
     }
 
     /// The client's id if it is 1–128 visible ASCII characters (it is echoed in a header and

@@ -154,12 +154,12 @@ public struct AppConfiguration {
             // Browsers may read every response (JSON API and streams) from the allowed origins;
             // a request open to two readings stops here; a listener answers only its APIs; then
             // a token must carry the route's scope.
-            // Every request's lines (and its X-Request-ID), whatever answers it.
-            config.middleware.append(RequestLogMiddleware(log: log))
             if cors.isEnabled { config.middleware.append(CORSMiddleware(policy: cors)) }
             config.middleware.append(OneReadingMiddleware())
             if apis != .all { config.middleware.append(ServedAPIsMiddleware(served: apis)) }
             if !isDevelopmentMode { config.middleware.append(AuthGate(tokens: tokens)) }
+            // Every request's lines (and its X-Request-ID), whatever answered it.
+            config.observer = RequestLog(log: log)
             config.maxConnections = maxConnections
             config.limits.maxBodyBytes = maxBodyBytes
             config.headerTimeout = Self.millis(headerTimeout)

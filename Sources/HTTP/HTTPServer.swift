@@ -29,6 +29,8 @@ public struct HTTPServerConfiguration: @unchecked Sendable {
     /// such as CORS headers, access control or a listener that serves only some routes. The
     /// transport holds no policy: what is allowed is entirely the middleware's business.
     public var middleware: [HTTPMiddleware] = []
+    /// Sees every exchange as it is answered: the place for access logs and request ids.
+    public var observer: ExchangeObserver?
 
     public init(listen: [SocketAddress] = [SocketAddress(host: "127.0.0.1", port: 8080)]) {
         self.listen = listen
@@ -172,7 +174,8 @@ public final class HTTPServer {
         case .failure(let error):
             context = RequestContext(request: request, parameters: PathParameters(), route: nil, routingError: error, loop: loop)
         }
-        let responder = Responder(sink: connection, sequence: sequence, method: method, routeName: context.routeName, metrics: metrics)
+        let responder = Responder(sink: connection, sequence: sequence, method: method, routeName: context.routeName, metrics: metrics,
+                                  observed: configuration.observer.map { ($0, request.head) })
         handle(context, responder)
     }
 

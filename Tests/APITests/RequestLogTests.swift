@@ -29,7 +29,7 @@ final class CapturedLines: @unchecked Sendable {
     func logger(level: Logger.Level) -> Logger { Logger(label: "test") { _ in Handler(sink: self, logLevel: level) } }
 }
 
-/// An HTTP server with `RequestLogMiddleware` and routes answering 200, 201 (with a
+/// An HTTP server observed by `RequestLog`, with routes answering 200, 201 (with a
 /// correlation id), 500 and 503, talked to over loopback.
 final class LoggedServer: @unchecked Sendable {
     let thread = EventLoopThread()
@@ -39,7 +39,7 @@ final class LoggedServer: @unchecked Sendable {
 
     init(level: Logger.Level) throws {
         var config = HTTPServerConfiguration(listen: [SocketAddress(host: "127.0.0.1", port: 0)])
-        config.middleware = [RequestLogMiddleware(log: captured.logger(level: level))]
+        config.observer = RequestLog(log: captured.logger(level: level))
         let loop = thread.loop, cfg = config
         let (server, port) = try thread.sync { () -> (HTTPServer, Int) in
             let router = Router()
@@ -128,11 +128,11 @@ struct RequestLogTests {
 
     @Test("a client's request id is accepted only as 1-128 visible ASCII characters")
     func acceptableIds() {
-        #expect(RequestLogMiddleware.acceptable("abc-123") == "abc-123")
-        #expect(RequestLogMiddleware.acceptable(String(repeating: "a", count: 128)) != nil)
-        #expect(RequestLogMiddleware.acceptable(String(repeating: "a", count: 129)) == nil)
-        #expect(RequestLogMiddleware.acceptable("") == nil)
-        #expect(RequestLogMiddleware.acceptable("a b") == nil)
-        #expect(RequestLogMiddleware.acceptable("é") == nil)
+        #expect(RequestLog.acceptable("abc-123") == "abc-123")
+        #expect(RequestLog.acceptable(String(repeating: "a", count: 128)) != nil)
+        #expect(RequestLog.acceptable(String(repeating: "a", count: 129)) == nil)
+        #expect(RequestLog.acceptable("") == nil)
+        #expect(RequestLog.acceptable("a b") == nil)
+        #expect(RequestLog.acceptable("é") == nil)
     }
 }
