@@ -16,7 +16,7 @@ import Logging
 /// when it is 1–128 visible ASCII characters, else made here when a line needs one. A response
 /// carries `X-Request-ID` when the client sent one or a line was logged for it, so whoever
 /// reports an error can quote the id its line has.
-public struct RequestLog: ExchangeObserver {
+public final class RequestLog: ExchangeObserver {
     public static let header = "X-Request-ID"
     private let log: Logger
     private let everyRequest: Bool

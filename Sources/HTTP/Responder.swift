@@ -34,7 +34,7 @@ public struct RequestContext {
 /// Configured once per server (`HTTPServerConfiguration.observer`): unlike a middleware's
 /// decorator, it costs a request no allocation, which matters for an access log that runs on
 /// every request.
-public protocol ExchangeObserver {
+public protocol ExchangeObserver: AnyObject {
     /// `elapsedNanos`: since the request's head was parsed.
     func answering(_ request: HTTPRequestHead, route: String, response: inout HTTPResponse, elapsedNanos: UInt64)
 }
@@ -75,26 +75,28 @@ public final class Responder {
     /// Told the status once the exchange is answered (response or stream head).
     private var observers: [(Int) -> Void] = []
     private var answeredStatus: Int?
-    /// The server's observer and the request it is told about.
-    private let observed: (observer: ExchangeObserver, head: HTTPRequestHead)?
+    /// The server's observer and the request it is told about (nil without an observer).
+    private let observer: ExchangeObserver?
+    private let observedHead: HTTPRequestHead?
 
     init(sink: ExchangeSink?, sequence: Int, method: String, routeName: String,
          startNanos: UInt64 = EventLoop.hrtime, metrics: HTTPMetrics? = nil,
-         observed: (ExchangeObserver, HTTPRequestHead)? = nil) {
+         observer: ExchangeObserver? = nil, head: HTTPRequestHead? = nil) {
         self.sink = sink
         self.sequence = sequence
         self.method = method
         self.routeName = routeName
         self.startNanos = startNanos
         self.metrics = metrics
-        self.observed = observed
+        self.observer = observer
+        observedHead = observer == nil ? nil : head
     }
 
     /// The decorators, then the observer.
     private func finalize(_ response: inout HTTPResponse) {
         for d in decorators { d(&response) }
-        if let (observer, head) = observed {
-            observer.answering(head, route: routeName, response: &response, elapsedNanos: EventLoop.hrtime &- startNanos)
+        if let observer, let observedHead {
+            observer.answering(observedHead, route: routeName, response: &response, elapsedNanos: EventLoop.hrtime &- startNanos)
         }
     }
 
