@@ -14,8 +14,16 @@ extension CommandError: HTTPResponseError {
         case let .versionMismatch(stream, expected, actual):
             var headers = HTTPHeaders()
             headers.add(name: "ETag", value: EntityTag.forVersion(actual))
+            let now = actual.map { String($0.value) } ?? "no version (it does not exist)"
+            // `.end`: an If-Match tag that names no version (`EntityTag.expectedVersion`).
+            guard expected != .end else {
+                return Problem(status: 412, type: ProblemType.uri("version-mismatch"), title: "Version mismatch",
+                               detail: "If-Match names no version of '\(stream)', which is at \(now).",
+                               extensions: ["actualVersion": actual.map { .int(Int($0.value)) } ?? .null],
+                               headers: headers)
+            }
             return Problem(status: 412, type: ProblemType.uri("version-mismatch"), title: "Version mismatch",
-                           detail: "If-Match expected version \(expected.value) of '\(stream)', but it is at \(actual.map { String($0.value) } ?? "no version (it does not exist)").",
+                           detail: "If-Match expected version \(expected.value) of '\(stream)', but it is at \(now).",
                            extensions: ["expectedVersion": .int(Int(expected.value)),
                                         "actualVersion": actual.map { .int(Int($0.value)) } ?? .null],
                            headers: headers)

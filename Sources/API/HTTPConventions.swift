@@ -37,19 +37,27 @@ enum EntityTag {
         "\"\(version.map { String($0.value) } ?? "none")\""
     }
 
-    /// The stream version an `If-Match` value names, or a Problem for an unusable value.
+    /// The stream version an `If-Match` value names, or a Problem (400) for a value that is not
+    /// one entity tag (RFC 9110 8.8.3: `[W/] DQUOTE *etagc DQUOTE`; a list or `*` is refused
+    /// as one field of one value). The version is the decimal number before the first `.` of
+    /// the tag (a read's tag is `"<version>.<hash>"`). A well-formed tag that names no version
+    /// (`"abc"`, `"-1"`, a number past Int64) matches no stream's tag: RFC 9110 13.1.1 makes the
+    /// condition false, so it is `StreamVersion.end`, a version no stream reaches, and the
+    /// command answers 412 where a stale version would (after the body's validation).
     static func expectedVersion(ifMatch value: String) throws -> StreamVersion {
-        var v = Substring(value.trimmingCharacters(in: .whitespaces))
-        if v.hasPrefix("W/") { v = v.dropFirst(2) }
-        guard v.count >= 2, v.first == "\"", v.last == "\"" else {
+        var v = Substring(value.trimmingCharacters(in: .whitespaces)).utf8[...]
+        if v.starts(with: "W/".utf8) { v = v.dropFirst(2) }
+        let quote = UInt8(ascii: "\"")
+        // etagc = %x21 / %x23-7E / obs-text (%x80-FF)
+        guard v.count >= 2, v.first == quote, v.last == quote,
+              v.dropFirst().dropLast().allSatisfy({ $0 == 0x21 || ($0 >= 0x23 && $0 != 0x7F) }) else {
             throw Problem(status: 400, type: ProblemType.uri("bad-if-match"), title: "Bad If-Match",
                           detail: "If-Match must be one entity tag from a previous response, e.g. \"3\".")
         }
-        let inner = v.dropFirst().dropLast()
-        let number = inner.split(separator: ".", maxSplits: 1).first ?? ""
-        guard let version = Int64(number), version >= 0 else {
-            throw Problem(status: 400, type: ProblemType.uri("bad-if-match"), title: "Bad If-Match",
-                          detail: "If-Match must name a stream version, e.g. \"3\" or an ETag of a read.")
+        let number = v.dropFirst().dropLast().prefix { $0 != UInt8(ascii: ".") }
+        guard !number.isEmpty, number.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let version = Int64(String(decoding: number, as: UTF8.self)) else {
+            return .end
         }
         return StreamVersion(version)
     }

@@ -112,7 +112,8 @@ public struct CommandRoutes<Command, Event> {
         }
     }
 
-    /// A command on an existing entity. With `emptyBody`, an empty body stands for `{}`.
+    /// A command on an existing entity. With `emptyBody`, an empty body stands for `{}`
+    /// (`NoMembersBody` is the body type of a command that takes nothing).
     public mutating func update<Body: Decodable>(_ name: String, _: Body.Type, emptyBody: Bool = false,
                                                  _ make: @escaping (Body) -> Command) {
         append(name, creates: false, acceptsEmptyBody: emptyBody) { request in
@@ -363,5 +364,20 @@ public struct LiveView {
         self.kind = kind
         self.feeds = feeds
         self.observe = observe
+    }
+}
+
+/// The body of a command that takes no members: an object (its members are ignored) or, with
+/// `emptyBody`, nothing; another JSON value (`5`, `[]`, `null`) is refused like any other
+/// command's malformed body (422).
+public struct NoMembersBody: Codable, Equatable, Sendable {
+    public init() {}
+    public init(from decoder: Decoder) throws { _ = try decoder.container(keyedBy: AnyMember.self) }
+
+    private struct AnyMember: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }

@@ -12,7 +12,7 @@ public enum CustomerCommandBodies {
     public struct Rename: Codable, Equatable { public var name: String }
     public struct ChangeEmail: Codable, Equatable { public var email: String }
     public struct ChangeCreditLimit: Codable, Equatable { public var creditLimit: Int64 }
-    public struct Empty: Codable, Equatable {}
+    public typealias Empty = NoMembersBody
 }
 
 extension CustomersService {

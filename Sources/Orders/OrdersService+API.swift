@@ -10,7 +10,7 @@ public enum OrderCommandBodies {
     }
     public struct RemoveLine: Codable, Equatable { public var sku: String }
     public struct Cancel: Codable, Equatable { public var reason: String }
-    public struct Empty: Codable, Equatable {}
+    public typealias Empty = NoMembersBody
 }
 
 extension OrdersService {

@@ -100,3 +100,61 @@ def test_schema_examples_validate():
             for media, c in (deref(raw).get("content") or {}).items():
                 if "json" in media and "example" in c and "$ref" in c.get("schema", {}):
                     validate_instance(c["example"], c["schema"]["$ref"], API_URI)
+
+
+def test_patterns_say_what_the_server_parses():
+    """The patterns schemathesis generates from (ids, position tokens per view, entity tags,
+    cursors) are the ones derived from the server's parsing rules (tributary_tools.openapi_patterns),
+    and they accept the values the server issues and refuse what it refuses."""
+    import base64
+    import re
+    from tributary_tools import openapi_patterns as p
+
+    params = API["components"]["parameters"]
+    assert params["IfMatch"]["schema"]["pattern"] == p.ENTITY_TAG
+    for name, stores in (("MinPositionCustomers", ["customers", "public"]), ("MinPositionOrders", ["orders", "public"]),
+                         ("MinPositionStats", ["orders"])):
+        assert params[name]["schema"]["items"]["pattern"] == p.min_position(stores), name
+    for name in ("CustomerId", "OrderId"):
+        assert deref(params[name]["schema"])["pattern"] == "^[A-Za-z0-9_-]{1,64}$", name
+    cursors = {}
+    for path, method, op in operations():
+        for raw in op.get("parameters", []):
+            param = deref(raw)
+            if param["name"] == "minPosition" and path.startswith("/queries/"):
+                view = "Stats" if path == "/queries/stats" else "Customers" if "/customers" in path else "Orders"
+                assert raw == {"$ref": f"#/components/parameters/MinPosition{view}"}, path
+            if param["name"] == "cursor":
+                cursors[path] = param["schema"]
+    assert cursors["/queries/customers"]["pattern"] == p.customer_cursor()
+    assert cursors["/queries/customers"]["maxLength"] == p.CURSOR_MAX_LENGTH["customers"]
+    assert cursors["/queries/orders"]["pattern"] == p.order_cursor()
+    assert cursors["/queries/orders"]["maxLength"] == p.CURSOR_MAX_LENGTH["orders"]
+
+    def cursor(kind, key):   # Paging.cursor
+        return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
+
+    customer, order = re.compile(p.customer_cursor()), re.compile(p.order_cursor())
+    for key in ["c", "c-1001", "st-c0", "A_z-9" * 12 + "abcd", "x" * 62, "x" * 63]:
+        value = cursor("c1", key)
+        assert customer.match(value) and len(value) <= p.CURSOR_MAX_LENGTH["customers"], key
+    assert len(cursor("c1", "x" * 65)) > p.CURSOR_MAX_LENGTH["customers"]
+    for key in ["c 1", "é", "", "a/b"]:
+        assert not customer.match(cursor("c1", key)), key
+    assert not customer.match(cursor("o1", "12")) and not order.match(cursor("c1", "12"))
+    for key in ["0", "2", "123456", "9" * 19]:
+        assert order.match(cursor("o1", key)) and len(cursor("o1", key)) <= p.CURSOR_MAX_LENGTH["orders"], key
+    for key in ["-1", "1a", "", " 1"]:
+        assert not order.match(cursor("o1", key)), key
+    assert customer.match("") and order.match("")
+
+    tokens = re.compile(p.min_position(["customers", "public"]))
+    for value in ["customers:1", "public:0,customers:42", "customers:" + "9" * 19, ""]:
+        assert tokens.match(value), value
+    for value in ["orders:1", "customers:", "customers:-1", "customers:1,", "Customers:1", "customers:" + "1" * 20]:
+        assert not tokens.match(value), value
+    tag = re.compile(p.ENTITY_TAG)
+    for value in ['"3"', 'W/"3"', '"3.ab12"', '"none.1f"', '""', '"abc"']:
+        assert tag.match(value), value
+    for value in ['3', '*', '"1", "2"', 'W/3', '"a"b"']:
+        assert not tag.match(value), value
