@@ -220,7 +220,12 @@ public struct HTTPRequestParser: Sendable {
                                    expectsContinue: current.expectContinue && version == .http1_1)
         let target = current.target
         head.target = target
-        if let q = target.utf8.firstIndex(of: 0x3F) {  // "?"; the target is validated ASCII
+        // "?"; the target is validated ASCII. Found in the contiguous bytes: the UTF-8 view's
+        // own search steps an index per byte.
+        let offset = target.utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: 0x3F) }
+            ?? target.utf8.firstIndex(of: 0x3F).map { target.utf8.distance(from: target.utf8.startIndex, to: $0) }
+        if let offset {
+            let q = target.utf8.index(target.utf8.startIndex, offsetBy: offset)
             head.path = target[..<q]
             head.query = target[target.utf8.index(after: q)...]
         } else {

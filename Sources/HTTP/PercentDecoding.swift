@@ -28,6 +28,23 @@ public enum PercentDecoding {
         return String(validating: bytes, as: UTF8.self)
     }
 
+    /// Decodes the `%XX` escapes of a path segment's bytes; nil for a malformed escape or
+    /// bytes that are not valid UTF-8 once decoded.
+    static func decode(segment: ArraySlice<UInt8>) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(segment.count)
+        var i = segment.startIndex
+        while i < segment.endIndex {
+            let b = segment[i]
+            guard b == UInt8(ascii: "%") else { bytes.append(b); i += 1; continue }
+            guard i + 2 < segment.endIndex,
+                  let hi = hex(segment[i + 1]), let lo = hex(segment[i + 2]) else { return nil }
+            bytes.append(hi << 4 | lo)
+            i += 3
+        }
+        return String(validating: bytes, as: UTF8.self) == nil ? nil : bytes
+    }
+
     @inline(__always)
     static func hex(_ b: UInt8) -> UInt8? {
         switch b {

@@ -63,11 +63,18 @@ public struct RouteGroup {
     public func post(_ pattern: String, name: String? = nil, _ handler: @escaping HTTPHandler) { add("POST", pattern, name: name, handler) }
 }
 
-/// Path parameters captured from `{name}` segments, percent-decoded.
+/// Path parameters captured from `{name}` segments, percent-decoded. A route has a few, so
+/// they are kept in pattern order and looked up by a scan (no hashing per request).
 public struct PathParameters: Sendable, Equatable {
-    public private(set) var values: [String: String] = [:]
-    public init(_ values: [String: String] = [:]) { self.values = values }
-    public subscript(name: String) -> String? { values[name] }
+    private var pairs: [(name: String, value: String)] = []
+    public init(_ values: [String: String] = [:]) { pairs = values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    init(pairs: [(name: String, value: String)]) { self.pairs = pairs }
+    public subscript(name: String) -> String? {
+        for pair in pairs where pair.name == name { return pair.value }
+        return nil
+    }
+    public var values: [String: String] { Dictionary(pairs.map { ($0.name, $0.value) }) { first, _ in first } }
+    public static func == (a: PathParameters, b: PathParameters) -> Bool { a.values == b.values }
 }
 
 /// Method + path-pattern routing.
@@ -77,15 +84,27 @@ public struct PathParameters: Sendable, Equatable {
 /// `%2F` inside a segment never splits it. Literal segments win over parameters.
 /// A `HEAD` request falls back to the `GET` route (the connection drops the body).
 public final class Router: @unchecked Sendable {
+    /// A node has a few literal children and routes: scanning them, comparing bytes, is cheaper
+    /// than hashing a String per segment (routing was a quarter of a small read's instructions).
     private final class Node {
-        var literals: [String: Node] = [:]
+        var literals: [(segment: [UInt8], node: Node)] = []
         var parameter: (name: String, node: Node)?
-        var routes: [String: Route] = [:]
+        var routes: [(method: String, route: Route)] = []
+
+        func literal(_ segment: ArraySlice<UInt8>) -> Node? {
+            for literal in literals where literal.segment.count == segment.count && literal.segment.elementsEqual(segment) {
+                return literal.node
+            }
+            return nil
+        }
+
+        func route(_ method: String) -> Route? {
+            for entry in routes where entry.method == method { return entry.route }
+            return nil
+        }
     }
 
     private let root = Node()
-    /// Patterns without parameters, by their exact path: one hash lookup for the common case.
-    private var staticNodes: [String: Node] = [:]
     public private(set) var routes: [Route] = []
 
     public init() {}
@@ -112,18 +131,17 @@ public final class Router: @unchecked Sendable {
                     node = child
                 }
             } else {
-                let literal = String(segment)
-                if let child = node.literals[literal] { node = child } else {
+                let literal = Array(segment.utf8)
+                if let child = node.literal(literal[...]) { node = child } else {
                     let child = Node()
-                    node.literals[literal] = child
+                    node.literals.append((literal, child))
                     node = child
                 }
             }
         }
-        precondition(node.routes[method] == nil, "duplicate route \(method) \(pattern)")
-        if !pattern.contains("{") { staticNodes[pattern] = node }
+        precondition(node.route(method) == nil, "duplicate route \(method) \(pattern)")
         let route = Route(method: method, pattern: pattern, name: name ?? pattern, tags: tags, handler: handler)
-        node.routes[method] = route
+        node.routes.append((method, route))
         routes.append(route)
     }
 
@@ -135,49 +153,41 @@ public final class Router: @unchecked Sendable {
 
     /// Finds the route for `method` and the raw (still percent-encoded) `path`.
     public func match(method: String, path: Substring) -> Result<(Route, PathParameters), RoutingError> {
-        // Work on the bytes: Substring and Character operations cost more than the whole match.
-        let bytes = Array(path.utf8)
-        let percent = UInt8(ascii: "%")
-        let escaped = bytes.contains(percent)
-        // Fast path: an exact static route and nothing to decode.
-        if !escaped, !staticNodes.isEmpty, let node = staticNodes[String(path)],
-           let route = node.routes[method] ?? (method == "HEAD" ? node.routes["GET"] : nil) {
-            return .success((route, PathParameters()))
-        }
-        // The segments after the leading "/", percent-decoded one by one.
-        let ranges = Router.segmentRanges(bytes)
-        var decoded: [String] = []
-        decoded.reserveCapacity(ranges.count)
-        for range in ranges {
-            let raw = String(decoding: bytes[range], as: UTF8.self)
-            if escaped && bytes[range].contains(percent) {
-                guard let segment = PercentDecoding.decode(Substring(raw)) else {
+        // Work on the bytes, copied at once (a Substring's UTF-8 view copies byte by byte).
+        let bytes = path.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(path.utf8)
+        // The segments after the leading "/", percent-decoded one by one (slices of `bytes`
+        // unless they had escapes).
+        var segments: [ArraySlice<UInt8>] = []
+        segments.reserveCapacity(8)
+        for range in Router.segmentRanges(bytes) {
+            let raw = bytes[range]
+            if raw.contains(UInt8(ascii: "%")) {
+                guard let decoded = PercentDecoding.decode(segment: raw) else {
                     return .failure(.badPath("Malformed percent-encoding in the path."))
                 }
-                decoded.append(segment)
+                segments.append(decoded[...])
             } else {
-                decoded.append(raw)
+                segments.append(raw)
             }
         }
-        var captures: [(String, String)] = []
-        guard let node = Router.find(root, decoded[...], &captures) else {
+        var captures: [(name: String, value: ArraySlice<UInt8>)] = []
+        guard let node = Router.find(root, segments[...], &captures) else {
             return .failure(.notFound(path: String(path)))
         }
-        let route = node.routes[method] ?? (method == "HEAD" ? node.routes["GET"] : nil)
-        guard let route else {
-            var allow = Set(node.routes.keys)
+        guard let route = node.route(method) ?? (method == "HEAD" ? node.route("GET") : nil) else {
+            var allow = Set(node.routes.map { $0.method })
             if allow.contains("GET") { allow.insert("HEAD") }
             return .failure(.methodNotAllowed(method: method, allow: allow.sorted()))
         }
-        var params: [String: String] = [:]
-        for (k, v) in captures { params[k] = v }
-        return .success((route, PathParameters(params)))
+        if captures.isEmpty { return .success((route, PathParameters())) }
+        return .success((route, PathParameters(pairs: captures.map { ($0.name, String(decoding: $0.value, as: UTF8.self)) })))
     }
 
     /// Depth-first match preferring literals; only nodes with routes count as matches.
-    private static func find(_ node: Node, _ rest: ArraySlice<String>, _ captures: inout [(String, String)]) -> Node? {
+    private static func find(_ node: Node, _ rest: ArraySlice<ArraySlice<UInt8>>,
+                             _ captures: inout [(name: String, value: ArraySlice<UInt8>)]) -> Node? {
         guard let first = rest.first else { return node.routes.isEmpty ? nil : node }
-        if let child = node.literals[first], let hit = find(child, rest.dropFirst(), &captures) { return hit }
+        if let child = node.literal(first), let hit = find(child, rest.dropFirst(), &captures) { return hit }
         if let (name, child) = node.parameter, !first.isEmpty {
             captures.append((name, first))
             if let hit = find(child, rest.dropFirst(), &captures) { return hit }
