@@ -14,8 +14,9 @@ enum OperationalRoutes {
     static func install(on group: RouteGroup, stores: NamedStores, services: @escaping () -> [RunningService]?,
                         registry: MetricsRegistry) {
         let runtimeMetrics = RuntimeMetrics(registry: registry)
+        let health = HealthAnswer()
         group.get("/health") { _, responder in
-            responder.respond(healthResponse(stores: stores, services: services()))
+            responder.respond(health.response(stores: stores, services: services()))
         }
         // The usual answer, built once: readiness probes are frequent.
         let ready = json(["ready": true], status: 200)
@@ -37,26 +38,24 @@ enum OperationalRoutes {
     /// Liveness plus the state of every store and runtime component. 200 while everything
     /// works; 503 (same JSON report) when a store refuses appends or a component has stopped,
     /// so a failed projection is never a silent stall.
-    static func healthResponse(stores: NamedStores, services: [RunningService]?) -> HTTPResponse {
+    static func healthResponse(_ state: HealthAnswer.State) -> HTTPResponse {
         var storeStatus: [String: JSONValue] = [:]
-        for (name, store) in stores {
-            var entry: [String: JSONValue] = ["lastPosition": .int(Int(store.lastPosition.value))]
-            switch store.health {
-            case .healthy:
-                entry["status"] = "healthy"
-            case .unhealthy(let reason):
+        for store in state.stores {
+            var entry: [String: JSONValue] = ["lastPosition": .int(Int(store.lastPosition))]
+            if let reason = store.unhealthyReason {
                 entry["status"] = "unhealthy"
                 entry["reason"] = .string(reason)
+            } else {
+                entry["status"] = "healthy"
             }
-            storeStatus[name] = .object(entry)
+            storeStatus[store.name] = .object(entry)
         }
-        let components = RuntimeComponent.all(services ?? [])
-        let healthy = stores.allSatisfy { $0.store.health.isHealthy } && components.allSatisfy { $0.healthy }
+        let healthy = state.healthy
         let body: JSONValue = [
             "status": healthy ? "ok" : "degraded",
-            "ready": .bool(services?.allSatisfy { $0.isReady } ?? false),
+            "ready": .bool(state.ready),
             "stores": .object(storeStatus),
-            "components": .array(components.map { c in
+            "components": .array(state.components.map { c in
                 var o: [String: JSONValue] = ["service": .string(c.service), "kind": .string(c.kind), "name": .string(c.name),
                                               "status": .string(c.status), "position": .int(Int(c.position)),
                                               "lag": .int(Int(c.lag)), "healthy": .bool(c.healthy)]
@@ -67,6 +66,11 @@ enum OperationalRoutes {
         var response = json(body, status: healthy ? 200 : 503)
         response.headers.add(name: "Cache-Control", value: "no-store")
         return response
+    }
+
+    static func allReady(_ services: [RunningService]) -> Bool {
+        for service in services where !service.isReady { return false }
+        return true
     }
 
     /// Every service's read models caught up and every store accepting appends.
@@ -155,9 +159,49 @@ final class RuntimeMetrics {
     }
 }
 
+/// `/health`'s answer, kept with the state it reports: a probe gathers the state (positions,
+/// statuses, errors: what the document shows, nothing more) and gets the kept bytes while that
+/// state is unchanged; any change builds the document again. Current by construction, and the
+/// JSON is encoded once per change rather than once per probe. Loop-confined.
+final class HealthAnswer {
+    /// Everything `/health` shows.
+    struct State: Equatable {
+        struct Store: Equatable {
+            var name: String
+            var lastPosition: UInt64
+            var unhealthyReason: String?
+        }
+        var stores: [Store]
+        var components: [RuntimeComponent]
+        var ready: Bool
+
+        init(stores: NamedStores, services: [RunningService]?) {
+            self.stores = stores.map { name, store in
+                var reason: String?
+                if case .unhealthy(let why) = store.health { reason = why }
+                return Store(name: name, lastPosition: store.lastPosition.value, unhealthyReason: reason)
+            }
+            components = RuntimeComponent.all(services ?? [])
+            ready = services.map { OperationalRoutes.allReady($0) } ?? false
+        }
+
+        var healthy: Bool { stores.allSatisfy { $0.unhealthyReason == nil } && components.allSatisfy { $0.healthy } }
+    }
+
+    private var kept: (state: State, response: HTTPResponse)?
+
+    func response(stores: NamedStores, services: [RunningService]?) -> HTTPResponse {
+        let state = State(stores: stores, services: services)
+        if let kept, kept.state == state { return kept.response }
+        let response = OperationalRoutes.healthResponse(state)
+        kept = (state, response)
+        return response
+    }
+}
+
 /// One runtime component (read model, publisher, consumer) of a service, for `/health` and
 /// `/metrics`.
-struct RuntimeComponent {
+struct RuntimeComponent: Equatable {
     var service: String
     var kind: String
     var name: String

@@ -14,6 +14,10 @@ public struct ComponentHealth: Hashable, Sendable {
     /// Why it stopped or is retrying, with the event position where relevant.
     public var error: String?
 
+    public init(kind: String, name: String, status: String, position: LogPosition, lag: UInt64, error: String? = nil) {
+        self.kind = kind; self.name = name; self.status = status; self.position = position; self.lag = lag; self.error = error
+    }
+
     /// Whether it is working normally (not failed, not stopped).
     public var isHealthy: Bool { status != "failed" && status != "stopped" }
 }

@@ -1,0 +1,60 @@
+import CQRS
+import EventStore
+import HTTP
+import Testing
+@testable import API
+
+/// A service whose components and readiness the test sets.
+final class HealthFake: RunningService {
+    let name = "fake"
+    let store: EventStore = MemoryEventStore(executor: InlineExecutor())
+    let publicLog: EventStore = MemoryEventStore(executor: InlineExecutor())
+    let idempotency = IdempotencyIndex()
+    let consumerName: String? = nil
+    let projectionRunners: [ProjectionRunner] = []
+    var components: [ComponentHealth] = [ComponentHealth(kind: "projection", name: "view", status: "live", position: .start, lag: 0)]
+    var isReady = true
+    let feeds: [CQRS.Feed] = [.own]
+    let generation: UInt64 = 0
+    func position(_ feed: CQRS.Feed) -> LogPosition { .start }
+    func tokenName(_ feed: CQRS.Feed) -> String { name }
+    func wait(forPosition position: LogPosition, in feed: CQRS.Feed, timeout: Duration, completion: @escaping (PositionWaitResult) -> Void) {
+        completion(.reached(.start))
+    }
+    func startReadModels() {}
+    func start(consumerFrom: LogPosition?) throws {}
+    func stop() {}
+}
+
+@Suite("/health: the kept answer is current")
+struct HealthAnswerTests {
+    private func body(_ r: HTTPResponse) -> String { String(decoding: r.body, as: UTF8.self) }
+
+    @Test("the same state gives the kept bytes; a store position, a component's status or lag, or readiness builds it again")
+    func keptWhileUnchanged() throws {
+        let service = HealthFake()
+        let stores: NamedStores = [("fake", service.store)]
+        let answer = HealthAnswer()
+        let first = answer.response(stores: stores, services: [service])
+        #expect(first.status == 200 && body(first).contains(#""lastPosition":0"#))
+        #expect(body(answer.response(stores: stores, services: [service])) == body(first))
+
+        _ = service.store.appendAndWait(to: "s-1", expected: .any, events: [NewEvent(type: "t", data: Array("{}".utf8))])
+        let appended = answer.response(stores: stores, services: [service])
+        #expect(body(appended).contains(#""lastPosition":1"#))
+
+        service.components[0].lag = 1
+        service.components[0].status = "catching-up"
+        let behind = answer.response(stores: stores, services: [service])
+        #expect(body(behind).contains(#""lag":1"#) && body(behind).contains(#""status":"catching-up""#))
+
+        service.components[0].status = "failed"
+        service.components[0].error = "at position 1: boom"
+        let failed = answer.response(stores: stores, services: [service])
+        #expect(failed.status == 503 && body(failed).contains("boom") && body(failed).contains(#""status":"degraded""#))
+
+        service.isReady = false
+        #expect(body(answer.response(stores: stores, services: [service])).contains(#""ready":false"#))
+        #expect(body(answer.response(stores: stores, services: nil)).contains(#""components":[]"#))
+    }
+}
