@@ -27,12 +27,7 @@ public final class HTTPMetrics {
 
     /// Records one answered request.
     public func record(route: String, method rawMethod: String, status: Int, seconds: Double) {
-        // Clients choose the method token: bound the label's cardinality.
-        let method: String
-        switch rawMethod {
-        case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS": method = rawMethod
-        default: method = "OTHER"
-        }
+        let method = HTTPMetrics.label(rawMethod)
         let key = Key(route: route, method: method, status: status)
         let pair: (Counter.Child, Histogram.Series)
         if let cached = cache[key] { pair = cached } else {
@@ -43,6 +38,34 @@ public final class HTTPMetrics {
         pair.1.observe(seconds)
     }
 
+    /// Records one answered request of a matched route: its (method, status) series are found
+    /// in the route's own short list, without hashing the route's name.
+    func record(route: String, series: RouteSeries, method rawMethod: String, status: Int, seconds: Double) {
+        let method = HTTPMetrics.label(rawMethod)
+        for entry in series.entries where entry.status == status && entry.method == method {
+            entry.counter.increment()
+            entry.latency.observe(seconds)
+            return
+        }
+        let counter = requests.child([route, method, HTTPMetrics.statusText(status)]), latency = self.latency.child([route])
+        series.entries.append((method, status, counter, latency))
+        counter.increment()
+        latency.observe(seconds)
+    }
+
+    /// Clients choose the method token: the label's values are bounded.
+    static func label(_ method: String) -> String {
+        switch method {
+        case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS": return method
+        default: return "OTHER"
+        }
+    }
+
     private static let statusStrings: [String] = (0..<600).map(String.init)
     static func statusText(_ s: Int) -> String { s >= 0 && s < 600 ? statusStrings[s] : String(s) }
+}
+
+/// A route's request series by (method, status): a few per route, scanned. Loop-confined.
+final class RouteSeries: @unchecked Sendable {
+    var entries: [(method: String, status: Int, counter: Counter.Child, latency: Histogram.Series)] = []
 }

@@ -177,7 +177,7 @@ public final class HTTPServer {
             context = RequestContext(request: request, parameters: PathParameters(), route: nil, routingError: error, loop: loop)
         }
         let responder = Responder(sink: connection, sequence: sequence, method: method, routeName: context.routeName, metrics: metrics,
-                                  observer: observer, head: request.head)
+                                  series: context.route?.series, observer: observer, head: request.head)
         handle(context, responder)
     }
 

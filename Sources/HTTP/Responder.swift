@@ -69,6 +69,8 @@ public final class Responder {
     public let routeName: String
     let startNanos: UInt64
     let metrics: HTTPMetrics?
+    /// The matched route's series (nil: unmatched, recorded by name).
+    let series: RouteSeries?
     public private(set) var hasResponded = false
     /// Applied, in order, to the response or stream head of this exchange just before it is sent.
     private var decorators: [(inout HTTPResponse) -> Void] = []
@@ -80,7 +82,7 @@ public final class Responder {
     private let observedHead: HTTPRequestHead?
 
     init(sink: ExchangeSink?, sequence: Int, method: String, routeName: String,
-         startNanos: UInt64 = EventLoop.hrtime, metrics: HTTPMetrics? = nil,
+         startNanos: UInt64 = EventLoop.hrtime, metrics: HTTPMetrics? = nil, series: RouteSeries? = nil,
          observer: ExchangeObserver? = nil, head: HTTPRequestHead? = nil) {
         self.sink = sink
         self.sequence = sequence
@@ -88,6 +90,7 @@ public final class Responder {
         self.routeName = routeName
         self.startNanos = startNanos
         self.metrics = metrics
+        self.series = series
         self.observer = observer
         observedHead = observer == nil ? nil : head
     }
@@ -101,8 +104,13 @@ public final class Responder {
     }
 
     private func record(_ status: Int) {
-        metrics?.record(route: routeName, method: method, status: status,
-                        seconds: Double(EventLoop.hrtime &- startNanos) / 1e9)
+        if let metrics, let series {
+            metrics.record(route: routeName, series: series, method: method, status: status,
+                           seconds: Double(EventLoop.hrtime &- startNanos) / 1e9)
+        } else {
+            metrics?.record(route: routeName, method: method, status: status,
+                            seconds: Double(EventLoop.hrtime &- startNanos) / 1e9)
+        }
         answeredStatus = status
         let told = observers
         observers = []

@@ -22,6 +22,8 @@ public struct Route: @unchecked Sendable {
     public let tags: [String: String]
     /// The handler behind its groups' middleware. Runs on the loop thread only.
     let handler: HTTPHandler
+    /// This route's request metrics, found without hashing its name per request.
+    let series = RouteSeries()
 }
 
 /// A step requests pass through before their handler: a server's (every request, matched or
