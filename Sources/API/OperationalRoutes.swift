@@ -213,11 +213,16 @@ struct RuntimeComponent: Equatable {
 
     /// Every component of every service, in the services' order.
     static func all(_ services: [RunningService]) -> [RuntimeComponent] {
-        services.flatMap { s in
-            s.components.map {
-                RuntimeComponent(service: s.name, kind: $0.kind, name: $0.name, status: $0.status,
-                                 position: $0.position.value, lag: $0.lag, healthy: $0.isHealthy, error: $0.error)
+        // Read per /health probe: one array, no intermediate ones.
+        var all: [RuntimeComponent] = []
+        all.reserveCapacity(services.count * 4)
+        for s in services {
+            let service = s.name
+            for c in s.components {
+                all.append(RuntimeComponent(service: service, kind: c.kind, name: c.name, status: c.status,
+                                            position: c.position.value, lag: c.lag, healthy: c.isHealthy, error: c.error))
             }
         }
+        return all
     }
 }

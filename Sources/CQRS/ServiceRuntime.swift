@@ -209,7 +209,13 @@ public final class ServiceRuntime<D: Decider> {
 
     /// Every runtime component in one shape: read models, publisher, consumer.
     public var components: [ComponentHealth] {
-        projectionRunners.map { $0.health } + [publisher.health] + (consumer.map { [$0.health] } ?? [])
+        // Read per /health probe: one array, no intermediate ones.
+        var all: [ComponentHealth] = []
+        all.reserveCapacity(readModels.count + 2)
+        for model in readModels { all.append(model.runner.health) }
+        all.append(publisher.health)
+        if let consumer { all.append(consumer.health) }
+        return all
     }
 
     /// False when a read model, the publisher or the consumer has failed or stopped.
