@@ -92,6 +92,9 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
     // Loop-confined.
     private var writer: PGLoopConnection?
     private var reader: PGLoopConnection?
+    /// A command's state loads (a stream's events, its snapshot): on a connection of their own,
+    /// so a cold stream is not queued behind the tail's and the subscriptions' log reads.
+    private var loader: PGLoopConnection?
     private var pollTimer: LoopTimer?
     private var deadlineTimer: LoopTimer?
     private var pending: [PendingAppend] = []
@@ -177,10 +180,13 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
             }
             self.readTail()
         }
+        let loader = PGLoopConnection(name: "\(schemaName) loader", loop: loop, conninfo: options.conninfo, setup: [])
         self.writer = writer
         self.reader = reader
+        self.loader = loader
         writer.connect()
         reader.connect()
+        loader.connect()
         let poll = LoopTimer(loop: loop)
         poll.start(timeout: options.pollInterval, repeat: options.pollInterval) { [weak self] in self?.readTail() }
         pollTimer = poll
@@ -491,12 +497,13 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         } catch { throw mapped(error) }
     }
 
-    /// Runs `query` on the loop's read connection; `decode` turns its rows into the answer.
-    private func readOnLoop<T>(_ query: PGQuery, _ decode: @escaping (PGRows) throws -> T,
+    /// Runs `query` on one of the loop's connections (the read connection unless `loads`: the
+    /// state loads' own); `decode` turns its rows into the answer.
+    private func readOnLoop<T>(_ query: PGQuery, loads: Bool = false, _ decode: @escaping (PGRows) throws -> T,
                                _ completion: @escaping (Result<T, EventStoreError>) -> Void) {
         let queued = onLoop { [self] in
-            guard let reader, !closedOnLoop else { return executor.execute { completion(.failure(.closed)) } }
-            reader.send(query) { [self] result in
+            guard let connection = loads ? loader : reader, !closedOnLoop else { return executor.execute { completion(.failure(.closed)) } }
+            connection.send(query) { [self] result in
                 let outcome: Result<T, EventStoreError>
                 switch result {
                 case .success(let rows): outcome = Result { try decode(rows) }.mapError(mapped)
@@ -511,7 +518,7 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
     public func readStream(_ stream: StreamName, from: StreamVersion, direction: ReadDirection, maxCount: Int,
                            completion: @escaping ReadCompletion) {
         guard maxCount > 0, from.value >= 0 else { return executor.execute { completion(.success([])) } }
-        readOnLoop(PostgresRows.readStream(schema, stream, from: from, direction: direction, maxCount: maxCount),
+        readOnLoop(PostgresRows.readStream(schema, stream, from: from, direction: direction, maxCount: maxCount), loads: true,
                    PostgresRows.events, completion)
     }
 
@@ -586,7 +593,7 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
     }
 
     public func loadSnapshot(_ stream: StreamName, completion: @escaping (Result<Snapshot?, EventStoreError>) -> Void) {
-        readOnLoop(loadQuery(stream), Self.snapshot, completion)
+        readOnLoop(loadQuery(stream), loads: true, Self.snapshot, completion)
     }
 
     // MARK: Health, stats, close
@@ -636,5 +643,6 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         deadlineTimer?.close(); deadlineTimer = nil
         writer?.close(); writer = nil
         reader?.close(); reader = nil
+        loader?.close(); loader = nil
     }
 }
