@@ -15,18 +15,17 @@ extension CommandError: HTTPResponseError {
             var headers = HTTPHeaders()
             headers.add(name: "ETag", value: EntityTag.forVersion(actual))
             let now = actual.map { String($0.value) } ?? "no version (it does not exist)"
+            var extensions: [String: JSONValue] = ["actualVersion": actual.map { .int(Int($0.value)) } ?? .null]
+            let detail: String
             // `.end`: an If-Match tag that names no version (`EntityTag.expectedVersion`).
-            guard expected != .end else {
-                return Problem(status: 412, type: ProblemType.uri("version-mismatch"), title: "Version mismatch",
-                               detail: "If-Match names no version of '\(stream)', which is at \(now).",
-                               extensions: ["actualVersion": actual.map { .int(Int($0.value)) } ?? .null],
-                               headers: headers)
+            if expected == .end {
+                detail = "If-Match names no version of '\(stream)', which is at \(now)."
+            } else {
+                detail = "If-Match expected version \(expected.value) of '\(stream)', but it is at \(now)."
+                extensions["expectedVersion"] = .int(Int(expected.value))
             }
             return Problem(status: 412, type: ProblemType.uri("version-mismatch"), title: "Version mismatch",
-                           detail: "If-Match expected version \(expected.value) of '\(stream)', but it is at \(now).",
-                           extensions: ["expectedVersion": .int(Int(expected.value)),
-                                        "actualVersion": actual.map { .int(Int($0.value)) } ?? .null],
-                           headers: headers)
+                           detail: detail, extensions: extensions, headers: headers)
         case let .streamAlreadyExists(stream, actual):
             return Problem(status: 409, type: ProblemType.uri("already-exists"), title: "Already exists",
                            detail: "'\(stream)' already exists (version \(actual.value)).")

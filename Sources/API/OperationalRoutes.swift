@@ -68,6 +68,7 @@ enum OperationalRoutes {
         return response
     }
 
+    /// Every service's read models caught up.
     static func allReady(_ services: [RunningService]) -> Bool {
         for service in services where !service.isReady { return false }
         return true
@@ -75,8 +76,7 @@ enum OperationalRoutes {
 
     /// Every service's read models caught up and every store accepting appends.
     static func isReady(stores: NamedStores, services: [RunningService]?) -> Bool {
-        guard let services else { return false }
-        for service in services where !service.isReady { return false }
+        guard let services, allReady(services) else { return false }
         for (_, store) in stores where !store.health.isHealthy { return false }
         return true
     }

@@ -143,9 +143,7 @@ extension Logger.Level {
         case .error: self = .error
         }
     }
-}
 
-extension Logger.Level {
     /// The engines' severities on swift-log's scale.
     init(_ level: StoreLogLevel) {
         switch level {

@@ -164,8 +164,6 @@ public final class HTTPServer {
         for connection in connections { connection.tick(now: now) }
     }
 
-    private lazy var observer = configuration.observer
-
     /// Routes and runs the handler for one request, behind the server's middleware.
     func dispatch(_ request: HTTPRequest, sequence: Int, on connection: HTTPConnection) {
         let method = request.head.method
@@ -177,7 +175,7 @@ public final class HTTPServer {
             context = RequestContext(request: request, parameters: PathParameters(), route: nil, routingError: error, loop: loop)
         }
         let responder = Responder(sink: connection, sequence: sequence, method: method, routeName: context.routeName, metrics: metrics,
-                                  series: context.route?.series, observer: observer, head: request.head)
+                                  series: context.route?.series, observer: configuration.observer, head: request.head)
         handle(context, responder)
     }
 

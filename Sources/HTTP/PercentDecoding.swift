@@ -8,41 +8,34 @@ public enum PercentDecoding {
         if !utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) {
             return String(text)
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count)
-        var i = utf8.startIndex
-        while i != utf8.endIndex {
-            let b = utf8[i]
-            if b == UInt8(ascii: "%") {
-                let h1 = utf8.index(after: i)
-                guard h1 != utf8.endIndex else { return nil }
-                let h2 = utf8.index(after: h1)
-                guard h2 != utf8.endIndex, let hi = hex(utf8[h1]), let lo = hex(utf8[h2]) else { return nil }
-                bytes.append(hi << 4 | lo)
-                i = utf8.index(after: h2)
-                continue
-            }
-            bytes.append(plusAsSpace && b == UInt8(ascii: "+") ? 0x20 : b)
-            i = utf8.index(after: i)
-        }
-        return String(validating: bytes, as: UTF8.self)
+        return decodedBytes(ArraySlice(utf8), plusAsSpace: plusAsSpace).flatMap { String(validating: $0, as: UTF8.self) }
     }
 
     /// Decodes the `%XX` escapes of a path segment's bytes; nil for a malformed escape or
     /// bytes that are not valid UTF-8 once decoded.
     static func decode(segment: ArraySlice<UInt8>) -> [UInt8]? {
+        guard let bytes = decodedBytes(segment, plusAsSpace: false), String(validating: bytes, as: UTF8.self) != nil else { return nil }
+        return bytes
+    }
+
+    /// The bytes `%XX` escapes (and `+` when `plusAsSpace`) stand for; nil for a malformed
+    /// escape. Not checked for UTF-8: the callers do.
+    private static func decodedBytes(_ text: ArraySlice<UInt8>, plusAsSpace: Bool) -> [UInt8]? {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(segment.count)
-        var i = segment.startIndex
-        while i < segment.endIndex {
-            let b = segment[i]
-            guard b == UInt8(ascii: "%") else { bytes.append(b); i += 1; continue }
-            guard i + 2 < segment.endIndex,
-                  let hi = hex(segment[i + 1]), let lo = hex(segment[i + 2]) else { return nil }
+        bytes.reserveCapacity(text.count)
+        var i = text.startIndex
+        while i < text.endIndex {
+            let b = text[i]
+            guard b == UInt8(ascii: "%") else {
+                bytes.append(plusAsSpace && b == UInt8(ascii: "+") ? 0x20 : b)
+                i += 1
+                continue
+            }
+            guard i + 2 < text.endIndex, let hi = hex(text[i + 1]), let lo = hex(text[i + 2]) else { return nil }
             bytes.append(hi << 4 | lo)
             i += 3
         }
-        return String(validating: bytes, as: UTF8.self) == nil ? nil : bytes
+        return bytes
     }
 
     @inline(__always)

@@ -104,12 +104,13 @@ public final class Responder {
     }
 
     private func record(_ status: Int) {
-        if let metrics, let series {
-            metrics.record(route: routeName, series: series, method: method, status: status,
-                           seconds: Double(EventLoop.hrtime &- startNanos) / 1e9)
-        } else {
-            metrics?.record(route: routeName, method: method, status: status,
-                            seconds: Double(EventLoop.hrtime &- startNanos) / 1e9)
+        if let metrics {
+            let seconds = Double(EventLoop.hrtime &- startNanos) / 1e9
+            if let series {
+                metrics.record(route: routeName, series: series, method: method, status: status, seconds: seconds)
+            } else {
+                metrics.record(route: routeName, method: method, status: status, seconds: seconds)
+            }
         }
         answeredStatus = status
         let told = observers
