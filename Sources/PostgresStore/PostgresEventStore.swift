@@ -51,12 +51,13 @@ public struct PostgresOpenError: Error, CustomStringConvertible {
 
 /// The PostgreSQL engine: the `EventStore` contract over a schema of one PostgreSQL database.
 ///
-/// Everything talks to the database without blocking the loop: two connections driven by the
-/// loop (`PGLoopConnection`), one for appends and one for reads, snapshots and the log's tail
-/// (it LISTENs for the NOTIFY every append batch sends). Group commit: the appends that arrive
+/// Everything talks to the database without blocking the loop: three connections driven by
+/// the loop (`PGLoopConnection`), one for appends, one for the log's tail and log reads (it
+/// LISTENs for the NOTIFY every append batch sends), and one for a command's state loads
+/// (stream reads, snapshots; `PostgresEventStore+Reads.swift`). Group commit: the appends that arrive
 /// while a batch is being committed go out together as the next batch, one call of the
 /// schema's `append_batch` function, one transaction, one WAL flush; an append completes when
-/// its COMMIT has returned. A third, blocking connection serves the protocol's blocking calls
+/// its COMMIT has returned. A fourth, blocking connection serves the protocol's blocking calls
 /// (start-up, tools, the catch-up phase of subscriptions) from other threads.
 ///
 /// Positions are assigned under the lock of the schema's `head` row, inside the batch's
@@ -73,39 +74,39 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
 
     public let executor: CompletionExecutor
     public let schemaName: String
-    private let schema: PostgresSchema
+    let schema: PostgresSchema
     private let options: PostgresStoreOptions
     private let loop: EventLoop
-    private let blocking: PGBlockingConnection
-    private let hub = SubscriptionHub()
+    let blocking: PGBlockingConnection
+    let hub = SubscriptionHub()
 
-    private let lock = NSLock()
-    private var versions: [StreamName: Int64] = [:]
-    private var snapshotStreams: Set<StreamName> = []
-    private var published: UInt64
+    let lock = NSLock()
+    var versions: [StreamName: Int64] = [:]
+    var snapshotStreams: Set<StreamName> = []
+    var published: UInt64
     private var counters = StoreStats()
     /// When the batch in flight was last sent (uptime nanoseconds), for `syncSeconds`.
     private var inFlightSent: UInt64 = 0
-    private var isClosed = false
+    var isClosed = false
     private var unhealthyReason: String?
 
     // Loop-confined.
     private var writer: PGLoopConnection?
-    private var reader: PGLoopConnection?
+    var reader: PGLoopConnection?
     /// A command's state loads (a stream's events, its snapshot): on a connection of their own,
     /// so a cold stream is not queued behind the tail's and the subscriptions' log reads.
-    private var loader: PGLoopConnection?
+    var loader: PGLoopConnection?
     private var pollTimer: LoopTimer?
     private var deadlineTimer: LoopTimer?
     private var pending: [PendingAppend] = []
     private var inFlight: [PendingAppend]?
-    private var tail: UInt64
-    private var tailReading = false
-    private var tailAgain = false
+    var tail: UInt64
+    var tailReading = false
+    var tailAgain = false
     /// The highest head a NOTIFY announced while a batch of ours was in flight.
     private var notifiedHead: UInt64 = 0
     private var loopThread: pthread_t?
-    private var closedOnLoop = false
+    var closedOnLoop = false
 
     /// Opens (creating if needed) the store's schema, or throws one clear error: a bad URL,
     /// a refused connection, a wrong password, a missing database, a newer schema.
@@ -195,10 +196,10 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         deadlineTimer = deadline
     }
 
-    private var onLoop: Bool { loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+    var onLoop: Bool { loopThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
 
     /// Runs `work` on the loop: at once when already there, else through `execute`.
-    private func onLoop(_ work: @escaping () -> Void) -> Bool {
+    func onLoop(_ work: @escaping () -> Void) -> Bool {
         if onLoop { work(); return true }
         return loop.execute(work)
     }
@@ -391,7 +392,7 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         let was = unhealthyReason
         unhealthyReason = nil
         lock.unlock()
-        if was != nil { logChange(from: was, to: nil) }
+        logChange(from: was, to: nil)
         publishOwn(written)
         if notifiedHead > tail { readTail() }
         for (a, outcome) in zip(batch, outcomes) { executor.execute { a.completion(outcome) } }
@@ -411,7 +412,7 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         }
     }
 
-    private func advance(to events: [RecordedEvent]) {
+    func advance(to events: [RecordedEvent]) {
         guard let last = events.last?.position.value else { return }
         tail = last
         lock.lock()
@@ -447,153 +448,6 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         expired += old
         pending = young
         for a in expired { executor.execute { a.completion(.failure(.storeUnhealthy(reason: reason))) } }
-    }
-
-    // MARK: The tail
-
-    /// Reads what others (or this process, out of order) committed after the tail, and
-    /// publishes it in order.
-    private func readTail() {
-        guard let reader, !closedOnLoop else { return }
-        if tailReading { tailAgain = true; return }
-        tailReading = true
-        tailAgain = false
-        let from = LogPosition(tail), chunk = 1024
-        reader.send(PostgresRows.readAll(schema, from: from, maxCount: chunk, filter: nil)) { [weak self] result in
-            guard let self else { return }
-            self.tailReading = false
-            guard case .success(let rows) = result, let events = try? PostgresRows.events(rows) else { return }
-            let fresh = events.filter { $0.position.value > self.tail }
-            if let first = fresh.first, first.position.value == self.tail + 1 { self.advance(to: fresh) }
-            if events.count >= chunk || self.tailAgain { self.readTail() }
-        }
-    }
-
-    // MARK: Reads
-
-    private func mapped(_ error: Error) -> EventStoreError {
-        if let e = error as? EventStoreError { return e }
-        if let e = error as? PGError { return .storeUnhealthy(reason: "PostgreSQL: \(e.description)") }
-        return .wrap(error)
-    }
-
-    public func readStream(_ stream: StreamName, from: StreamVersion, direction: ReadDirection, maxCount: Int) throws -> [RecordedEvent] {
-        guard maxCount > 0, from.value >= 0 else { return [] }
-        do {
-            let q = PostgresRows.readStream(schema, stream, from: from, direction: direction, maxCount: maxCount)
-            return try PostgresRows.events(try blocking.query(q.sql, q.params))
-        } catch { throw mapped(error) }
-    }
-
-    public func readAll(from: LogPosition, maxCount: Int, filter: EventFilter?) throws -> [RecordedEvent] {
-        try scan(after: from.value, maxCount: maxCount, filter: filter).events
-    }
-
-    private func scan(after: UInt64, maxCount: Int, filter: EventFilter?) throws -> (events: [RecordedEvent], scannedTo: UInt64) {
-        guard maxCount > 0 else { return ([], after) }
-        do {
-            let q = PostgresRows.readAll(schema, from: LogPosition(after), maxCount: maxCount, filter: filter)
-            return try PostgresRows.readAllResult(try blocking.query(q.sql, q.params), from: LogPosition(after), maxCount: maxCount)
-        } catch { throw mapped(error) }
-    }
-
-    /// Runs `query` on one of the loop's connections (the read connection unless `loads`: the
-    /// state loads' own); `decode` turns its rows into the answer.
-    private func readOnLoop<T>(_ query: PGQuery, loads: Bool = false, _ decode: @escaping (PGRows) throws -> T,
-                               _ completion: @escaping (Result<T, EventStoreError>) -> Void) {
-        let queued = onLoop { [self] in
-            guard let connection = loads ? loader : reader, !closedOnLoop else { return executor.execute { completion(.failure(.closed)) } }
-            connection.send(query) { [self] result in
-                let outcome: Result<T, EventStoreError>
-                switch result {
-                case .success(let rows): outcome = Result { try decode(rows) }.mapError(mapped)
-                case .failure(let e): outcome = .failure(mapped(e))
-                }
-                executor.execute { completion(outcome) }
-            }
-        }
-        if !queued { executor.execute { completion(.failure(.closed)) } }
-    }
-
-    public func readStream(_ stream: StreamName, from: StreamVersion, direction: ReadDirection, maxCount: Int,
-                           completion: @escaping ReadCompletion) {
-        guard maxCount > 0, from.value >= 0 else { return executor.execute { completion(.success([])) } }
-        readOnLoop(PostgresRows.readStream(schema, stream, from: from, direction: direction, maxCount: maxCount), loads: true,
-                   PostgresRows.events, completion)
-    }
-
-    public func readAll(from: LogPosition, maxCount: Int, filter: EventFilter?, completion: @escaping ReadCompletion) {
-        guard maxCount > 0 else { return executor.execute { completion(.success([])) } }
-        readOnLoop(PostgresRows.readAll(schema, from: from, maxCount: maxCount, filter: filter),
-                   { try PostgresRows.events($0) }, completion)
-    }
-
-    public func streamVersion(_ stream: StreamName) -> StreamVersion? {
-        lock.lock(); defer { lock.unlock() }
-        return versions[stream].map(StreamVersion.init)
-    }
-
-    public var lastPosition: LogPosition {
-        lock.lock(); defer { lock.unlock() }
-        return LogPosition(published)
-    }
-
-    public func subscribe(from: LogPosition, filter: EventFilter?, executor: CompletionExecutor,
-                          handler: @escaping ([RecordedEvent]) -> Void) -> Subscription {
-        hub.subscribe(from: from, filter: filter, executor: executor, handler: handler) { [weak self] after, max, filter in
-            guard let self else { throw EventStoreError.closed }
-            return try self.scan(after: after, maxCount: max, filter: filter)
-        }
-    }
-
-    // MARK: Snapshots
-
-    private func saveQuery(_ stream: StreamName, _ version: StreamVersion, _ data: [UInt8]) -> PGQuery {
-        PGQuery("INSERT INTO \(schema.quoted).snapshots (stream, version, data) VALUES ($1, $2, $3) ON CONFLICT (stream) DO UPDATE SET version = EXCLUDED.version, data = EXCLUDED.data",
-                [.text(stream.value), .int64(version.value), .bytea(data)])
-    }
-
-    private func loadQuery(_ stream: StreamName) -> PGQuery {
-        PGQuery("SELECT version, data FROM \(schema.quoted).snapshots WHERE stream = $1", [.text(stream.value)])
-    }
-
-    private static func snapshot(_ rows: PGRows) -> Snapshot? {
-        guard !rows.rows.isEmpty, let v = rows.int64(0, 0), let data = rows.bytes(0, 1) else { return nil }
-        return Snapshot(version: StreamVersion(v), data: data)
-    }
-
-    public func saveSnapshot(_ stream: StreamName, version: StreamVersion, data: [UInt8]) throws {
-        lock.lock(); let closed = isClosed; lock.unlock()
-        if closed { throw EventStoreError.closed }
-        do {
-            let q = saveQuery(stream, version, data)
-            _ = try blocking.query(q.sql, q.params)
-        } catch { throw mapped(error) }
-        lock.lock(); snapshotStreams.insert(stream); lock.unlock()
-    }
-
-    public func loadSnapshot(_ stream: StreamName) throws -> Snapshot? {
-        do {
-            let q = loadQuery(stream)
-            return Self.snapshot(try blocking.query(q.sql, q.params))
-        } catch { throw mapped(error) }
-    }
-
-    public func mayHaveSnapshot(_ stream: StreamName) -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        return snapshotStreams.contains(stream)
-    }
-
-    public func saveSnapshot(_ stream: StreamName, version: StreamVersion, data: [UInt8],
-                             completion: @escaping (Result<Void, EventStoreError>) -> Void) {
-        lock.lock(); let closed = isClosed; lock.unlock()
-        if closed { return executor.execute { completion(.failure(.closed)) } }
-        lock.lock(); snapshotStreams.insert(stream); lock.unlock()
-        readOnLoop(saveQuery(stream, version, data), { _ in () }, completion)
-    }
-
-    public func loadSnapshot(_ stream: StreamName, completion: @escaping (Result<Snapshot?, EventStoreError>) -> Void) {
-        readOnLoop(loadQuery(stream), loads: true, Self.snapshot, completion)
     }
 
     // MARK: Health, stats, close
