@@ -39,12 +39,15 @@ public enum APIRoutes {
     /// - Parameters:
     ///   - services: every service's API, in the order `/health` lists them.
     ///   - running: the services' runtimes, nil while they start.
+    ///   - tokens: the API tokens, to name who made an operator move.
     public static func install(_ groups: APIGroups, services: [ServiceAPI], stores: NamedStores, publicLog: EventStore,
-                               running: @escaping () -> [RunningService]?, registry: MetricsRegistry) {
+                               running: @escaping () -> [RunningService]?, registry: MetricsRegistry,
+                               tokens: APITokenSet = APITokenSet()) {
         for api in services { ServiceRoutes.install(api, groups) }
         PublicLogRoutes.install(on: groups.queries, publicLog: publicLog)
         OperationalRoutes.install(on: groups.open, stores: stores, services: running, registry: registry)
         AdminRoutes.install(on: groups.admin, services: { running() == nil ? nil : services })
+        OperatorRoutes.install(on: groups.admin, services: running, tokens: tokens)
         SpecRoutes.install(on: groups.open)
     }
 }

@@ -60,6 +60,10 @@ enum OperationalRoutes {
                                               "status": .string(c.status), "position": .int(Int(c.position)),
                                               "lag": .int(Int(c.lag)), "healthy": .bool(c.healthy)]
                 if let e = c.error { o["error"] = .string(e) }
+                if c.kind == "consumer" { o["parked"] = .int(c.parked) }
+                if let r = c.rebuild {
+                    o["rebuild"] = ["position": .int(Int(r.position.value)), "target": .int(Int(r.target.value))]
+                }
                 return .object(o)
             }),
         ]
@@ -107,7 +111,8 @@ final class RuntimeMetrics {
     private let appends, events, batches, fsyncs, bytes: Counter
     private let syncDuration, batchSize: Histogram
     private let position, healthy: Gauge
-    private let componentPosition, componentLag, componentHealthy: Gauge
+    private let componentPosition, componentLag, componentHealthy, componentParked, componentRebuilding: Gauge
+    private let componentParkedTotal, componentRetries: Counter
     private let projectionDelay: Histogram
 
     init(registry: MetricsRegistry) {
@@ -125,7 +130,11 @@ final class RuntimeMetrics {
         let labels = ["service", "kind", "name"]
         componentPosition = registry.gauge("tributary_component_position", help: "Position a projection, publisher or consumer has processed", labelNames: labels)
         componentLag = registry.gauge("tributary_component_lag", help: "Events behind the store it follows", labelNames: labels)
-        componentHealthy = registry.gauge("tributary_component_healthy", help: "1 unless failed or stopped", labelNames: labels)
+        componentHealthy = registry.gauge("tributary_component_healthy", help: "1 unless failed, stopped or holding parked events", labelNames: labels)
+        componentParked = registry.gauge("tributary_component_parked", help: "Events parked and waiting for an operator", labelNames: labels)
+        componentRebuilding = registry.gauge("tributary_component_rebuilding", help: "1 while an operator's rebuild of the read model runs", labelNames: labels)
+        componentParkedTotal = registry.counter("tributary_component_parked_total", help: "Events parked since start", labelNames: labels)
+        componentRetries = registry.counter("tributary_component_retries_total", help: "Retries of failed events since start", labelNames: labels)
         projectionDelay = registry.histogram("tributary_projection_delay_seconds",
                                              help: "Once live, from an event's commit to a read model having applied it, per delivered batch",
                                              labelNames: ["service", "name"], buckets: Distribution.latencyBounds)
@@ -155,6 +164,10 @@ final class RuntimeMetrics {
             componentPosition.set(Double(c.position), l)
             componentLag.set(Double(c.lag), l)
             componentHealthy.set(c.healthy ? 1 : 0, l)
+            componentParked.set(Double(c.parked), l)
+            componentRebuilding.set(c.rebuild == nil ? 0 : 1, l)
+            componentParkedTotal.set(total: Double(c.parkedTotal), l)
+            componentRetries.set(total: Double(c.retriesTotal), l)
         }
     }
 }
@@ -210,6 +223,10 @@ struct RuntimeComponent: Equatable {
     var lag: UInt64
     var healthy: Bool
     var error: String?
+    var parked = 0
+    var parkedTotal: UInt64 = 0
+    var retriesTotal: UInt64 = 0
+    var rebuild: RebuildProgress?
 
     /// Every component of every service, in the services' order.
     static func all(_ services: [RunningService]) -> [RuntimeComponent] {
@@ -220,7 +237,9 @@ struct RuntimeComponent: Equatable {
             let service = s.name
             for c in s.components {
                 all.append(RuntimeComponent(service: service, kind: c.kind, name: c.name, status: c.status,
-                                            position: c.position.value, lag: c.lag, healthy: c.isHealthy, error: c.error))
+                                            position: c.position.value, lag: c.lag, healthy: c.isHealthy, error: c.error,
+                                            parked: c.parked, parkedTotal: c.parkedTotal, retriesTotal: c.retriesTotal,
+                                            rebuild: c.rebuild))
             }
         }
         return all

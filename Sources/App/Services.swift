@@ -34,8 +34,14 @@ final class Services {
             throw ConfigurationError("stores missing")
         }
         self.logger = logger
+        let faults: ComponentFaults?
+        do { faults = try ComponentFaults.fromEnvironment() } catch { throw ConfigurationError("\(ComponentFaults.variable): \(error)") }
+        if faults != nil {
+            logger(.warning, "TEST HOOK \(ComponentFaults.variable) active: components fail on the events it names")
+        }
         func tuned(_ defaults: ServiceOptions) -> ServiceOptions {
             var o = defaults
+            o.faults = faults
             o.readModelSnapshotEvery = snapshotEvery
             o.readModelSnapshotMinInterval = snapshotMinInterval
             o.backgroundReplayAfter = backgroundReplayAfter

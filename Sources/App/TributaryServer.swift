@@ -55,7 +55,7 @@ public final class TributaryServer {
         // The route table: every route in a group declaring its API side and scope.
         let groups = APIGroups(router: router, admission: CommandAdmission(limit: configuration.maxQueuedCommands, registry: registry))
         APIRoutes.install(groups, services: services.apis, stores: stores.named, publicLog: publicLog,
-                          running: { [weak self] in self?.services?.all }, registry: registry)
+                          running: { [weak self] in self?.services?.all }, registry: registry, tokens: configuration.tokens)
         let liveFeeds = LiveFeeds(settings: configuration.liveFeeds, loop: loop, executor: executor, publicLog: publicLog, metrics: registry)
         liveFeeds.install(on: groups.streams, services: services.apis)
         let cors = CORSPolicy(origins: configuration.corsOrigins)

@@ -13,20 +13,32 @@ public struct ComponentHealth: Hashable, Sendable {
     public var lag: UInt64
     /// Why it stopped or is retrying, with the event position where relevant.
     public var error: String?
+    /// Events parked and waiting for an operator (a consumer whose policy parks).
+    public var parked: Int = 0
+    /// Events parked since start, and retries of failed events since start.
+    public var parkedTotal: UInt64 = 0
+    public var retriesTotal: UInt64 = 0
+    /// The operator's rebuild running now (a read model).
+    public var rebuild: RebuildProgress?
 
     public init(kind: String, name: String, status: String, position: LogPosition, lag: UInt64, error: String? = nil) {
         self.kind = kind; self.name = name; self.status = status; self.position = position; self.lag = lag; self.error = error
     }
 
-    /// Whether it is working normally (not failed, not stopped).
-    public var isHealthy: Bool { status != "failed" && status != "stopped" }
+    /// Whether it is working normally: not failed, not stopped, nothing parked.
+    public var isHealthy: Bool { status != "failed" && status != "stopped" && parked == 0 }
 }
 
 extension ProjectionRunner {
     /// Status, position, lag and error for /health and /metrics.
     public var health: ComponentHealth {
-        ComponentHealth(kind: "projection", name: projection.name, status: status.description, position: position, lag: lag,
-                        error: failure?.description)
+        var error = lastFailure?.description
+        if case .retrying(_, let attempt) = status, let e = error { error = "\(e) (retry \(attempt) of \(options.failurePolicy.retries))" }
+        var h = ComponentHealth(kind: "projection", name: projection.name, status: status.description, position: position, lag: lag,
+                                error: error)
+        h.retriesTotal = retriesTotal
+        h.rebuild = rebuildProgress
+        return h
     }
 }
 
@@ -62,6 +74,10 @@ extension Consumer {
         case let .failed(p, r): (s, e) = ("failed", "at public position \(p): \(r)")
         case .stopped: (s, e) = ("stopped", nil)
         }
-        return ComponentHealth(kind: "consumer", name: name, status: s, position: checkpoint, lag: lag, error: e)
+        var h = ComponentHealth(kind: "consumer", name: name, status: s, position: checkpoint, lag: lag, error: e)
+        h.parked = parkedCount
+        h.parkedTotal = parkedTotal
+        h.retriesTotal = retriesTotal
+        return h
     }
 }

@@ -35,9 +35,17 @@ public struct ConsumerCommand<Command> {
 /// A command the domain rejects is fine (nothing to apply; a decider that wants the rejection
 /// recorded emits a rejection event instead of throwing). A store that cannot take writes (full
 /// disk) is waited out: with a scheduler, the command is sent again after `retryDelay` (same
-/// idempotency key) and the status is `.retrying` meanwhile. Other infrastructure failures
-/// (endless conflicts, corrupt state, a throwing mapping) stop the consumer with status
-/// `.failed`, logged with the public position; a restart resumes from the store.
+/// idempotency key) and the status is `.retrying` meanwhile.
+///
+/// **Failures.** Any other failure of a public event (a throwing mapping, endless conflicts,
+/// corrupt state) follows the `FailurePolicy`: the consumer holds (issues nothing new, so the
+/// order of reactions is kept) and handles the event again after a growing pause, up to
+/// `policy.retries` times; then it either stops (`.failed`, logged with the public position)
+/// or, with `.park` and a journal, records the event as parked in the service's operations
+/// journal and goes on. A parked event is durable before the watermark can pass it, is never
+/// handled again by itself (also not after a restart), and waits for an operator:
+/// `retryParked` sends its commands again with the same idempotency keys (exactly once still
+/// holds), `skipParked` drops it for good.
 ///
 /// Loop-confined; share the service's `CommandHandler`, so HTTP commands and consumer commands
 /// are serialized per stream together.
@@ -49,32 +57,60 @@ public final class Consumer<D: Decider> {
     public enum Status: Hashable, Sendable {
         case idle
         case running
-        /// A command could not be stored (e.g. disk full); it is sent again after `retryDelay`.
+        /// Waiting out a failure: a store that refused a write, or a public event to try again.
         case retrying(reason: String)
         case failed(position: LogPosition, reason: String)
         case stopped
     }
 
+    /// Why an operator move on a parked event was refused.
+    public enum ParkedMoveError: Error, Hashable, Sendable, CustomStringConvertible {
+        case notParked(LogPosition)
+        case busy(LogPosition)
+        /// An earlier event of the same sequence is still parked: retry or skip it first.
+        case behind(LogPosition, earlier: LogPosition)
+        case noJournal
+        case store(String)
+
+        public var description: String {
+            switch self {
+            case .notParked(let p): return "no event is parked at public position \(p)"
+            case .busy(let p): return "the parked event at public position \(p) is being retried"
+            case let .behind(p, earlier):
+                return "the event at public position \(p) is parked behind the one at \(earlier) (same sequence): retry or skip that one first"
+            case .noJournal: return "this consumer does not park events"
+            case .store(let e): return "the operations journal could not be written: \(e)"
+            }
+        }
+    }
+
     public let name: String
     public let publicLog: EventStore
     public let handler: CommandHandler<D>
+    public let policy: FailurePolicy
+    /// Where parked events and operator moves are recorded (nil: the consumer never parks).
+    public let journal: OperationsJournal?
     public private(set) var status: Status = .idle
-    /// Every public event up to here has been fully handled.
+    /// Every public event up to here has been fully handled (or parked).
     public private(set) var checkpoint: LogPosition = .start
     /// Public events handled since start; commands that succeeded, were rejected, were repeats.
     public private(set) var handled: UInt64 = 0
     public private(set) var succeeded: UInt64 = 0
     public private(set) var rejected: UInt64 = 0
     public private(set) var repeats: UInt64 = 0
+    /// Public events parked since start, and retries of failed public events since start.
+    public private(set) var parkedTotal: UInt64 = 0
+    public private(set) var retriesTotal: UInt64 = 0
 
     private let eventTypes: Set<String>
     private let executor: CompletionExecutor
     private let maxInFlight: Int
     private let logger: CQRSLogger
     private let map: Mapper
+    private let sequence: ((PublicEventEnvelope) -> String?)?
     private let scheduler: Scheduler?
     private let retryDelay: Duration
-    /// `start()` is scanning the store for the checkpoint.
+    /// `start()` is reading the journal or scanning the store for the checkpoint.
     private var starting = false
     /// Pending re-sends by retry number (cancelled on `stop`).
     private var retryTimers: [Int: Cancellable] = [:]
@@ -82,22 +118,42 @@ public final class Consumer<D: Decider> {
     private var subscription: Subscription?
     private var queue: [PublicEventEnvelope] = []
     private var queueHead = 0
-    /// Public position → commands still running for it.
-    private var inFlight: [LogPosition: Int] = [:]
+    /// Public position → its commands still running, and the first failure among them.
+    private var inFlight: [LogPosition: Pending] = [:]
+    /// Failed attempts per public position, while it is being retried.
+    private var attempts: [LogPosition: Int] = [:]
+    /// Public events waiting for a retry or for their park record: nothing new is issued meanwhile.
+    private var held: Set<LogPosition> = []
+    /// Parked events an operator is retrying now.
+    private var operatorRetries: Set<LogPosition> = []
     private var lastDelivered: LogPosition = .start
+    /// Bumped by `resume()`: completions of commands issued before it are ignored.
+    private var epoch = 0
+
+    private struct Pending {
+        var left: Int
+        var failure: String?
+    }
 
     /// - Parameters:
     ///   - name: stable consumer name (part of stored metadata and idempotency keys).
     ///   - eventTypes: public event types to receive (empty: all).
     ///   - maxInFlight: public events whose commands may run concurrently (per-stream order holds).
     ///   - scheduler, retryDelay: when given, a command the store could not take is sent again
-    ///     after `retryDelay` instead of stopping the consumer.
+    ///     after `retryDelay` instead of stopping the consumer, and failed public events are
+    ///     retried as `policy` says (without a scheduler, a failure stops the consumer).
+    ///   - policy, journal: what a public event that keeps failing does (see the type's comment).
+    ///   - sequence: the sequence of a public event (`SagaReactions.sequence`).
     public init(name: String, publicLog: EventStore, eventTypes: Set<String>, handler: CommandHandler<D>,
                 executor: CompletionExecutor, maxInFlight: Int = 32, scheduler: Scheduler? = nil,
-                retryDelay: Duration = .seconds(1), logger: @escaping CQRSLogger = { _, _ in },
-                map: @escaping Mapper) {
+                retryDelay: Duration = .seconds(1), policy: FailurePolicy = FailurePolicy(retries: 0),
+                journal: OperationsJournal? = nil, sequence: ((PublicEventEnvelope) -> String?)? = nil,
+                logger: @escaping CQRSLogger = { _, _ in }, map: @escaping Mapper) {
+        self.sequence = sequence
         self.scheduler = scheduler
         self.retryDelay = retryDelay
+        self.policy = policy
+        self.journal = journal
         self.name = name
         self.publicLog = publicLog
         self.eventTypes = eventTypes
@@ -128,12 +184,26 @@ public final class Consumer<D: Decider> {
         event.metadata.properties[watermarkProperty(name)].flatMap(UInt64.init).map(LogPosition.init)
     }
 
-    /// Subscribes to the public log after `from`; nil: after the watermark recovered by scanning
-    /// the handler's store, off the loop (a failed scan stops the consumer, logged).
+    /// Reads the journal (when there is one), then subscribes to the public log after `from`;
+    /// nil: after the watermark recovered by scanning the handler's store, off the loop (a
+    /// failed read stops the consumer, logged).
     public func start(from: LogPosition? = nil) {
         guard subscription == nil, !starting else { return }
-        if let from { return follow(from: from) }
         starting = true
+        guard let journal else { return begin(from: from) }
+        journal.whenLoaded { [weak self] error in
+            guard let self else { return }
+            if let error {
+                starting = false
+                return fail(.start, "cannot read the operations journal: \(error)")
+            }
+            begin(from: from)
+        }
+    }
+
+    private func begin(from: LogPosition?) {
+        if case .stopped = status { starting = false; return }
+        if let from { starting = false; return follow(from: from) }
         let name = self.name, store = handler.store
         StoreIOThreads.run(executor, { try Consumer.recoverCheckpoint(name: name, store: store) }) { [weak self] recovered in
             guard let self else { return }
@@ -169,6 +239,9 @@ public final class Consumer<D: Decider> {
     /// Public events received but not yet completed.
     public var backlog: Int { queue.count - queueHead + inFlight.count }
 
+    /// Events parked and not yet retried or skipped.
+    public var parkedCount: Int { journal?.ledger.parked[name]?.count ?? 0 }
+
     /// How far the consumer has followed the public log: its checkpoint, or, with nothing left
     /// to do, the subscription's scan position (events of other types after the last one it
     /// received need no work; without this a filtered consumer would never show zero lag).
@@ -177,7 +250,7 @@ public final class Consumer<D: Decider> {
         return max(checkpoint, scanned)
     }
 
-    /// Running or waiting out a store failure.
+    /// Running or waiting out a failure.
     private var isActive: Bool {
         switch status {
         case .running, .retrying: return true
@@ -203,64 +276,88 @@ public final class Consumer<D: Decider> {
     }
 
     private func pump() {
-        while isActive, inFlight.count < maxInFlight, queueHead < queue.count {
+        while isActive, held.isEmpty, inFlight.count < maxInFlight, queueHead < queue.count {
             let envelope = queue[queueHead]
             let safe = watermark
             queueHead += 1
             if queueHead > 1024 && queueHead * 2 > queue.count { queue.removeFirst(queueHead); queueHead = 0 }
+            if let ledger = journal?.ledger, ledger.isParked(name, envelope.position) || ledger.skips(name, envelope.position) {
+                continue   // parked or skipped: only an operator handles it again
+            }
+            handled += 1
             issue(envelope, safe: safe)
         }
         if isActive { checkpoint = watermark }
     }
 
+    /// The context of command `index` for `envelope`: its idempotency key, and the checkpoint
+    /// metadata (`safe` nil for an operator's retry, which must not move the checkpoint).
+    private func context(_ envelope: PublicEventEnvelope, index: Int, safe: LogPosition?) -> CommandContext {
+        let eventId = envelope.id.description.lowercased()
+        var properties = [Consumer.positionProperty(name): String(envelope.position.value)]
+        if let safe { properties[Consumer.watermarkProperty(name)] = String(safe.value) }
+        var context = CommandContext(correlationId: envelope.correlationId ?? eventId, causationId: eventId,
+                                     idempotencyKey: "consumer:\(name):\(eventId):\(index)", fingerprint: "consumer",
+                                     properties: properties)
+        // A reaction continues the trace of the event it reacts to, as a span of its own.
+        if let trace = envelope.traceparent.flatMap(TraceParent.init) {
+            context.properties[TraceParent.property] = trace.child().description
+        }
+        return context
+    }
+
     private func issue(_ envelope: PublicEventEnvelope, safe: LogPosition) {
+        if let journal, let key = sequence?(envelope),
+           let ahead = journal.ledger.parkedAhead(name, sequence: key, before: envelope.position) {
+            inFlight[envelope.position] = Pending(left: 0)
+            held.insert(envelope.position)
+            return park(envelope, "parked behind public position \(ahead): an earlier event of sequence '\(key)' is parked",
+                        attempts: 0)
+        }
         let commands: [ConsumerCommand<D.Command>]
         do { commands = try map(envelope) } catch {
-            return fail(envelope.position, "mapping \(envelope.type) failed: \(error)")
+            inFlight[envelope.position] = Pending(left: 0)
+            return eventFailed(envelope, "mapping \(envelope.type) failed: \(error)")
         }
-        handled += 1
-        if commands.isEmpty { return }
-        inFlight[envelope.position] = commands.count
-        let eventId = envelope.id.description.lowercased()
+        if commands.isEmpty { return succeededAfterRetry(envelope.position) }
+        inFlight[envelope.position] = Pending(left: commands.count)
         for (i, c) in commands.enumerated() {
-            let key = "consumer:\(name):\(eventId):\(i)"
-            var context = CommandContext(correlationId: envelope.correlationId ?? eventId, causationId: eventId,
-                                         idempotencyKey: key, fingerprint: "consumer",
-                                         properties: [Consumer.positionProperty(name): String(envelope.position.value),
-                                                      Consumer.watermarkProperty(name): String(safe.value)])
-            // A reaction continues the trace of the event it reacts to, as a span of its own.
-            if let trace = envelope.traceparent.flatMap(TraceParent.init) {
-                context.properties[TraceParent.property] = trace.child().description
-            }
-            send(c, context: context, for: envelope)
+            send(c, context: context(envelope, index: i, safe: safe), for: envelope)
         }
     }
 
     private func send(_ c: ConsumerCommand<D.Command>, context: CommandContext, for envelope: PublicEventEnvelope) {
+        let epoch = self.epoch
         handler.handle(c.command, on: c.stream, concurrency: c.concurrency, context: context) { [weak self] result in
-            guard let self else { return }
+            guard let self, epoch == self.epoch else { return }
             if case .failure(.store(let e)) = result, e.isStoreUnavailable, let scheduler, isActive {
                 if case .running = status {
                     logger(.warning, "consumer '\(name)': store refused \(envelope.type) at \(envelope.position) (retrying every \(retryDelay)): \(e)")
                 }
                 status = .retrying(reason: e.description)
-                retriesScheduled += 1
-                let retry = retriesScheduled
-                retryTimers[retry] = scheduler.schedule(after: retryDelay) { [weak self] in
-                    guard let self, retryTimers.removeValue(forKey: retry) != nil, isActive else { return }
-                    send(c, context: context, for: envelope)
-                }
+                retry(after: retryDelay, on: scheduler) { [weak self] in self?.send(c, context: context, for: envelope) }
                 return
             }
             completed(envelope, result)
         }
     }
 
+    /// Runs `body` after `delay` unless the consumer stops or fails meanwhile.
+    private func retry(after delay: Duration, on scheduler: Scheduler, _ body: @escaping () -> Void) {
+        retriesScheduled += 1
+        let retry = retriesScheduled
+        retryTimers[retry] = scheduler.schedule(after: delay) { [weak self] in
+            guard let self, retryTimers.removeValue(forKey: retry) != nil, isActive else { return }
+            body()
+        }
+    }
+
     private func completed(_ envelope: PublicEventEnvelope, _ result: Result<CommandOutcome<D.Event>, CommandError>) {
-        if case .retrying = status, case .success = result {
+        if case .retrying = status, case .success = result, held.isEmpty {
             status = .running
             logger(.info, "consumer '\(name)': store accepts writes again, resuming")
         }
+        var failure: String?
         switch result {
         case .success(let o):
             if o.replayed { repeats += 1 } else { succeeded += 1 }
@@ -272,12 +369,82 @@ public final class Consumer<D: Decider> {
         case .failure(.versionMismatch), .failure(.streamAlreadyExists), .failure(.idempotencyKeyReused):
             rejected += 1
         case .failure(let e):
-            inFlight[envelope.position] = nil
-            return fail(envelope.position, "\(e)")
+            failure = "\(e)"
         }
-        guard let left = inFlight[envelope.position] else { return }
-        if left <= 1 { inFlight[envelope.position] = nil } else { inFlight[envelope.position] = left - 1 }
+        guard var pending = inFlight[envelope.position] else { return }
+        pending.left -= 1
+        if pending.failure == nil { pending.failure = failure }
+        guard pending.left <= 0 else { inFlight[envelope.position] = pending; return }
+        if let reason = pending.failure { return eventFailed(envelope, reason) }
+        inFlight[envelope.position] = nil
+        succeededAfterRetry(envelope.position)
         pump()
+    }
+
+    /// A public event whose handling just succeeded: forget its failed attempts.
+    private func succeededAfterRetry(_ position: LogPosition) {
+        guard attempts.removeValue(forKey: position) != nil else { return }
+        logger(.info, "consumer '\(name)': public position \(position) handled after retrying")
+        if case .retrying = status, held.isEmpty { status = .running }
+    }
+
+    /// Every command for `envelope` has completed and one failed (or its mapping threw): retry
+    /// it, park it or stop, as the policy says. The event stays in flight meanwhile, so the
+    /// watermark never passes it.
+    private func eventFailed(_ envelope: PublicEventEnvelope, _ reason: String) {
+        guard isActive else { return }
+        let position = envelope.position
+        let attempt = attempts[position, default: 0] + 1
+        attempts[position] = attempt
+        held.insert(position)
+        if attempt <= policy.retries, let scheduler {
+            retriesTotal += 1
+            status = .retrying(reason: "public position \(position): \(reason) (retry \(attempt) of \(policy.retries))")
+            logger(.warning, "consumer '\(name)': \(envelope.type) at public position \(position) failed (retry \(attempt) of \(policy.retries)): \(reason)")
+            retry(after: policy.delay(beforeRetry: attempt), on: scheduler) { [weak self] in
+                guard let self else { return }
+                let safe = watermark   // computed while the event is still in flight: below it
+                held.remove(position)
+                inFlight[position] = nil
+                issue(envelope, safe: safe)
+            }
+            return
+        }
+        guard policy.then == .park, journal != nil else { return fail(position, reason) }
+        park(envelope, reason, attempts: attempt)
+    }
+
+    /// Records `envelope` as parked, then goes on; a journal that cannot be written is waited
+    /// out like any store that refuses writes (the event stays held until it is recorded).
+    private func park(_ envelope: PublicEventEnvelope, _ reason: String, attempts count: Int) {
+        guard let journal else { return }
+        var entry = OperationEntry(.parked, component: name, kind: "consumer", position: envelope.position)
+        entry.eventId = envelope.id.description.lowercased()
+        entry.eventType = envelope.type
+        entry.stream = envelope.source
+        entry.error = reason
+        entry.attempts = count
+        entry.sequence = sequence?(envelope)
+        let epoch = self.epoch
+        journal.record(entry) { [weak self] result in
+            guard let self, isActive, epoch == self.epoch else { return }
+            let position = envelope.position
+            switch result {
+            case .success:
+                parkedTotal += 1
+                attempts[position] = nil
+                inFlight[position] = nil
+                held.remove(position)
+                if case .retrying = status, held.isEmpty { status = .running }
+                logger(.error, "consumer '\(name)' parked \(envelope.type) at public position \(position) (\(count) attempt(s)): \(reason)")
+                pump()
+            case .failure(let e) where e.isStoreUnavailable && scheduler != nil:
+                status = .retrying(reason: "cannot park public position \(position): \(e)")
+                retry(after: retryDelay, on: scheduler!) { [weak self] in self?.park(envelope, reason, attempts: count) }
+            case .failure(let e):
+                fail(position, "\(reason); parking it failed too: \(e)")
+            }
+        }
     }
 
     private func fail(_ position: LogPosition, _ reason: String) {
@@ -285,6 +452,115 @@ public final class Consumer<D: Decider> {
         status = .failed(position: position, reason: reason)
         subscription?.cancel()
         subscription = nil
+        for t in retryTimers.values { t.cancel() }
+        retryTimers = [:]
         logger(.error, "consumer '\(name)' stopped at public position \(position): \(reason)")
+    }
+
+    // MARK: - Operator moves
+
+    /// An operator's move on a stopped consumer: follow the public log again after its
+    /// checkpoint, so the event that stopped it is handled again (after a fix); to pass it
+    /// instead, record the skip in the journal first (the ledger then skips it).
+    /// - Returns: the public position where it had stopped.
+    @discardableResult
+    public func resume() throws -> LogPosition {
+        guard case .failed(let position, _) = status else { throw ResumeError.notFailed(Self.describe(status)) }
+        subscription?.cancel()
+        subscription = nil
+        queue = []
+        queueHead = 0
+        inFlight = [:]
+        held = []
+        attempts = [:]
+        epoch += 1
+        status = .idle
+        logger(.warning, "consumer '\(name)' resumed after public position \(checkpoint) (it had stopped at \(position))")
+        start(from: checkpoint)
+        return position
+    }
+
+    /// The status as `/health` names it.
+    static func describe(_ status: Status) -> String {
+        switch status {
+        case .idle: return "idle"
+        case .running: return "running"
+        case .retrying: return "retrying"
+        case .failed: return "failed"
+        case .stopped: return "stopped"
+        }
+    }
+
+
+    /// The parked events, oldest first.
+    public var parked: [OperationEntry] { journal?.ledger.parked(name) ?? [] }
+
+    /// Handles the parked event at `position` again (after a fix): reads it from the public log,
+    /// maps it and sends its commands with their original idempotency keys, so an effect that
+    /// had been applied is not applied again. Records the outcome (`resolved`, or `failed` with
+    /// the error: the event stays parked) with `note`; `completion` gets the recorded entry.
+    public func retryParked(at position: LogPosition, note: OperatorNote,
+                            completion: @escaping (Result<OperationEntry, ParkedMoveError>) -> Void) {
+        guard let journal else { return completion(.failure(.noJournal)) }
+        guard let parked = journal.ledger.parked[name]?[position.value] else { return completion(.failure(.notParked(position))) }
+        if let key = parked.sequence, let ahead = journal.ledger.parkedAhead(name, sequence: key, before: position) {
+            return completion(.failure(.behind(position, earlier: ahead)))
+        }
+        guard operatorRetries.insert(position).inserted else { return completion(.failure(.busy(position))) }
+        let finish: (String?) -> Void = { [weak self] error in
+            guard let self else { return }
+            var entry = OperationEntry(.retried, component: name, kind: "consumer", position: position, note: note)
+            entry.outcome = error == nil ? "resolved" : "failed"
+            entry.error = error
+            journal.record(entry) { [weak self] recorded in
+                self?.operatorRetries.remove(position)
+                if error == nil { self?.logger(.info, "consumer '\(self?.name ?? "")': parked public position \(position) resolved by \(note.by)") }
+                completion(recorded.mapError { .store("\($0)") })
+            }
+        }
+        publicLog.readAll(from: LogPosition(position.value - 1), maxCount: 1, filter: nil) { [weak self] read in
+            guard let self else { return }
+            let envelope: PublicEventEnvelope
+            switch read {
+            case .success(let events):
+                guard let first = events.first, first.position == position, let e = PublicEventEnvelope(first) else {
+                    return finish("public position \(position) holds no public event")
+                }
+                envelope = e
+            case .failure(let e):
+                return finish("cannot read public position \(position): \(e)")
+            }
+            let commands: [ConsumerCommand<D.Command>]
+            do { commands = try map(envelope) } catch { return finish("mapping \(envelope.type) failed: \(error)") }
+            var left = commands.count, failure: String?
+            if left == 0 { return finish(nil) }
+            for (i, c) in commands.enumerated() {
+                handler.handle(c.command, on: c.stream, concurrency: c.concurrency,
+                               context: context(envelope, index: i, safe: nil)) { result in
+                    switch result {
+                    case .success, .failure(.alreadyApplied), .failure(.domain), .failure(.versionMismatch),
+                         .failure(.streamAlreadyExists), .failure(.idempotencyKeyReused):
+                        break
+                    case .failure(let e):
+                        if failure == nil { failure = "\(e)" }
+                    }
+                    left -= 1
+                    if left == 0 { finish(failure) }
+                }
+            }
+        }
+    }
+
+    /// Drops the parked event at `position` for good (it is never handled), recorded with `note`.
+    public func skipParked(at position: LogPosition, note: OperatorNote,
+                           completion: @escaping (Result<OperationEntry, ParkedMoveError>) -> Void) {
+        guard let journal else { return completion(.failure(.noJournal)) }
+        guard journal.ledger.isParked(name, position) else { return completion(.failure(.notParked(position))) }
+        guard !operatorRetries.contains(position) else { return completion(.failure(.busy(position))) }
+        operatorRetries.insert(position)
+        journal.record(OperationEntry(.skipped, component: name, kind: "consumer", position: position, note: note)) { [weak self] r in
+            self?.operatorRetries.remove(position)
+            completion(r.mapError { .store("\($0)") })
+        }
     }
 }

@@ -47,6 +47,8 @@ public enum ProjectionStatus: Hashable, Sendable, CustomStringConvertible {
     case catchingUp
     /// Caught up; applying events as they are committed.
     case live
+    /// An event failed; it is tried again after a pause (`FailurePolicy`), `attempt` of the retries.
+    case retrying(ProjectionFailure, attempt: Int)
     /// Stopped by an error; `position` is the event that failed.
     case failed(ProjectionFailure)
     /// Stopped by `stop()`.
@@ -57,6 +59,7 @@ public enum ProjectionStatus: Hashable, Sendable, CustomStringConvertible {
         case .starting: return "starting"
         case .catchingUp: return "catching-up"
         case .live: return "live"
+        case .retrying: return "retrying"
         case .failed: return "failed"
         case .stopped: return "stopped"
         }

@@ -30,9 +30,10 @@ final class BackgroundReplay: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false
 
-    init<P: BackgroundReplayable>(for projection: P) {
+    /// `fresh`: the shadow starts empty (a rebuild) instead of from the projection's state.
+    init<P: BackgroundReplayable>(for projection: P, fresh: Bool = false) {
         let shadow = projection.makeEmpty()
-        shadow.adoptState(of: projection)   // starts from the restored snapshot, if any (O(1))
+        if !fresh { shadow.adoptState(of: projection) }   // starts from the restored snapshot, if any (O(1))
         self.shadow = shadow
         adopt = { projection.adoptState(of: shadow) }
     }

@@ -127,9 +127,19 @@ extension ProjectionRunner {
         return beginSnapshot(final: true)
     }
 
+    /// After a rebuild: snapshots the new state at once, whatever the interval, so that a
+    /// restart does not restore the state it replaced (queued after any save in flight).
+    func snapshotAfterRebuild() {
+        guard snapshotsEnabled, options.snapshotEvery != nil, let pending = beginSnapshot(replacing: true) else { return }
+        snapshotInFlight = true
+        lastSnapshotStarted = options.clock()
+        pending.onDone = { [weak self] in self?.snapshotInFlight = false }
+    }
+
     /// Captures the state at `position` and queues its encoding and save. Loop thread.
-    private func beginSnapshot(final: Bool = false) -> PendingSnapshot? {
-        guard position > lastSnapshot, let anchor = lastAnchor else { return nil }
+    /// `replacing`: also when a snapshot at this position exists (of a state since replaced).
+    private func beginSnapshot(final: Bool = false, replacing: Bool = false) -> PendingSnapshot? {
+        guard position > lastSnapshot || (replacing && position > .start), let anchor = lastAnchor else { return nil }
         let encode: SnapshotEncoding
         do {
             guard let e = try projection.captureSnapshot() else { return nil }

@@ -44,6 +44,13 @@ public final class ProjectionRunner {
         public var backgroundReplay: BackgroundReplayPlace? = nil
         /// Catch-ups shorter than this many events stay on the loop (a hop costs more).
         public var backgroundReplayThreshold: UInt64 = 4096
+        /// What an event that cannot be applied does: retried after a pause, then the runner
+        /// stops (`.failed`). A read model never parks: its answers need every event.
+        public var failurePolicy = FailurePolicy(retries: 0)
+        /// Positions the runner passes without applying them (an operator's skip decisions).
+        public var skips: Set<LogPosition> = []
+        /// Test hook: make `apply` fail on chosen events (`ComponentFaults`).
+        public var faults: ComponentFaults? = nil
 
         /// Catch-ups of more than `events` run off the loop, each on a thread of its own; nil: never.
         public mutating func enableBackgroundReplay(after events: UInt64?) {
@@ -58,8 +65,8 @@ public final class ProjectionRunner {
     public let store: EventStore
     /// How events reach the projection, on the loop and off it (`projection.filter` read
     /// once: projections may build it on each access).
-    let feed: Feed
-    public private(set) var status: ProjectionStatus = .starting
+    var feed: Feed
+    public internal(set) var status: ProjectionStatus = .starting
     /// Position of the last event delivered (applied or filtered out): the view reflects it.
     public internal(set) var position: LogPosition = .start
     /// Events applied since `start()` (filtered-out ones excluded).
@@ -81,6 +88,16 @@ public final class ProjectionRunner {
     let progress: ((ReplayProgress) -> Void)?
     private var subscription: Subscription?
     private var healthTimer: Cancellable?
+    /// The failing event's position and the attempts so far, while the policy retries it.
+    var retrying: (position: LogPosition, attempts: Int)?
+    private var retryTimer: Cancellable?
+    /// Retries of failed events since start.
+    public private(set) var retriesTotal: UInt64 = 0
+    /// The operator's rebuild running now, if any (ProjectionRunner+Rebuild).
+    var rebuildJob: RebuildJob?
+    /// Counts the states swapped in at an unchanged position (a rebuild): answers rendered
+    /// before one are stale even though the position stands still.
+    public internal(set) var stateEpoch: UInt64 = 0
     var target: LogPosition = .start
     var startedAt = Date()
     /// The replay running off the loop, if any (ProjectionRunner+Background).
@@ -119,8 +136,8 @@ public final class ProjectionRunner {
                 options: Options = Options(), logger: @escaping CQRSLogger = { _, _ in },
                 progress: ((ReplayProgress) -> Void)? = nil) {
         self.projection = projection
-        self.feed = Feed(filter: projection.filter, upcasters: options.upcasters,
-                         deliversInternalEvents: options.deliversInternalEvents)
+        self.feed = Feed(component: projection.name, filter: projection.filter, upcasters: options.upcasters,
+                         deliversInternalEvents: options.deliversInternalEvents, skips: options.skips, faults: options.faults)
         self.store = store
         self.executor = executor
         self.scheduler = scheduler
@@ -142,6 +159,14 @@ public final class ProjectionRunner {
     public var failure: ProjectionFailure? {
         if case .failed(let f) = status { return f }
         return nil
+    }
+
+    /// The failure being retried or the one that stopped the runner, if any.
+    public var lastFailure: ProjectionFailure? {
+        switch status {
+        case .failed(let f), .retrying(let f, _): return f
+        default: return nil
+        }
     }
 
     /// Restores the snapshot (read off the loop), subscribes and starts catching up. Call once.
@@ -202,6 +227,10 @@ public final class ProjectionRunner {
     public func stop() {
         backgroundReplay?.cancel()
         backgroundReplay = nil
+        rebuildJob?.cancel()
+        rebuildJob = nil
+        retryTimer?.cancel()
+        retryTimer = nil
         subscription?.cancel()
         subscription = nil
         healthTimer?.cancel()
@@ -236,9 +265,10 @@ public final class ProjectionRunner {
 
     private func receive(_ batch: [RecordedEvent]) {
         switch status {
-        case .failed, .stopped: return
+        case .failed, .stopped, .retrying: return
         default: break
         }
+        rebuildJob?.buffer(batch)
         guard apply(batch) else { return }
         if !isCaughtUp {
             if position >= target {
@@ -273,6 +303,7 @@ public final class ProjectionRunner {
 
     /// Takes what a feed (on the loop or off it) got through.
     func advance(to progress: Feed.Progress) {
+        if let r = retrying, progress.position >= r.position { retrying = nil }
         position = progress.position
         lastAnchor = progress.anchor
         eventsDelivered += progress.delivered
@@ -281,9 +312,13 @@ public final class ProjectionRunner {
 
     /// Filter, upcast and apply, event by event; the same on the loop and off it.
     struct Feed {
+        let component: String
         let filter: EventFilter?
         let upcasters: UpcasterChain
         let deliversInternalEvents: Bool
+        /// Positions passed without being applied (operator skips).
+        var skips: Set<LogPosition>
+        let faults: ComponentFaults?
 
         struct Progress {
             var position: LogPosition
@@ -297,8 +332,10 @@ public final class ProjectionRunner {
         func apply(_ batch: [RecordedEvent], to projection: Projection, progress: inout Progress) -> ProjectionFailure? {
             for event in batch where event.position > progress.position {
                 if deliversInternalEvents || !RuntimeMetadata.isInternal(event.stream),
-                   filter?.matches(stream: event.stream.value, type: event.type) ?? true {
+                   filter?.matches(stream: event.stream.value, type: event.type) ?? true,
+                   skips.isEmpty || !skips.contains(event.position) {
                     do {
+                        if let faults { try faults.check(component, stream: event.stream.value, data: event.data) }
                         // Without upcasters, no copy of the event (a dozen retains) per apply.
                         if upcasters.isEmpty {
                             try projection.apply(event)
@@ -355,14 +392,53 @@ public final class ProjectionRunner {
         for w in all { w.timer?.cancel(); w.completion(.failed(failure)) }
     }
 
+    /// An event could not be applied (or the subscription failed): retry after a pause while
+    /// the policy allows (waiting queries keep waiting), else stop.
     func fail(_ failure: ProjectionFailure) {
-        status = .failed(failure)
         subscription?.cancel()
         subscription = nil
         healthTimer?.cancel()
         healthTimer = nil
+        retryTimer?.cancel()
+        retryTimer = nil
+        let policy = options.failurePolicy
+        let attempt = (retrying?.position == failure.position ? retrying?.attempts ?? 0 : 0) + 1
+        if attempt <= policy.retries {
+            retrying = (failure.position, attempt)
+            retriesTotal += 1
+            status = .retrying(failure, attempt: attempt)
+            logger(.warning, "\(failure) (retry \(attempt) of \(policy.retries))")
+            retryTimer = scheduler.schedule(after: policy.delay(beforeRetry: attempt)) { [weak self] in
+                guard let self, case .retrying = status else { return }
+                retryTimer = nil
+                status = isCaughtUp ? .live : .catchingUp
+                follow()
+            }
+            return
+        }
+        retrying = nil
+        status = .failed(failure)
         logger(.error, failure.description)
         failWaiters(failure)
+    }
+
+    /// An operator's move on a failed runner: follow the store again from where it stopped
+    /// (the failed event is tried again, after a fix), or, with `skippingFailedEvent`, from the
+    /// next event (the failed one is passed without being applied: the view then lacks it, and
+    /// the consistency check says so until a rebuild). Loop thread.
+    /// - Returns: the position of the event that had failed.
+    @discardableResult
+    public func resume(skippingFailedEvent: Bool) throws -> LogPosition {
+        guard case .failed(let failure) = status else { throw ResumeError.notFailed(status.description) }
+        if skippingFailedEvent {
+            guard !failure.eventType.isEmpty else { throw ResumeError.nothingToSkip }
+            feed.skips.insert(failure.position)
+        }
+        retrying = nil
+        status = isCaughtUp ? .live : .catchingUp
+        logger(.warning, "projection '\(projection.name)' resumed \(skippingFailedEvent ? "after" : "at") position \(failure.position)")
+        follow()
+        return failure.position
     }
 
     private func scheduleHealthCheck() {

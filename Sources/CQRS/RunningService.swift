@@ -26,7 +26,21 @@ public protocol RunningService: AnyObject {
     func stop()
 }
 
-extension ServiceRuntime: RunningService {
+/// A service whose components an operator can act on (ServiceRuntime+Operations): every move
+/// is recorded in the service's operations journal.
+public protocol OperatedService: RunningService {
+    var parkedEvents: [OperationEntry] { get }
+    func retryParked(component: String, position: LogPosition?, note: OperatorNote,
+                     completion: @escaping (Result<[OperationEntry], OperationError>) -> Void)
+    func skipParked(component: String, position: LogPosition, note: OperatorNote,
+                    completion: @escaping (Result<OperationEntry, OperationError>) -> Void)
+    func resume(component: String, skipping: Bool, note: OperatorNote,
+                completion: @escaping (Result<OperationEntry, OperationError>) -> Void)
+    func rebuild(component: String, note: OperatorNote, completion: @escaping (Result<OperationEntry, OperationError>) -> Void)
+    func operations(completion: @escaping (Result<[OperationEntry], OperationError>) -> Void)
+}
+
+extension ServiceRuntime: OperatedService {
     public var idempotency: IdempotencyIndex { handler.idempotency }
     public var consumerName: String? { consumer?.name }
 }

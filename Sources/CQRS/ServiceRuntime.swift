@@ -26,6 +26,10 @@ public struct ServiceOptions {
     public var consumerMaxInFlight = 32
     /// Delay before the publisher or the consumer retries after the store refused a write.
     public var retryDelay: Duration = .seconds(1)
+    /// What a read model does with an event it cannot apply: retried, then it stops.
+    public var readModelPolicy = FailurePolicy.stop
+    /// Test hook: components that fail on chosen events (`ComponentFaults`).
+    public var faults: ComponentFaults? = nil
     /// "Now" for idempotency and progress rates (inject in tests).
     public var clock: () -> Date = Date.init
     public init() {}
@@ -53,6 +57,8 @@ public final class ServiceRuntime<D: Decider> {
     public let consumer: Consumer<D>?
     public private(set) var readModels: [ReadModel] = []
     public let options: ServiceOptions
+    /// Parked events and operator moves, in the service's own store (`$operations`).
+    public let journal: OperationsJournal
 
     let executor: CompletionExecutor
     let scheduler: Scheduler
@@ -85,10 +91,21 @@ public final class ServiceRuntime<D: Decider> {
         self.handler = handler
         publisher = Publisher(source: name, store: store, publicLog: publicLog, executor: executor, scheduler: scheduler,
                               upcasters: decider.upcasters, retryDelay: options.retryDelay, logger: logger, map: publish)
+        let journal = OperationsJournal(store: store)
+        self.journal = journal
+        let faults = options.faults
         consumer = reactions.map { reactions in
-            Consumer(name: reactions.consumerName, publicLog: publicLog, eventTypes: reactions.eventTypes, handler: handler,
-                     executor: executor, maxInFlight: options.consumerMaxInFlight, scheduler: scheduler,
-                     retryDelay: options.retryDelay, logger: logger, map: reactions.commands(for:))
+            let name = reactions.consumerName
+            let map: Consumer<D>.Mapper = faults.map { faults in
+                { envelope in
+                    try faults.check(name, stream: envelope.source, data: envelope.data)
+                    return try reactions.commands(for: envelope)
+                }
+            } ?? reactions.commands(for:)
+            return Consumer(name: name, publicLog: publicLog, eventTypes: reactions.eventTypes, handler: handler,
+                            executor: executor, maxInFlight: options.consumerMaxInFlight, scheduler: scheduler,
+                            retryDelay: options.retryDelay, policy: reactions.failurePolicy, journal: journal,
+                            sequence: reactions.sequence, logger: logger, map: map)
         }
     }
 
@@ -103,6 +120,8 @@ public final class ServiceRuntime<D: Decider> {
         o.snapshotMinInterval = options.readModelSnapshotMinInterval
         o.clock = options.clock
         o.enableBackgroundReplay(after: options.backgroundReplayAfter)
+        o.failurePolicy = options.readModelPolicy
+        o.faults = options.faults
         switch feed {
         case .own: o.upcasters = decider.upcasters
         case .publicLog: o.snapshotStore = store   // this service's own store, never the shared public log
@@ -127,9 +146,18 @@ public final class ServiceRuntime<D: Decider> {
     // MARK: - Lifecycle
 
     /// Starts the read models alone (restore, then catch up), e.g. while the app still scans
-    /// the store for what commands need; `start` does it too. Idempotent.
+    /// the store for what commands need; `start` does it too. Idempotent. They start once the
+    /// operations journal is read (an operator's skips apply from the first event on); a
+    /// journal that cannot be read is logged, and they start without skips.
     public func startReadModels() {
-        for m in readModels { m.runner.start() }
+        journal.whenLoaded { [weak self] error in
+            guard let self else { return }
+            if let error { logger(.error, "service '\(name)': cannot read the operations journal, read models start without its skips: \(error)") }
+            for m in readModels where m.runner.status == .starting {
+                m.runner.feed.skips = Set((journal.ledger.skipped[m.runner.projection.name] ?? []).map(LogPosition.init))
+                m.runner.start()
+            }
+        }
     }
 
     /// Starts the read models, the publisher (from its checkpoint in the public log) and the
@@ -178,13 +206,14 @@ public final class ServiceRuntime<D: Decider> {
         return lowest ?? .start
     }
 
-    /// Changes whenever any read model of the service moves: the sum of their positions. A
-    /// runner's position only grows, and its state changes only with it (an applied event, a
-    /// replayed state swapped in at a later position), so an answer rendered from the read
-    /// models stays true while this number stands still (the API's query memo relies on it).
+    /// Changes whenever any read model of the service moves: the sum of their positions and
+    /// state epochs. A runner's position only grows, and its state changes only with it (an
+    /// applied event, a replayed state swapped in at a later position) or with its epoch (a
+    /// rebuilt state swapped in), so an answer rendered from the read models stays true while
+    /// this number stands still (the API's query memo relies on it).
     public var generation: UInt64 {
         var sum: UInt64 = 0
-        for model in readModels { sum &+= model.runner.position.value }
+        for model in readModels { sum &+= model.runner.position.value &+ model.runner.stateEpoch }
         return sum
     }
 

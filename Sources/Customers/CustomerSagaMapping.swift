@@ -15,6 +15,11 @@ public enum CustomerSagaMapping {
     /// The reactions, per public event type and version.
     public static let reactions: SagaReactions<CustomerCommand> = {
         var r = SagaReactions<CustomerCommand>(consumerName: consumerName)
+        // Each order's credit is its own affair: an order event that keeps failing is parked
+        // for an operator, and the saga goes on for every other order. The later events of
+        // that order (a cancellation releasing the credit) wait behind it.
+        r.failurePolicy = .park
+        r.sequence = SagaReactions<CustomerCommand>.sequence(byMember: "orderId")
         func command(_ customerId: String, _ c: CustomerCommand) -> [ConsumerCommand<CustomerCommand>] {
             [ConsumerCommand(stream: CustomerID.stream(customerId), command: c, concurrency: .retrying)]
         }

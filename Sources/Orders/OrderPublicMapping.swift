@@ -46,6 +46,9 @@ public enum OrderPublicMapping {
 enum OrderSagaMapping {
     static let reactions: SagaReactions<OrderDecision> = {
         var r = SagaReactions<OrderDecision>(consumerName: OrdersService.consumerName)
+        // One credit answer per order: a failing one is parked, the others go on.
+        r.failurePolicy = .park
+        r.sequence = SagaReactions<OrderDecision>.sequence(byMember: "orderId")
         r.on(CustomerCreditReservedV1.eventType.name, version: CustomerCreditReservedV1.eventType.version) { e in
             let p = try CustomerCreditReservedV1.decode(e.data)
             guard OrderValidation.isValidOrderId(p.orderId) else { return [] }

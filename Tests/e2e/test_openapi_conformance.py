@@ -236,6 +236,54 @@ def test_public_log_and_operations_conform(http, conf):
     assert conf.check(http.get("/admin/consistency")).status_code == 200
 
 
+def test_operator_moves_conform(conf, tmp_path):
+    """The admin moves on components, on a server of their own with a poison event injected
+    (`TRIBUTARY_INJECT_FAULT`): the credit saga parks, a read model stops."""
+    from conftest import server_binary
+    from tributary_tools.server import Server
+    fault = "component=customers-credit,match=poison-;component=customers-directory,match=Poisonous"
+    server = Server(server_binary(), "none", tmp_path / "data", env={"TRIBUTARY_INJECT_FAULT": fault}).start(ready_timeout=60)
+    why = {"reason": "conformance"}
+    try:
+        with httpx.Client(base_url=server.url, timeout=15) as http:
+            cid = register(http, conf).json()["id"]
+            for _ in range(2):
+                place(http, conf, cid, oid=uid("o-poison"))
+            deadline = time.monotonic() + 20
+            while len(parked := conf.check(http.get("/admin/parked")).json()["parked"]) < 2:
+                assert time.monotonic() < deadline, parked
+                time.sleep(0.1)
+            first, second = (p["position"] for p in parked)
+            base = "/admin/parked/customers/customers-credit"
+            r = conf.check(http.post(f"{base}/{first}/retry", json=why))   # the fault is still there
+            assert r.status_code == 200 and r.json()["outcome"] == "failed", r.text
+            assert conf.check(http.post(f"{base}/{second}/skip", json=why)).status_code == 200
+            assert conf.check(http.post(f"{base}/{second}/skip", json=why)).status_code == 404
+            r = conf.check(http.post(f"{base}/retry", json=why))
+            assert r.status_code == 200 and [e["outcome"] for e in r.json()["retried"]] == ["failed"], r.text
+            assert conf.check(http.post(f"{base}/{first}/retry", json={})).status_code == 422
+            assert conf.check(http.post(f"{base}/{first}/retry", content=b"reason", headers={"Content-Type": "text/plain"})).status_code == 415
+            assert conf.check(http.post(f"{base}/{first}/retry", content=b"{", headers=JSON)).status_code == 400
+
+            assert conf.check(http.post(f"/commands/customers/{cid}/rename", json={"name": "Poisonous Pill"})).status_code == 200
+            view = "/admin/components/customers/customers-directory"
+            deadline = time.monotonic() + 20
+            while not any(c["name"] == "customers-directory" and c["status"] == "failed" for c in http.get("/health").json()["components"]):
+                assert time.monotonic() < deadline, "the view did not stop"
+                time.sleep(0.1)
+            assert conf.check(http.post("/admin/components/customers/customers-order-activity/resume", json=why)).status_code == 409
+            assert conf.check(http.post("/admin/components/customers/no-such-view/resume", json=why)).status_code == 404
+            r = conf.check(http.post(f"{view}/resume", json={**why, "from": "next"}))
+            assert r.status_code == 200 and r.json()["outcome"] == "next", r.text
+            r = conf.check(http.post("/admin/components/customers/customers-order-activity/rebuild", json=why))
+            assert r.status_code == 202, r.text
+            r = conf.check(http.get("/admin/operations/customers"))
+            assert r.status_code == 200 and r.json()["count"] >= 6, r.text
+            assert conf.check(http.get("/admin/operations/nobody")).status_code == 404
+    finally:
+        server.kill()
+
+
 @pytest.mark.parametrize("name,path", [("api.yaml", API_PATH), ("public-events.yaml", EVENTS_PATH)])
 def test_specs_are_served_verbatim(http, conf, name, path):
     r = http.get(f"/openapi/{name}")
