@@ -37,10 +37,11 @@ public struct ConsumerCommand<Command> {
 /// disk) is waited out: with a scheduler, the command is sent again after `retryDelay` (same
 /// idempotency key) and the status is `.retrying` meanwhile.
 ///
-/// **Failures.** Any other failure of a public event (a throwing mapping, endless conflicts,
-/// corrupt state) follows the `FailurePolicy`: the consumer holds (issues nothing new, so the
-/// order of reactions is kept) and handles the event again after a growing pause, up to
-/// `policy.retries` times; then it either stops (`.failed`, logged with the public position)
+/// **Failures.** Any other failure of a public event (endless conflicts, corrupt state, a store
+/// error) follows the `FailurePolicy`: the consumer holds (issues nothing new, so the order of
+/// reactions is kept) and handles the event again after a growing pause, up to
+/// `policy.retries` times (a throwing mapping is not retried: it is pure, it would throw
+/// again); then it either stops (`.failed`, logged with the public position)
 /// or, with `.park` and a journal, records the event as parked in the service's operations
 /// journal and goes on. A parked event is durable before the watermark can pass it, is never
 /// handled again by itself (also not after a restart), and waits for an operator:
@@ -129,6 +130,11 @@ public final class Consumer<D: Decider> {
     private var lastDelivered: LogPosition = .start
     /// Bumped by `resume()`: completions of commands issued before it are ignored.
     private var epoch = 0
+    /// The consumer has found its checkpoint and followed the public log (`checkpoint` is real).
+    private var hasFollowed = false
+    /// Sequence → the unfinished public event of it: the next one of the sequence waits for it
+    /// (a retry must not let a later event of the same order overtake it).
+    private var busySequences: [String: LogPosition] = [:]
 
     private struct Pending {
         var left: Int
@@ -217,6 +223,7 @@ public final class Consumer<D: Decider> {
     }
 
     private func follow(from checkpoint: LogPosition) {
+        hasFollowed = true
         self.checkpoint = checkpoint
         lastDelivered = checkpoint
         status = .running
@@ -278,6 +285,9 @@ public final class Consumer<D: Decider> {
     private func pump() {
         while isActive, held.isEmpty, inFlight.count < maxInFlight, queueHead < queue.count {
             let envelope = queue[queueHead]
+            // Events of one sequence one at a time, in order: wait for the earlier one.
+            let key = sequence?(envelope)
+            if let key, busySequences[key] != nil { break }
             let safe = watermark
             queueHead += 1
             if queueHead > 1024 && queueHead * 2 > queue.count { queue.removeFirst(queueHead); queueHead = 0 }
@@ -285,9 +295,15 @@ public final class Consumer<D: Decider> {
                 continue   // parked or skipped: only an operator handles it again
             }
             handled += 1
+            if let key { busySequences[key] = envelope.position }
             issue(envelope, safe: safe)
         }
         if isActive { checkpoint = watermark }
+    }
+
+    /// `position` is done (handled, or parked): the next event of its sequence may go.
+    private func finished(_ envelope: PublicEventEnvelope) {
+        if let key = sequence?(envelope), busySequences[key] == envelope.position { busySequences[key] = nil }
     }
 
     /// The context of command `index` for `envelope`: its idempotency key, and the checkpoint
@@ -316,10 +332,14 @@ public final class Consumer<D: Decider> {
         }
         let commands: [ConsumerCommand<D.Command>]
         do { commands = try map(envelope) } catch {
+            // A mapping is pure: it would throw again. Parked (or stopped) at once.
             inFlight[envelope.position] = Pending(left: 0)
-            return eventFailed(envelope, "mapping \(envelope.type) failed: \(error)")
+            return eventFailed(envelope, "mapping \(envelope.type) failed: \(error)", retryable: false)
         }
-        if commands.isEmpty { return succeededAfterRetry(envelope.position) }
+        if commands.isEmpty {
+            finished(envelope)
+            return succeededAfterRetry(envelope.position)
+        }
         inFlight[envelope.position] = Pending(left: commands.count)
         for (i, c) in commands.enumerated() {
             send(c, context: context(envelope, index: i, safe: safe), for: envelope)
@@ -377,6 +397,7 @@ public final class Consumer<D: Decider> {
         guard pending.left <= 0 else { inFlight[envelope.position] = pending; return }
         if let reason = pending.failure { return eventFailed(envelope, reason) }
         inFlight[envelope.position] = nil
+        finished(envelope)
         succeededAfterRetry(envelope.position)
         pump()
     }
@@ -384,29 +405,32 @@ public final class Consumer<D: Decider> {
     /// A public event whose handling just succeeded: forget its failed attempts.
     private func succeededAfterRetry(_ position: LogPosition) {
         guard attempts.removeValue(forKey: position) != nil else { return }
+        held.remove(position)
         logger(.info, "consumer '\(name)': public position \(position) handled after retrying")
         if case .retrying = status, held.isEmpty { status = .running }
     }
 
     /// Every command for `envelope` has completed and one failed (or its mapping threw): retry
     /// it, park it or stop, as the policy says. The event stays in flight meanwhile, so the
-    /// watermark never passes it.
-    private func eventFailed(_ envelope: PublicEventEnvelope, _ reason: String) {
+    /// watermark never passes it. `retryable` false: the same input fails the same way (a
+    /// mapping), so the retries are not waited for (the consumer would hold for nothing).
+    private func eventFailed(_ envelope: PublicEventEnvelope, _ reason: String, retryable: Bool = true) {
         guard isActive else { return }
         let position = envelope.position
         let attempt = attempts[position, default: 0] + 1
         attempts[position] = attempt
         held.insert(position)
-        if attempt <= policy.retries, let scheduler {
+        if retryable, attempt <= policy.retries, let scheduler {
             retriesTotal += 1
             status = .retrying(reason: "public position \(position): \(reason) (retry \(attempt) of \(policy.retries))")
             logger(.warning, "consumer '\(name)': \(envelope.type) at public position \(position) failed (retry \(attempt) of \(policy.retries)): \(reason)")
             retry(after: policy.delay(beforeRetry: attempt), on: scheduler) { [weak self] in
                 guard let self else { return }
+                // Held until it is done: nothing new is issued meanwhile (order is kept).
                 let safe = watermark   // computed while the event is still in flight: below it
-                held.remove(position)
                 inFlight[position] = nil
                 issue(envelope, safe: safe)
+                pump()
             }
             return
         }
@@ -435,6 +459,7 @@ public final class Consumer<D: Decider> {
                 attempts[position] = nil
                 inFlight[position] = nil
                 held.remove(position)
+                finished(envelope)
                 if case .retrying = status, held.isEmpty { status = .running }
                 logger(.error, "consumer '\(name)' parked \(envelope.type) at public position \(position) (\(count) attempt(s)): \(reason)")
                 pump()
@@ -475,8 +500,10 @@ public final class Consumer<D: Decider> {
         attempts = [:]
         epoch += 1
         status = .idle
+        busySequences = [:]
         logger(.warning, "consumer '\(name)' resumed after public position \(checkpoint) (it had stopped at \(position))")
-        start(from: checkpoint)
+        // Stopped before it found its checkpoint: look for it again.
+        start(from: hasFollowed ? checkpoint : nil)
         return position
     }
 

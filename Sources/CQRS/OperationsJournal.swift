@@ -96,6 +96,8 @@ public struct OperationsLedger: Sendable {
     /// Component → positions it skips (a skipped parked event, a read model resumed after the
     /// event that stopped it); a rebuilt read model has none.
     public private(set) var skipped: [String: Set<UInt64>] = [:]
+    /// Component → the position where its last rebuild was swapped in.
+    public private(set) var rebuiltAt: [String: UInt64] = [:]
 
     public init() {}
 
@@ -123,6 +125,7 @@ public struct OperationsLedger: Sendable {
             if entry.outcome == "next", let p = entry.position { skipped[c, default: []].insert(p) }
         case .rebuildFinished:
             skipped[c] = nil
+            if let p = entry.position { rebuiltAt[c] = max(rebuiltAt[c] ?? 0, p) }
         case .rebuildStarted, .rebuildFailed:
             break
         }
@@ -162,7 +165,8 @@ public final class OperationsJournal {
     public init(store: EventStore) { self.store = store }
 
     /// Reads the journal (once) and calls `body` on the loop when it has: at once if it already
-    /// has. `body` gets the read error, if any (the ledger is then empty).
+    /// has. `body` gets the read error, if any (the ledger is then empty, and the next call
+    /// reads again).
     public func whenLoaded(_ body: @escaping (EventStoreError?) -> Void) {
         if let loadOutcome {
             if case .failure(let e) = loadOutcome { return body(e) }
@@ -184,7 +188,10 @@ public final class OperationsJournal {
             let all = waiting
             waiting = []
             var error: EventStoreError?
-            if case .failure(let e) = loadOutcome { error = e }
+            if case .failure(let e) = loadOutcome {
+                error = e
+                loadOutcome = nil   // the next caller reads it again
+            }
             for w in all { w(error) }
         }
     }

@@ -7,6 +7,8 @@ import EventStore
 /// the loop feeds it those batches and swaps it in at once (O(1), copy-on-write). Queries never
 /// see a half-built view: before the swap they read the old one, after it the new one, at a
 /// position at least as far as before. A failed copy is dropped; the old view keeps serving.
+/// Snapshots taken up to the swap are not used again (`snapshotFloor`, from the journal's
+/// `rebuild-finished`): they may hold the replaced state.
 final class RebuildJob {
     let replay: BackgroundReplay
     /// Where the copy replays to: where the view stood when the rebuild began (or, for a
@@ -146,7 +148,6 @@ extension ProjectionRunner {
             follow()
         }
         releaseWaiters()
-        snapshotAfterRebuild()
         job.completion(.success(RebuildSummary(position: position, events: progress.delivered, seconds: seconds)))
     }
 

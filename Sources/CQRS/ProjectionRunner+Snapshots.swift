@@ -73,6 +73,12 @@ extension ProjectionRunner {
                 return nil
             }
             guard position > .start else { return nil }
+            if let floor = snapshotFloor, position <= floor {
+                // Taken before (or at) the swap of an operator's rebuild: it may hold the state
+                // the rebuild replaced, whose skips the journal no longer has.
+                logger(.info, "projection '\(name)': snapshot at position \(position) predates its rebuild at \(floor); replaying from the start")
+                return nil
+            }
             return (snap, position, anchor, state)
         }
     }
@@ -127,19 +133,9 @@ extension ProjectionRunner {
         return beginSnapshot(final: true)
     }
 
-    /// After a rebuild: snapshots the new state at once, whatever the interval, so that a
-    /// restart does not restore the state it replaced (queued after any save in flight).
-    func snapshotAfterRebuild() {
-        guard snapshotsEnabled, options.snapshotEvery != nil, let pending = beginSnapshot(replacing: true) else { return }
-        snapshotInFlight = true
-        lastSnapshotStarted = options.clock()
-        pending.onDone = { [weak self] in self?.snapshotInFlight = false }
-    }
-
     /// Captures the state at `position` and queues its encoding and save. Loop thread.
-    /// `replacing`: also when a snapshot at this position exists (of a state since replaced).
-    private func beginSnapshot(final: Bool = false, replacing: Bool = false) -> PendingSnapshot? {
-        guard position > lastSnapshot || (replacing && position > .start), let anchor = lastAnchor else { return nil }
+    private func beginSnapshot(final: Bool = false) -> PendingSnapshot? {
+        guard position > lastSnapshot, let anchor = lastAnchor else { return nil }
         let encode: SnapshotEncoding
         do {
             guard let e = try projection.captureSnapshot() else { return nil }

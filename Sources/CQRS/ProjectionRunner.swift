@@ -98,6 +98,11 @@ public final class ProjectionRunner {
     /// Counts the states swapped in at an unchanged position (a rebuild): answers rendered
     /// before one are stale even though the position stands still.
     public internal(set) var stateEpoch: UInt64 = 0
+    /// Snapshots at or before this position are not restored (the last rebuild swapped its
+    /// state in there; set before `start()`).
+    public var snapshotFloor: LogPosition?
+    /// Whether an operator can rebuild the view live (its projection is `BackgroundReplayable`).
+    public var isRebuildable: Bool { projection is any BackgroundReplayable }
     var target: LogPosition = .start
     var startedAt = Date()
     /// The replay running off the loop, if any (ProjectionRunner+Background).

@@ -110,9 +110,11 @@ extension ServiceRuntime {
         } else {
             return completion(.failure(.notFound("service '\(name)' has no read model or consumer '\(component)'")))
         }
+        guard beginMove(component, completion) else { return }
         var entry = OperationEntry(.resumed, component: component, kind: kind, position: failedAt, note: note)
         entry.outcome = skipping ? "next" : "failed"
-        journal.record(entry) { recorded in
+        journal.record(entry) { [weak self] recorded in
+            self?.movesInProgress.remove(component)
             switch recorded {
             case .failure(let e):
                 completion(.failure(.unavailable("the operations journal could not be written: \(e)")))
@@ -138,10 +140,13 @@ extension ServiceRuntime {
         default: break
         }
         guard runner.rebuildProgress == nil else { return completion(.failure(.conflict(RebuildError.alreadyRunning(component).description))) }
+        guard runner.isRebuildable else { return completion(.failure(.conflict(RebuildError.notRebuildable(component).description))) }
+        guard beginMove(component, completion) else { return }
         // `position`: where the view stood when the rebuild was asked for.
         let started = OperationEntry(.rebuildStarted, component: component, kind: "projection", position: runner.position, note: note)
         journal.record(started) { [weak self] recorded in
             guard let self else { return }
+            movesInProgress.remove(component)
             guard case .success(let entry) = recorded else {
                 return completion(.failure(.unavailable("the operations journal could not be written")))
             }
@@ -155,6 +160,16 @@ extension ServiceRuntime {
                 completion(.failure(.conflict("\(error)")))
             }
         }
+    }
+
+    /// Marks a move on `component` as begun; false (and a 409 to `completion`) while another
+    /// one is between its checks and its effect: two of them would both be recorded.
+    private func beginMove<T>(_ component: String, _ completion: (Result<T, OperationError>) -> Void) -> Bool {
+        guard movesInProgress.insert(component).inserted else {
+            completion(.failure(.conflict("another operator move on '\(component)' is in progress")))
+            return false
+        }
+        return true
     }
 
     private func recordRebuildEnd(_ component: String, _ outcome: Result<RebuildSummary, RebuildError>) {

@@ -59,6 +59,8 @@ public final class ServiceRuntime<D: Decider> {
     public let options: ServiceOptions
     /// Parked events and operator moves, in the service's own store (`$operations`).
     public let journal: OperationsJournal
+    /// Components with an operator move between its checks and its effect (one at a time).
+    var movesInProgress: Set<String> = []
 
     let executor: CompletionExecutor
     let scheduler: Scheduler
@@ -154,7 +156,9 @@ public final class ServiceRuntime<D: Decider> {
             guard let self else { return }
             if let error { logger(.error, "service '\(name)': cannot read the operations journal, read models start without its skips: \(error)") }
             for m in readModels where m.runner.status == .starting {
-                m.runner.feed.skips = Set((journal.ledger.skipped[m.runner.projection.name] ?? []).map(LogPosition.init))
+                let name = m.runner.projection.name
+                m.runner.feed.skips = Set((journal.ledger.skipped[name] ?? []).map(LogPosition.init))
+                m.runner.snapshotFloor = journal.ledger.rebuiltAt[name].map(LogPosition.init)
                 m.runner.start()
             }
         }

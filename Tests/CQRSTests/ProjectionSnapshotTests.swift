@@ -108,6 +108,26 @@ final class GatedBalanceProjection: Projection, @unchecked Sendable {
         try await loop.run { r.stop() }
     }
 
+    /// After an operator's rebuild swapped a new state in at position R, a snapshot taken at or
+    /// before R may hold the replaced state: it is not restored (a full replay instead).
+    @Test func aSnapshotThatPredatesTheLastRebuildIsNotRestored() async throws {
+        let (loop, key) = loopWithKey()
+        let store = loop.makeStore()
+        try fill(store, 25)
+        _ = try await snapshotted(loop, store, key: key, log: Log())
+        for (floor, restored) in [(LogPosition(25), nil), (LogPosition(24), LogPosition(25))] {
+            let p = GatedBalanceProjection(loopKey: key), log = Log()
+            let r = runner(loop, store, p, every: 1_000_000, log: log)
+            try await loop.run {
+                r.snapshotFloor = floor
+                r.start()
+            }
+            #expect(await loop.eventually { r.isCaughtUp })
+            #expect(try await loop.run { (r.restoredSnapshotPosition, r.position) } == (restored, LogPosition(25)))
+            #expect(log.contains("predates its rebuild") == (restored == nil))
+        }
+    }
+
     @Test func startLoadsTheSnapshotAndReplaysOnlyTheTail() async throws {
         let (loop, key) = loopWithKey()
         let store = loop.makeStore()

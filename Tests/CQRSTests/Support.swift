@@ -103,11 +103,19 @@ final class InstrumentedStore: EventStore, @unchecked Sendable {
     /// Appends to fail with `.storeUnhealthy` before forwarding resumes.
     var failingAppends = 0
     var executorForFailures: CompletionExecutor = InlineExecutor()
+    /// Appends to these streams that fail with an error that is not "store unavailable", as
+    /// many times as the count says.
+    var failingStreams: [StreamName: Int] = [:]
 
     func append(to stream: StreamName, expected: ExpectedVersion, events: [NewEvent], completion: @escaping AppendCompletion) {
         if failingAppends > 0 {
             failingAppends -= 1
             executorForFailures.execute { completion(.failure(.storeUnhealthy(reason: "injected"))) }
+            return
+        }
+        if let n = failingStreams[stream], n > 0 {
+            failingStreams[stream] = n - 1
+            executorForFailures.execute { completion(.failure(.invalidArgument("injected failure of '\(stream)'"))) }
             return
         }
         beforeAppend?(stream)

@@ -1,7 +1,7 @@
 """scripts/tool chaos: crash safety end to end: SIGKILL the real server under a command load, restart, check.
 
   scripts/tool chaos [--cycles N] [--max-seconds S] [--clients C] [--bin PATH] [--data DIR] [--seed X]
-                     [--postgres-dir DIR]
+                     [--postgres-dir DIR] [--poison]
 
 Runs `tributary serve --durability fsync` on 127.0.0.1 (port 0) and a load of C keep-alive
 clients (unique ids, an Idempotency-Key per command): register customers, place orders, cancel
@@ -17,6 +17,14 @@ in /health is 0 and the public log is quiet:
      release per order; each customer's reservedCredit equals the sum of the totals of its
      approved/pending orders computed from the public log; availableCredit is never negative;
   4. GET /admin/consistency reports the live read models equal to a fresh rebuild.
+With --poison, the credit saga cannot handle the placement of about one order in seven (the
+test hook TRIBUTARY_INJECT_FAULT): it parks them and goes on. Between cycles the operator skips
+one now and then and retries them all while the fault is still there (they stay parked); the
+checks tolerate exactly the parked and skipped orders (pending, no credit). At the end the fix
+is deployed (a restart without the hook), the parked events are retried, the process is killed
+at a random moment of that and the retry is run again: every parked order is then resolved once
+(at most one reservation each), nothing stays parked, and all the checks hold with only the
+skipped orders left pending.
 Defaults: 20 cycles, 600 s bound (stops early, reporting how many cycles ran), 3 clients.
 Exit status 0 only if every check of every cycle passed. With TRIBUTARY_TOKEN set, every request
 carries it as a Bearer token (needs commands:write, queries:read and admin).
@@ -44,6 +52,12 @@ from .server import ServerError, existing_binary as default_binary
 
 class ChaosFailure(AssertionError):
     pass
+
+
+#: --poison: the credit saga fails on these orders' events (see docs/operations.md).
+POISON_PREFIX = "o-poison-"
+POISON_ENV = {"TRIBUTARY_INJECT_FAULT": f"component=customers-credit,match={POISON_PREFIX}"}
+CREDIT = "/admin/parked/customers/customers-credit"
 
 
 class Server(launcher.Server):
@@ -135,7 +149,7 @@ class Load:
         if orders and roll < 0.45:
             oid = rng.choice(orders)
             return f"/commands/orders/{oid}/cancel", {"reason": "chaos"}, oid
-        oid = "o-" + uuid.uuid4().hex[:12]
+        oid = (POISON_PREFIX if st.poison and rng.random() < 0.15 else "o-") + uuid.uuid4().hex[:12]
         lines = [{"sku": f"SKU-{k}", "quantity": rng.randint(1, 3), "unitPrice": rng.choice([500, 1000, 1500])}
                  for k in range(rng.randint(1, 2))]
         return "/commands/orders/place", {"orderId": oid, "customerId": rng.choice(customers), "currency": "EUR",
@@ -159,7 +173,10 @@ class Load:
 class State:
     """Everything the checks need, kept across cycles."""
 
-    def __init__(self, ack_log: Path):
+    def __init__(self, ack_log: Path, poison: bool = False):
+        self.poison = poison
+        #: Orders whose parked placement the operator skipped: pending for ever, no credit.
+        self.skipped_orders: set[str] = set()
         self.lock = threading.Lock()
         self.acks: list[dict] = []
         self.customers: list[str] = []
@@ -192,19 +209,38 @@ class State:
                 self.open_orders.remove(sid)
 
 
-def wait_settled(client: Client, timeout: float = 60.0) -> dict:
-    """/ready 200, projection and publisher lags 0, no pending order, and the public log unchanged
-    for 0.5 s. (Consumer lags are not used: a consumer subscribed with an event-type filter
-    reports lag ≥ 1 forever when the newest public events are of types it ignores.)"""
+def parked_orders(client: Client) -> set[str]:
+    """The orders whose saga events are parked (their `sequence`)."""
+    return {p["sequence"] for p in client.json("/admin/parked")["parked"] if p.get("sequence")}
+
+
+def tolerated(client: Client, state: "State | None") -> set[str]:
+    """Orders that may stay pending without credit: parked or skipped (--poison), else none."""
+    if state is None or not state.poison:
+        return set()
+    return parked_orders(client) | state.skipped_orders
+
+
+def wait_settled(client: Client, timeout: float = 60.0, state: "State | None" = None) -> dict:
+    """/ready 200, projection and publisher lags 0, no pending order (but those `tolerated`),
+    and the public log unchanged for 0.5 s. (Consumer lags are not used: a consumer subscribed
+    with an event-type filter reports lag ≥ 1 forever when the newest public events are of
+    types it ignores.)"""
     deadline = time.monotonic() + timeout
     previous, since = None, 0.0
     while True:
         try:
             status, _, _ = client.request("GET", "/ready")
             if status == 200:
-                health = client.json("/health")
+                # 503 (degraded) while events are parked: the report is the same document.
+                _, _, raw = client.request("GET", "/health")
+                health = json.loads(raw)
                 lags = [c.get("lag", 0) for c in health["components"] if c["kind"] in ("projection", "publisher")]
-                pending = client.json("/queries/orders?status=pending&limit=1")["items"]
+                if state is not None and state.poison:
+                    allowed = tolerated(client, state)
+                    pending = [o for o in paged(client, "/queries/orders?status=pending") if o["orderId"] not in allowed]
+                else:
+                    pending = client.json("/queries/orders?status=pending&limit=1")["items"]
                 last = client.json("/public/events?after=0&limit=1")["lastPosition"]
                 calm = all(l == 0 for l in lags) and not pending
                 if calm and previous == last:
@@ -318,7 +354,12 @@ def check(client: Client, state: State) -> dict:
         if n > 1:
             raise ChaosFailure(f"order {oid} has {n} credit releases")
     expected_reserved: dict[str, int] = {}
+    without_credit = tolerated(client, state)
     for oid, status in order_status.items():
+        if status == "pending" and oid in without_credit:
+            if oid in reserved_by_order and oid not in released:
+                raise ChaosFailure(f"order {oid} is parked or skipped but holds a credit reservation")
+            continue
         if status in ("approved", "pending"):
             cid = order_customer[oid]
             expected_reserved[cid] = expected_reserved.get(cid, 0) + order_total[oid]
@@ -355,16 +396,85 @@ def retry_in_flight(client: Client, state: State) -> int:
     return len(pending)
 
 
+def operator_moves(client: Client, state: State, rng: random.Random) -> tuple[int, int]:
+    """--poison, between cycles: now and then skip one parked placement, or retry them all while
+    the fault is still there (each stays parked with a `failed` outcome). Returns (skipped, retried)."""
+    parked = client.json("/admin/parked")["parked"]
+    skipped = retried = 0
+    heads = [p for p in parked if p["eventType"] == "order.placed" and p["attempts"] > 0]
+    if heads and rng.random() < 0.3:
+        head = rng.choice(heads)
+        status, _, raw = client.request("POST", f"{CREDIT}/{head['position']}/skip", {"reason": "chaos: skip"})
+        if status != 200:
+            raise ChaosFailure(f"skip of parked {head['position']} -> {status} {raw[:300]!r}")
+        with state.lock:
+            state.skipped_orders.add(head["sequence"])
+        skipped = 1
+    if parked and rng.random() < 0.3:
+        status, _, raw = client.request("POST", f"{CREDIT}/retry", {"reason": "chaos: retry with the fault still in"})
+        if status != 200:
+            raise ChaosFailure(f"retry of every parked event -> {status} {raw[:300]!r}")
+        outcomes = {e["outcome"] for e in json.loads(raw)["retried"]}
+        if outcomes - {"failed"}:
+            raise ChaosFailure(f"a parked event resolved while the fault is in: {raw[:300]!r}")
+        retried = 1
+    return skipped, retried
+
+
+def deploy_fix(binary: Path, data: Path, server: Server, state: State, rng: random.Random, log) -> tuple[Server, int]:
+    """--poison, at the end: restart without the fault, retry the parked events, SIGKILL the
+    process at a random moment of that, restart and retry again; nothing may stay parked."""
+    server.kill()
+    server = Server(binary, data)
+    client = Client(server.port)
+    wait_settled(client, state=state)
+    before = len(client.json("/admin/parked")["parked"])
+    retry = threading.Thread(target=lambda: _retry_all_ignoring_the_kill(server.port))
+    retry.start()
+    time.sleep(rng.uniform(0.0, 0.4))
+    server.kill()
+    retry.join(timeout=30)
+    client.close()
+    verify_stores(binary, data)
+    server = Server(binary, data)
+    client = Client(server.port)
+    wait_settled(client, state=state)
+    status, _, raw = client.request("POST", f"{CREDIT}/retry", {"reason": "chaos: the fix is deployed"})
+    if status != 200 or {e["outcome"] for e in json.loads(raw)["retried"]} - {"resolved"}:
+        raise ChaosFailure(f"retry after the fix -> {status} {raw[:600]!r}")
+    left = client.json("/admin/parked")["parked"]
+    if left:
+        raise ChaosFailure(f"{len(left)} events still parked after the fix: {left[:3]}")
+    log(f"fix deployed: {before} parked events retried (killed once during the retry), none left; "
+        f"{len(state.skipped_orders)} skipped")
+    client.close()
+    return server, before
+
+
+def _retry_all_ignoring_the_kill(port: int) -> None:
+    client = Client(port, timeout=30)
+    try:
+        client.request("POST", f"{CREDIT}/retry", {"reason": "chaos: the fix is deployed"})
+    except (OSError, http.client.HTTPException):
+        pass   # the kill
+    finally:
+        client.close()
+
+
 def run(cycles: int, max_seconds: float, clients: int, binary: Path, data: Path, seed: int,
-        log=print, restart_database=None) -> dict:
+        log=print, restart_database=None, poison: bool = False) -> dict:
     """With `restart_database` (the server on PostgreSQL), every other cycle stops the database
     the hard way (`pg_ctl stop -m immediate`) and starts it again under the load instead of
-    killing the server, which must come back by itself."""
+    killing the server, which must come back by itself. With `poison`, see the module comment."""
     rng = random.Random(seed)
-    state = State(data.parent / "acks.jsonl")
+    state = State(data.parent / "acks.jsonl", poison=poison)
     started = time.monotonic()
-    kills = during_startup = retried = database_restarts = 0
-    server = Server(binary, data)
+    kills = during_startup = retried = database_restarts = skips = poisoned_retries = parked_at_fix = 0
+    env = POISON_ENV if poison else None
+
+    def launch() -> Server:
+        return Server(binary, data, env=env)
+    server = launch()
     try:
         cycle = 0
         while cycle < cycles:
@@ -379,12 +489,16 @@ def run(cycles: int, max_seconds: float, clients: int, binary: Path, data: Path,
                 server.kill(); kills += 1; during_startup += 1
                 client.close()
                 verify_stores(binary, data)
-                server = Server(binary, data)
+                server = launch()
                 client = Client(server.port)
-            wait_settled(client)
+            wait_settled(client, state=state)
             retried += retry_in_flight(client, state)
-            wait_settled(client)
+            wait_settled(client, state=state)
             counts = check(client, state)
+            if poison:
+                s, r = operator_moves(client, state, rng)
+                skips += s
+                poisoned_retries += r
             client.close()
             load = Load(server.port, clients, rng, state)
             load.start()
@@ -403,11 +517,16 @@ def run(cycles: int, max_seconds: float, clients: int, binary: Path, data: Path,
             log(f"cycle {cycle}/{cycles}: checked {counts['acks']} acked commands, {counts['streams']} streams, "
                 f"{counts['public']} public events; SIGKILL at random moment; verify ok "
                 f"({time.monotonic() - started:.0f}s)", )
-            server = Server(binary, data)
+            server = launch()
         client = Client(server.port)
-        wait_settled(client)
+        wait_settled(client, state=state)
         retried += retry_in_flight(client, state)
-        wait_settled(client)
+        if poison:
+            client.close()
+            server, parked_at_fix = deploy_fix(binary, data, server, state, rng, log)
+            kills += 2   # the old process, then the one killed during the retry
+            client = Client(server.port)
+        wait_settled(client, state=state)
         counts = check(client, state)
         client.close()
         code = server.stop()
@@ -415,7 +534,8 @@ def run(cycles: int, max_seconds: float, clients: int, binary: Path, data: Path,
             raise ChaosFailure(f"server exited {code} on SIGTERM")
         verify_stores(binary, data)
         return {"cycles": cycle, "kills": kills, "killsDuringStartup": during_startup, "retried": retried,
-                "databaseRestarts": database_restarts,
+                "databaseRestarts": database_restarts, "skipped": skips, "retriesWithTheFault": poisoned_retries,
+                "parkedAtFix": parked_at_fix,
                 "statuses": state.statuses, "seconds": round(time.monotonic() - started, 1), **counts}
     finally:
         server.kill()
@@ -429,6 +549,9 @@ def main(argv=None) -> int:
     p.add_argument("--bin", type=Path, default=default_binary(), help="tributary binary")
     p.add_argument("--data", type=Path, help="data directory (default: a fresh temporary one, removed on success)")
     p.add_argument("--seed", type=int, default=int(time.time()), help="random seed (printed)")
+    p.add_argument("--poison", action="store_true",
+                   help="the credit saga fails on some orders (test hook): it parks them; the operator skips and "
+                        "retries, the fix is deployed at the end (see the module comment)")
     p.add_argument("--postgres-dir", type=Path,
                    help="a cluster started by `scripts/tool postgres start --dir DIR`: the server runs on it, and every "
                         "other cycle restarts the database (pg_ctl stop -m immediate) instead of killing the server")
@@ -455,7 +578,7 @@ def main(argv=None) -> int:
     print(f"chaos: {cycles} cycles, {clients} clients, seed {a.seed}, data {data}, binary {a.bin}", flush=True)
     try:
         result = run(cycles, a.max_seconds, clients, a.bin, data, a.seed, log=lambda m: print(m, flush=True),
-                     restart_database=restart_database)
+                     restart_database=restart_database, poison=a.poison)
     except ChaosFailure as e:
         print(f"CHAOS FAILED: {e}\n(data kept in {data}; acks in {data.parent / 'acks.jsonl'})", file=sys.stderr)
         return 1
