@@ -17,6 +17,8 @@ public struct APIGroups {
     public let streams: RouteGroup
     /// `/admin/**`: the query API, `admin`.
     public let admin: RouteGroup
+    /// `/streams/health` (the console's live health): the query API, `admin`.
+    public let adminStreams: RouteGroup
     /// Probes, metrics and the specs: every listener, no token.
     public let open: RouteGroup
 
@@ -28,6 +30,7 @@ public struct APIGroups {
         audit = router.group(tags: queryAPI.merging(scope(.admin)) { $1 })
         streams = router.group("/streams", tags: queryAPI.merging(scope(.streamsRead)) { $1 })
         admin = router.group("/admin", tags: queryAPI.merging(scope(.admin)) { $1 })
+        adminStreams = router.group("/streams", tags: queryAPI.merging(scope(.admin)) { $1 })
         open = router.group(tags: [RouteTag.scope: RouteTag.open])
     }
 }
@@ -42,13 +45,14 @@ public enum APIRoutes {
     ///   - tokens: the API tokens, to name who made an operator move.
     public static func install(_ groups: APIGroups, services: [ServiceAPI], stores: NamedStores, publicLog: EventStore,
                                running: @escaping () -> [RunningService]?, registry: MetricsRegistry,
-                               tokens: APITokenSet = APITokenSet()) {
+                               tokens: APITokenSet = APITokenSet(), sessions: ConsoleSessions = ConsoleSessions()) {
         for api in services { ServiceRoutes.install(api, groups) }
         PublicLogRoutes.install(on: groups.queries, publicLog: publicLog)
         OperationalRoutes.install(on: groups.open, stores: stores, services: running, registry: registry)
         AdminRoutes.install(on: groups.admin, services: { running() == nil ? nil : services })
         OperatorRoutes.install(on: groups.admin, services: running, tokens: tokens)
         SpecRoutes.install(on: groups.open)
+        ConsoleRoutes.install(on: groups.open, tokens: tokens, sessions: sessions)
     }
 }
 

@@ -11,13 +11,17 @@ import HTTP
 public struct AuthGate: HTTPMiddleware, Sendable {
     static let realm = "tributary"
     let tokens: APITokenSet
+    /// The console's sessions: a session cookie stands for its token on GET and HEAD (the
+    /// console's event streams; EventSource sends no headers). nil: cookies are ignored.
+    let sessions: ConsoleSessions?
     /// Canned answers, built once: the deny paths allocate nothing per request.
     private let missing: HTTPResponse
     private let invalid: HTTPResponse
     private let forbidden: [AuthScope: HTTPResponse]
 
-    public init(tokens: APITokenSet) {
+    public init(tokens: APITokenSet, sessions: ConsoleSessions? = nil) {
         self.tokens = tokens
+        self.sessions = sessions
         missing = Self.unauthorized(challenge: "Bearer realm=\"\(Self.realm)\"", type: "unauthorized",
                                     detail: "This endpoint needs an API token: send 'Authorization: Bearer <token>'.")
         invalid = Self.unauthorized(challenge: "Bearer realm=\"\(Self.realm)\", error=\"invalid_token\"", type: "invalid-token",
@@ -50,7 +54,15 @@ public struct AuthGate: HTTPMiddleware, Sendable {
         guard case .scope(let scope) = AccessRequirement(method: head.method, route: route) else {
             return nil
         }
-        guard let header = head.headers["Authorization"] else { return missing }
+        guard let header = head.headers["Authorization"] else {
+            // Safe methods only: a cookie rides along on requests other sites trigger, so it
+            // never authorizes a change (SameSite=Strict is the second line).
+            if let sessions, head.method == "GET" || head.method == "HEAD",
+               let id = ConsoleSessions.cookieValue(head.headers["Cookie"]), let token = sessions.token(for: id) {
+                return token.scopes.contains(scope) ? nil : forbidden[scope]
+            }
+            return missing
+        }
         guard let presented = Self.bearerToken(header) else { return missing }
         guard !presented.isEmpty, let token = tokens.token(presented: presented) else { return invalid }
         return token.scopes.contains(scope) ? nil : forbidden[scope]

@@ -202,13 +202,49 @@ final class HealthAnswer {
     }
 
     private var kept: (state: State, response: HTTPResponse)?
+    /// Counts the documents built (each one a change of the state).
+    private(set) var generation: UInt64 = 0
 
     func response(stores: NamedStores, services: [RunningService]?) -> HTTPResponse {
         let state = State(stores: stores, services: services)
         if let kept, kept.state == state { return kept.response }
         let response = OperationalRoutes.healthResponse(state)
         kept = (state, response)
+        generation += 1
         return response
+    }
+}
+
+/// The `/health` document for a live feed of it (`/streams/health`): the current body, and a
+/// number that changes exactly when the document does. Loop-confined.
+public final class HealthDocument {
+    private let answer = HealthAnswer()
+    private let stores: NamedStores
+    private let services: () -> [RunningService]?
+
+    public init(stores: NamedStores, services: @escaping () -> [RunningService]?) {
+        self.stores = stores
+        self.services = services
+    }
+
+    /// The document now, and its generation (unchanged while the document is).
+    public func current() -> (body: [UInt8], generation: UInt64) {
+        let body = answer.response(stores: stores, services: services()).body
+        return (body, answer.generation)
+    }
+
+    /// Each store's write totals (appends, events, group-commit batches, flushes): a reader
+    /// that takes two of them computes rates and events per batch.
+    public func storeTotals() -> (json: JSONValue, sum: UInt64) {
+        var out: [String: JSONValue] = [:]
+        var sum: UInt64 = 0
+        for (name, store) in stores {
+            let s = store.stats
+            out[name] = ["appends": .int(Int(s.appends)), "events": .int(Int(s.eventsWritten)),
+                         "batches": .int(Int(s.batches)), "fsyncs": .int(Int(s.fsyncs))]
+            sum &+= s.appends &+ s.batches
+        }
+        return (.object(out), sum)
     }
 }
 

@@ -68,6 +68,8 @@ public struct AppConfiguration {
     /// API tokens (hashed) that may call the API. Empty: development mode — no
     /// authentication, and only loopback listen addresses are accepted.
     public var tokens = APITokenSet()
+    /// The web console's sessions (a token exchanged for a cookie), shared by the gate and the routes.
+    public let consoleSessions = ConsoleSessions()
 
     /// No tokens configured: the API is open, so it may only listen on loopback.
     public var isDevelopmentMode: Bool { tokens.isEmpty }
@@ -157,7 +159,7 @@ public struct AppConfiguration {
             if cors.isEnabled { config.middleware.append(CORSMiddleware(policy: cors)) }
             config.middleware.append(OneReadingMiddleware())
             if apis != .all { config.middleware.append(ServedAPIsMiddleware(served: apis)) }
-            if !isDevelopmentMode { config.middleware.append(AuthGate(tokens: tokens)) }
+            if !isDevelopmentMode { config.middleware.append(AuthGate(tokens: tokens, sessions: consoleSessions)) }
             // Every request's lines (and its X-Request-ID), whatever answered it.
             config.observer = RequestLog(log: log)
             config.maxConnections = maxConnections

@@ -55,9 +55,12 @@ public final class TributaryServer {
         // The route table: every route in a group declaring its API side and scope.
         let groups = APIGroups(router: router, admission: CommandAdmission(limit: configuration.maxQueuedCommands, registry: registry))
         APIRoutes.install(groups, services: services.apis, stores: stores.named, publicLog: publicLog,
-                          running: { [weak self] in self?.services?.all }, registry: registry, tokens: configuration.tokens)
+                          running: { [weak self] in self?.services?.all }, registry: registry, tokens: configuration.tokens,
+                          sessions: configuration.consoleSessions)
         let liveFeeds = LiveFeeds(settings: configuration.liveFeeds, loop: loop, executor: executor, publicLog: publicLog, metrics: registry)
         liveFeeds.install(on: groups.streams, services: services.apis)
+        liveFeeds.installHealth(on: groups.adminStreams,
+                                document: HealthDocument(stores: stores.named, services: { [weak self] in self?.services?.all }))
         let cors = CORSPolicy(origins: configuration.corsOrigins)
         if cors.isEnabled { CORSMiddleware(policy: cors).installPreflight(on: router) }
         // One router, one server per group of listen addresses (the API split is each server's

@@ -11,6 +11,7 @@ public final class LiveFeeds {
     let registry: SubscriberRegistry
     let publicFeed: PublicLogFeed
     private var viewFeeds: [ViewFeeds] = []
+    private var healthFeed: HealthFeed?
 
     public init(settings: LiveFeedSettings, loop: EventLoop, executor: CompletionExecutor, publicLog: EventStore,
                 metrics: MetricsRegistry) {
@@ -20,6 +21,13 @@ public final class LiveFeeds {
 
     /// Registers `/streams/public` and each service's view streams on `group` (the `/streams`
     /// group: its scope and API side are declared there).
+    /// Registers `/streams/health` (the `/health` document, live) on `group`.
+    public func installHealth(on group: RouteGroup, document: HealthDocument) {
+        let feed = HealthFeed(document: document, registry: registry)
+        healthFeed = feed
+        group.get("/health") { context, responder in feed.handle(context, responder) }
+    }
+
     public func install(on group: RouteGroup, services: [ServiceAPI]) {
         group.get("/public") { [publicFeed] context, responder in publicFeed.handle(context, responder) }
         for service in services where !service.liveViews.isEmpty {

@@ -81,6 +81,7 @@ enum FeedKind: String, CaseIterable {
     case document
     case list
     case stats
+    case health
 }
 
 /// Every open SSE subscriber: the subscriber cap, heartbeats and lifetimes (one shared timer,

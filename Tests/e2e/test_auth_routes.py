@@ -152,3 +152,35 @@ def test_announces_authentication_not_development_mode(auth_server):
     out = "\n".join(auth_server.server.output)
     assert "development mode" not in out
     assert "authentication: bearer API tokens required (5 configured)" in out
+
+
+def test_the_console_session_cookie_opens_streams_but_never_authorizes_a_change(auth_server):
+    """EventSource cannot send a header: the console exchanges its token for an HttpOnly,
+    SameSite=Strict cookie that authorizes GET (its event streams) with that token's scopes, and
+    nothing else."""
+    base = auth_server.base
+    r = httpx.post(f"{base}/ui/session", headers={"Authorization": f"Bearer {auth_server.tokens['unknown']}"})
+    assert r.status_code == 401 and "set-cookie" not in r.headers
+    assert httpx.post(f"{base}/ui/session").status_code == 401
+    r = httpx.post(f"{base}/ui/session", headers=auth_server.auth("auditor"))
+    assert r.status_code == 204, r.text
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie, cookie
+    assert auth_server.tokens["auditor"] not in cookie
+    session = {"Cookie": cookie.split(";")[0]}
+    with httpx.stream("GET", f"{base}/streams/health", headers=session, timeout=5) as stream:
+        assert stream.status_code == 200
+    # The auditor's scopes only: no streams:read.
+    with httpx.stream("GET", f"{base}/streams/public", headers=session, timeout=5) as stream:
+        assert stream.status_code == 403
+    # A cookie never authorizes a change, whatever its token may do.
+    r = httpx.post(f"{base}/admin/components/customers/customers-directory/rebuild", headers=session,
+                   json={"reason": "through a cookie"})
+    assert r.status_code == 401, r.text
+    assert httpx.get(f"{base}/admin/parked", headers={"Cookie": "tributary_session=forged"}).status_code == 401
+    # Closed: the cookie is forgotten.
+    assert httpx.delete(f"{base}/ui/session", headers=session).status_code == 204
+    assert httpx.get(f"{base}/admin/parked", headers=session).status_code == 401
+    # The console's files are open.
+    r = httpx.get(f"{base}/ui/")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]

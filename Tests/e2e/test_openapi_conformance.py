@@ -236,6 +236,14 @@ def test_public_log_and_operations_conform(http, conf):
     assert conf.check(http.get("/admin/consistency")).status_code == 200
 
 
+def test_console_session_conforms(http, conf):
+    # Development mode: nothing to exchange, no cookie.
+    r = conf.check(http.post("/ui/session"))
+    assert r.status_code == 204 and "set-cookie" not in r.headers
+    r = conf.check(http.delete("/ui/session"))
+    assert r.status_code == 204 and "Max-Age=0" in r.headers["set-cookie"]
+
+
 def test_operator_moves_conform(conf, tmp_path):
     """The admin moves on components, on a server of their own with a poison event injected
     (`TRIBUTARY_INJECT_FAULT`): the credit saga parks, a read model stops."""
@@ -396,6 +404,9 @@ def test_sse_documents_match_their_schemas(http, conf):
         for e in events:
             assert e["event"] in schemas, (path, e)
             validate(json.loads(e["data"]), schemas[e["event"]])
+    for e in read_sse(http, "/streams/health"):
+        assert e["event"] == "health", e
+        validate(json.loads(e["data"]), "#/components/schemas/HealthFrame")
     events = read_sse(http, "/streams/public", {"lastEventId": 0}, want=5)
     assert len(events) == 5
     for e in events:

@@ -1,0 +1,112 @@
+// The console's shell: a router over the History API (every page has a URL of its own), the
+// API client (the token, when the server has tokens, kept for this tab only) and DOM helpers.
+// Every value from the server is put in the page as text (textContent), never as HTML.
+
+import { dashboard } from "/ui/dashboard.js";
+import { tail } from "/ui/tail.js";
+import { operations } from "/ui/operations.js";
+
+const pages = { "": dashboard, tail, operations };
+const TOKEN = "tributary.token";
+
+/** Builds an element: el("td", {class: "num"}, "42", child, ...); strings become text nodes. */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** A badge for a status: ok (green), warn (amber), bad (red). */
+export function badge(text, kind) {
+  return el("span", { class: `badge ${kind}` }, text);
+}
+
+export function setConnection(text) {
+  document.getElementById("connection").textContent = text;
+}
+
+/** Raised for an answer that is not 2xx: the status and the problem+json body, if any. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+/** fetch for the API: the tab's token when there is one; JSON in, JSON (or null) out. */
+export async function api(path, { method = "GET", body } = {}) {
+  const headers = { Accept: "application/json" };
+  const token = sessionStorage.getItem(TOKEN);
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (response.status === 401) { askForToken(); throw new ApiError(401, data); }
+  if (!response.ok && response.status !== 503) throw new ApiError(response.status, data);
+  return { status: response.status, data };
+}
+
+/** The server has tokens and this tab has none (or a wrong one): ask for one. */
+function askForToken() {
+  if (document.getElementById("token-form")) return;
+  const input = el("input", { id: "token", name: "token", type: "password", autocomplete: "off", required: true });
+  const message = el("p", { class: "muted" }, "This server needs an API token with the admin scope (and streams:read for the live tail). It is kept for this tab only.");
+  const form = el("form", { id: "token-form", class: "card inline", onsubmit: async (event) => {
+    event.preventDefault();
+    const token = input.value.trim();
+    const r = await fetch("/ui/session", { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+    if (r.status !== 204) { message.textContent = "That token is not valid."; return; }
+    sessionStorage.setItem(TOKEN, token);
+    form.remove();
+    route();
+  } }, el("label", { for: "token" }, "API token", input), el("button", { type: "submit" }, "Use this token"), message);
+  document.getElementById("page").prepend(form);
+}
+
+let leave = null;   // the current page's clean-up (closes its event streams)
+
+function route() {
+  if (leave) { leave(); leave = null; }
+  const path = location.pathname.replace(/^\/ui\/?/, "");
+  const [name, ...rest] = path.split("/");
+  const page = pages[name];
+  const main = document.getElementById("page");
+  main.replaceChildren();
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.dataset.page === (name || "dashboard")) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  if (!page) {
+    document.title = "Not found · Tributary";
+    main.append(el("h1", {}, "Not found"), el("p", {}, "No page at ", el("code", {}, location.pathname), ". ",
+      el("a", { href: "/ui/", "data-link": true }, "Back to the dashboard")));
+    return;
+  }
+  leave = page(main, rest.map(decodeURIComponent), new URLSearchParams(location.search)) || null;
+}
+
+/** Goes to `url` (a console URL) without reloading. */
+export function navigate(url) {
+  history.pushState(null, "", url);
+  route();
+}
+
+document.addEventListener("click", (event) => {
+  const a = event.target.closest("a[data-link]");
+  if (!a || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+  event.preventDefault();
+  navigate(a.getAttribute("href"));
+});
+window.addEventListener("popstate", route);
+route();
