@@ -5,8 +5,17 @@
 import { dashboard } from "/ui/dashboard.js";
 import { tail } from "/ui/tail.js";
 import { operations } from "/ui/operations.js";
+import { models } from "/ui/models.js";
+import { trace } from "/ui/trace.js";
+import { streams } from "/ui/streams.js";
+import { commandConsole } from "/ui/commands.js";
+import { reference } from "/ui/reference.js";
 
-const pages = { "": dashboard, tail, operations };
+const pages = {
+  "": dashboard, tail, operations, trace, streams, commands: commandConsole, api: reference,
+  customers: (main, rest, query) => models(main, ["customers", ...rest], query),
+  orders: (main, rest, query) => models(main, ["orders", ...rest], query),
+};
 const TOKEN = "tributary.token";
 
 /** Builds an element: el("td", {class: "num"}, "42", child, ...); strings become text nodes. */

@@ -45,12 +45,15 @@ public enum APIRoutes {
     ///   - tokens: the API tokens, to name who made an operator move.
     public static func install(_ groups: APIGroups, services: [ServiceAPI], stores: NamedStores, publicLog: EventStore,
                                running: @escaping () -> [RunningService]?, registry: MetricsRegistry,
-                               tokens: APITokenSet = APITokenSet(), sessions: ConsoleSessions = ConsoleSessions()) {
+                               tokens: APITokenSet = APITokenSet(), sessions: ConsoleSessions = ConsoleSessions(),
+                               tracer: CorrelationTracer? = nil) {
         for api in services { ServiceRoutes.install(api, groups) }
         PublicLogRoutes.install(on: groups.queries, publicLog: publicLog)
         OperationalRoutes.install(on: groups.open, stores: stores, services: running, registry: registry)
         AdminRoutes.install(on: groups.admin, services: { running() == nil ? nil : services })
         OperatorRoutes.install(on: groups.admin, services: running, tokens: tokens)
+        if let tracer { AdminRoutes.installTrace(on: groups.admin, tracer: tracer) }
+        StreamBrowserRoutes.install(on: groups.admin, stores: stores)
         SpecRoutes.install(on: groups.open)
         ConsoleRoutes.install(on: groups.open, tokens: tokens, sessions: sessions)
     }

@@ -39,4 +39,27 @@ enum AdminRoutes {
             check(services.filter { $0.consistency != nil }[...], into: [:], consistent: true, responder)
         }
     }
+
+    /// `GET /admin/trace/{id}`: every event of a correlation id across the stores (the saga of
+    /// one request), oldest first, with causation ids to draw the chain.
+    static func installTrace(on group: RouteGroup, tracer: CorrelationTracer) {
+        group.get("/trace/{id}") { context, responder in
+            let id = context.parameters["id"] ?? ""
+            guard (1...128).contains(id.unicodeScalars.count) else {
+                return responder.respond(Problem(status: 400, detail: "A correlation id is 1 to 128 characters.").response)
+            }
+            tracer.trace(id) { result in
+                switch result {
+                case .success(let entries):
+                    guard let bytes = try? JSONCoding.encode(entries), case .array(let list) = JSONValue(jsonBytes: bytes) else {
+                        return responder.respond(Problem(status: 500, detail: "Cannot encode the trace.").response)
+                    }
+                    responder.respond(OperationalRoutes.json(["correlationId": .string(id), "events": .array(list),
+                                                              "count": .int(list.count)], status: 200))
+                case .failure(let e):
+                    responder.respond(error: e)
+                }
+            }
+        }
+    }
 }

@@ -22,6 +22,7 @@ public final class TributaryServer {
     /// Bound addresses and the APIs each serves (after `start`).
     private(set) var listeners: [(address: SocketAddress, apis: ServedAPIs)] = []
     private var liveFeeds: LiveFeeds?
+    private var tracer: CorrelationTracer?
     private var shuttingDown = false
 
     public init(configuration: AppConfiguration, loop: EventLoop) {
@@ -54,9 +55,12 @@ public final class TributaryServer {
         let router = Router()
         // The route table: every route in a group declaring its API side and scope.
         let groups = APIGroups(router: router, admission: CommandAdmission(limit: configuration.maxQueuedCommands, registry: registry))
+        // Correlation id -> events, per store: the console's saga traces.
+        let tracer = CorrelationTracer(stores: stores.named, executor: executor, scheduler: LoopScheduler(loop: loop),
+                                       logger: configuration.logger)
         APIRoutes.install(groups, services: services.apis, stores: stores.named, publicLog: publicLog,
                           running: { [weak self] in self?.services?.all }, registry: registry, tokens: configuration.tokens,
-                          sessions: configuration.consoleSessions)
+                          sessions: configuration.consoleSessions, tracer: tracer)
         let liveFeeds = LiveFeeds(settings: configuration.liveFeeds, loop: loop, executor: executor, publicLog: publicLog, metrics: registry)
         liveFeeds.install(on: groups.streams, services: services.apis)
         liveFeeds.installHealth(on: groups.adminStreams,
@@ -78,6 +82,8 @@ public final class TributaryServer {
             self.liveFeeds = liveFeeds
             liveFeeds.start()
             try services.start()
+            tracer.start()
+            self.tracer = tracer
             self.services = services
             listeners = bound
             // From here on the loop only serves: it must never wait on the disk (debug builds
@@ -105,6 +111,8 @@ public final class TributaryServer {
             // Shutting down: the final snapshots are waited for and the stores close (index
             // checkpoints, fsync) right here, on the loop, which serves nothing any more.
             NonBlockingThread.unmarkCurrent()
+            tracer?.stop()
+            tracer = nil
             services?.stop()
             services = nil
             stores?.close()

@@ -51,6 +51,13 @@ public protocol EventStore: AnyObject {
     /// The version of the stream's newest committed event, nil if the stream has none.
     func streamVersion(_ stream: StreamName) -> StreamVersion?
 
+    /// The store's streams, at most `limit` of them, each with its current version, in an order
+    /// the engine keeps stable (creation order on files and in memory, name order on
+    /// PostgreSQL); only those whose name contains `containing` (case-sensitive; nil: all).
+    /// `after` is the previous page's `next`. Blocking (reads an index or a table): call it off
+    /// the executor's thread.
+    func listStreams(containing: String?, after: String?, limit: Int) throws -> StreamPage
+
     /// The position of the newest committed event, `.start` for an empty store.
     var lastPosition: LogPosition { get }
 

@@ -49,6 +49,13 @@ extension FileEventStore {
         return out
     }
 
+    public func listStreams(containing: String?, after: String?, limit: Int) throws -> StreamPage {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        if readsClosed { throw EventStoreError.closed }
+        return index.list(containing: containing, after: after, limit: max(1, limit))
+    }
+
     public func readAll(from: LogPosition, maxCount: Int, filter: EventFilter?) throws -> [RecordedEvent] {
         try scan(after: from.value, maxCount: maxCount, filter: filter).events
     }

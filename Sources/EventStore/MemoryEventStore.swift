@@ -93,6 +93,13 @@ public final class MemoryEventStore: EventStore, @unchecked Sendable {
         return (out, max(p, after))
     }
 
+    public func listStreams(containing: String?, after: String?, limit: Int) throws -> StreamPage {
+        lock.lock()
+        defer { lock.unlock() }
+        if isClosed { throw EventStoreError.closed }
+        return index.list(containing: containing, after: after, limit: max(1, limit))
+    }
+
     public func streamVersion(_ stream: StreamName) -> StreamVersion? {
         lock.lock(); defer { lock.unlock() }
         return index.version(of: stream).map(StreamVersion.init)

@@ -56,6 +56,22 @@ struct StreamIndex {
         return Array(all[lo..<hi])
     }
 
+    /// Streams in creation order after ordinal cursor `after`, those whose name contains
+    /// `containing`, at most `limit` (`EventStore.listStreams` on files and in memory).
+    func list(containing: String?, after: String?, limit: Int) -> StreamPage {
+        var i = after.flatMap(Int.init).map { $0 + 1 } ?? 0
+        var out: [StreamPage.Stream] = []
+        let needle = containing.flatMap { $0.isEmpty ? nil : $0 }
+        while i < streams.count, out.count < limit {
+            let e = streams[i]
+            if needle.map({ e.name.value.contains($0) }) ?? true {
+                out.append(StreamPage.Stream(name: e.name, version: StreamVersion(Int64(e.positions.count - 1))))
+            }
+            i += 1
+        }
+        return StreamPage(streams: out, next: out.count == limit && i < streams.count ? String(i - 1) : nil)
+    }
+
     func streamName(atPosition p: UInt64) -> StreamName { streams[Int(streamOfPosition[Int(p - 1)])].name }
 
     /// Where an id is stored: stream, version and position.

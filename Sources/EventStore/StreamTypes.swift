@@ -332,3 +332,16 @@ public struct Distribution: Hashable, Sendable {
         count += 1
     }
 }
+
+/// A page of a store's streams (`EventStore.listStreams`).
+public struct StreamPage: Hashable, Sendable {
+    public struct Stream: Hashable, Sendable {
+        public var name: StreamName
+        public var version: StreamVersion
+        public init(name: StreamName, version: StreamVersion) { self.name = name; self.version = version }
+    }
+    public var streams: [Stream]
+    /// The cursor of the next page, nil on the last one.
+    public var next: String?
+    public init(streams: [Stream], next: String?) { self.streams = streams; self.next = next }
+}

@@ -42,6 +42,20 @@ extension PostgresEventStore {
         } catch { throw mapped(error) }
     }
 
+    public func listStreams(containing: String?, after: String?, limit: Int) throws -> StreamPage {
+        let limit = max(1, limit)
+        do {
+            let q = PostgresRows.listStreams(schema, containing: containing, after: after, limit: limit)
+            let rows = try blocking.query(q.sql, q.params)
+            var streams: [StreamPage.Stream] = []
+            for r in rows.rows.indices {
+                guard let name = rows.text(r, 0), let version = rows.int64(r, 1) else { continue }
+                streams.append(StreamPage.Stream(name: StreamName(name), version: StreamVersion(version)))
+            }
+            return StreamPage(streams: streams, next: streams.count == limit ? streams.last?.name.value : nil)
+        } catch { throw mapped(error) }
+    }
+
     public func readAll(from: LogPosition, maxCount: Int, filter: EventFilter?) throws -> [RecordedEvent] {
         try scan(after: from.value, maxCount: maxCount, filter: filter).events
     }

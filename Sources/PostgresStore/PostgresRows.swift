@@ -56,6 +56,14 @@ enum PostgresRows {
 
     // MARK: Queries
 
+    /// Streams in name order after `after`, those whose name contains `containing` (`strpos`:
+    /// a plain substring, no pattern characters to escape), at most `limit`.
+    static func listStreams(_ schema: PostgresSchema, containing: String?, after: String?, limit: Int) -> PGQuery {
+        PGQuery("SELECT name, version FROM \(schema.quoted).streams WHERE name > $1 AND ($2::text IS NULL OR strpos(name, $2) > 0) "
+                + "ORDER BY name LIMIT $3",
+                [.text(after ?? ""), containing.flatMap { $0.isEmpty ? nil : PGParam.text($0) } ?? .null, .int64(Int64(limit))])
+    }
+
     static func readStream(_ schema: PostgresSchema, _ stream: StreamName, from: StreamVersion, direction: ReadDirection, maxCount: Int) -> PGQuery {
         let order = direction == .forward ? "version >= $2 ORDER BY version" : "version <= $2 ORDER BY version DESC"
         return PGQuery("SELECT \(PostgresSchema.eventColumns) FROM \(schema.quoted).events WHERE stream = $1 AND \(order) LIMIT $3",

@@ -130,6 +130,9 @@ final class InstrumentedStore: EventStore, @unchecked Sendable {
         try inner.readAll(from: from, maxCount: maxCount, filter: filter)
     }
     func streamVersion(_ stream: StreamName) -> StreamVersion? { inner.streamVersion(stream) }
+    func listStreams(containing: String?, after: String?, limit: Int) throws -> StreamPage {
+        try inner.listStreams(containing: containing, after: after, limit: limit)
+    }
     var lastPosition: LogPosition { inner.lastPosition }
     func subscribe(from: LogPosition, filter: EventFilter?, executor: CompletionExecutor, handler: @escaping ([RecordedEvent]) -> Void) -> Subscription {
         inner.subscribe(from: from, filter: filter, executor: executor, handler: handler)

@@ -236,6 +236,28 @@ def test_public_log_and_operations_conform(http, conf):
     assert conf.check(http.get("/admin/consistency")).status_code == 200
 
 
+def test_stream_browser_and_trace_conform(http, conf):
+    cid = uid("browse")
+    register(http, conf, cid)
+    r = place(http, conf, cid)
+    oid, correlation = r.json()["id"], r.headers["x-correlation-id"]
+    wait_status(http, oid, "approved")
+    page = conf.check(http.get("/admin/stores/orders/streams", params={"containing": oid, "limit": 5}))
+    assert page.status_code == 200 and [s["name"] for s in page.json()["streams"]] == [f"order-{oid}"], page.text
+    first = conf.check(http.get("/admin/stores/customers/streams", params={"limit": 1}))
+    assert first.status_code == 200 and first.json()["next"], first.text
+    assert conf.check(http.get("/admin/stores/customers/streams", params={"limit": 1, "after": first.json()["next"]})).status_code == 200
+    assert conf.check(http.get("/admin/stores/nowhere/streams")).status_code == 404
+    assert conf.check(http.get("/admin/stores/orders/streams", params={"limit": 0})).status_code == 400
+    stream = conf.check(http.get(f"/admin/stores/orders/streams/order-{oid}", params={"limit": 1}))
+    assert stream.status_code == 200 and stream.json()["next"] == 1 and stream.json()["events"][0]["type"] == "OrderPlaced", stream.text
+    assert conf.check(http.get("/admin/stores/orders/streams/order-none-such")).status_code == 404
+    trace = conf.check(http.get(f"/admin/trace/{correlation}"))
+    types = [e["type"] for e in trace.json()["events"]]
+    assert trace.status_code == 200 and {"OrderPlaced", "order.placed", "CreditReserved", "order.approved"} <= set(types), types
+    assert conf.check(http.get("/admin/trace/unknown-correlation")).json()["count"] == 0
+
+
 def test_console_session_conforms(http, conf):
     # Development mode: nothing to exchange, no cookie.
     r = conf.check(http.post("/ui/session"))

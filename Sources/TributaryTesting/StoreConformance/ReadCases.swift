@@ -23,6 +23,27 @@ extension StoreConformance {
         #expect(try store.readStream("order-1", from: .first, direction: .forward, maxCount: Int.max).count == 10)
     }
 
+    /// Every stream once, with its version, page by page; a name filter; the last page has no `next`.
+    static func listStreamsPagesEveryStreamOnceWithItsVersion(_ store: EventStore) async throws {
+        try await seed(store)
+        let all = try store.listStreams(containing: nil, after: nil, limit: 100)
+        #expect(Set(all.streams.map { $0.name.value }) == ["order-1", "customer-1", "orderline-1"] && all.next == nil)
+        #expect(all.streams.first { $0.name == "order-1" }?.version == StreamVersion(9))
+        #expect(all.streams.first { $0.name == "orderline-1" }?.version == StreamVersion(0))
+        var seen: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try store.listStreams(containing: nil, after: cursor, limit: 1)
+            #expect(page.streams.count <= 1)
+            seen += page.streams.map { $0.name.value }
+            cursor = page.next
+        } while cursor != nil
+        #expect(seen.sorted() == ["customer-1", "order-1", "orderline-1"])
+        #expect(Set(try store.listStreams(containing: "order", after: nil, limit: 10).streams.map { $0.name.value }) == ["order-1", "orderline-1"])
+        #expect(try store.listStreams(containing: "%_", after: nil, limit: 10).streams.isEmpty, "a plain substring, not a pattern")
+        #expect(try store.listStreams(containing: "nothing", after: nil, limit: 10) == StreamPage(streams: [], next: nil))
+    }
+
     static func readStreamBackward(_ store: EventStore) async throws {
         try await seed(store)
         #expect(try store.readStream("order-1", from: .end, direction: .backward, maxCount: 3).map { $0.streamVersion.value } == [9, 8, 7])

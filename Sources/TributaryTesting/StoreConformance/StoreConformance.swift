@@ -42,6 +42,7 @@ public enum StoreConformance {
         Case("readersRacingWithAppendsOnlySeeWholeCommittedAppends", readersRacingWithAppendsOnlySeeWholeCommittedAppends),
         Case("readStreamForwardFromAVersionWithMaxCount", readStreamForwardFromAVersionWithMaxCount),
         Case("readStreamBackward", readStreamBackward),
+        Case("listStreamsPagesEveryStreamOnceWithItsVersion", listStreamsPagesEveryStreamOnceWithItsVersion),
         Case("readAllIsExclusiveOfFromAndRespectsMaxCount", readAllIsExclusiveOfFromAndRespectsMaxCount),
         Case("readAllFilters", readAllFilters),
         Case("snapshotsKeepTheLatestPerStream", snapshotsKeepTheLatestPerStream),
