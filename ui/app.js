@@ -66,12 +66,50 @@ export async function api(path, { method = "GET", body } = {}) {
   return { status: response.status, data };
 }
 
+/** Exchanges the tab's token for the session cookie the event streams need (sessions live in
+ * the server's memory: a restart or 12 hours end them). True when the tab has a usable token. */
+export async function renewSession() {
+  const token = sessionStorage.getItem(TOKEN);
+  if (!token) return false;
+  const r = await fetch("/ui/session", { method: "POST", headers: { Authorization: `Bearer ${token}` } }).catch(() => null);
+  return r?.status === 204;
+}
+
+/**
+ * An EventSource that comes back: the browser reconnects by itself while the server is away,
+ * but gives up on an answer that is not a stream (a 401 once the session is gone, a 503 at the
+ * subscriber cap). Then this renews the session (or asks for a token) and opens `url()` again.
+ * `listen(source)` adds the page's listeners to each new EventSource. Returns `close`.
+ */
+export function liveSource(url, listen) {
+  let source = null, timer = null, closed = false;
+  const open = () => {
+    source = new EventSource(url());
+    source.addEventListener("open", () => setConnection("live"));
+    source.addEventListener("error", () => {
+      if (source.readyState !== EventSource.CLOSED) { setConnection("reconnecting…"); return; }
+      setConnection("disconnected");
+      if (closed || timer) return;
+      timer = setTimeout(async () => {
+        timer = null;
+        if (closed) return;
+        if (!(await renewSession())) await api("/admin/parked").catch(() => {});   // asks for a token on 401
+        if (!closed) open();
+      }, 1000);
+    });
+    listen(source);
+  };
+  open();
+  return () => { closed = true; clearTimeout(timer); source?.close(); };
+}
+
 /** The server has tokens and this tab has none (or a wrong one): ask for one. */
 function askForToken() {
   if (document.getElementById("token-form")) return;
-  const input = el("input", { id: "token", name: "token", type: "password", autocomplete: "off", required: true });
+  // No name: the value never goes into a URL, whatever happens to the submit handler.
+  const input = el("input", { id: "token", type: "password", autocomplete: "off", required: true });
   const message = el("p", { class: "muted" }, "This server needs an API token with the admin scope (and streams:read for the live tail). It is kept for this tab only.");
-  const form = el("form", { id: "token-form", class: "card inline", onsubmit: async (event) => {
+  const form = el("form", { id: "token-form", class: "card inline", method: "post", onsubmit: async (event) => {
     event.preventDefault();
     const token = input.value.trim();
     const r = await fetch("/ui/session", { method: "POST", headers: { Authorization: `Bearer ${token}` } });
@@ -102,7 +140,9 @@ function route() {
       el("a", { href: "/ui/", "data-link": true }, "Back to the dashboard")));
     return;
   }
-  leave = page(main, rest.map(decodeURIComponent), new URLSearchParams(location.search)) || null;
+  let parts;
+  try { parts = rest.map(decodeURIComponent); } catch { parts = rest; }   // a malformed escape: as written
+  leave = page(main, parts, new URLSearchParams(location.search)) || null;
 }
 
 /** Goes to `url` (a console URL) without reloading. */
@@ -118,4 +158,4 @@ document.addEventListener("click", (event) => {
   navigate(a.getAttribute("href"));
 });
 window.addEventListener("popstate", route);
-route();
+renewSession().finally(route);

@@ -2,7 +2,7 @@
 // Rates come from two successive frames: appends/s from the stores' totals, events per batch
 // from the events and batches written between them.
 
-import { api, badge, el, setConnection } from "/ui/app.js";
+import { badge, el, liveSource } from "/ui/app.js";
 
 function statusKind(status, healthy) {
   if (!healthy || status === "failed" || status === "stopped") return "bad";
@@ -27,13 +27,7 @@ export function dashboard(main) {
       components)));
 
   let previous = null;
-  const source = new EventSource("/streams/health");
-  source.addEventListener("open", () => setConnection("live"));
-  source.addEventListener("error", () => {
-    setConnection(source.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…");
-    if (source.readyState === EventSource.CLOSED) api("/admin/parked").catch(() => {});   // asks for a token on 401
-  });
-  source.addEventListener("health", (event) => {
+  return liveSource(() => "/streams/health", (source) => source.addEventListener("health", (event) => {
     const frame = JSON.parse(event.data);
     const now = performance.now();
     const h = frame.health;
@@ -64,6 +58,5 @@ export function dashboard(main) {
         el("td", { class: "num" }, c.position), el("td", { class: "num" }, c.lag), el("td", {}, detail));
     }));
     previous = { at: now, stores: frame.stores };
-  });
-  return () => source.close();
+  }));
 }

@@ -2,7 +2,7 @@
 // document: live through /streams/queries/<kind>/<id>, its history, and a version slider that
 // shows the document as it was at each version (the temporal query ?version=N).
 
-import { api, badge, el, navigate, setConnection } from "/ui/app.js";
+import { api, badge, el, liveSource, navigate } from "/ui/app.js";
 
 const KINDS = {
   customers: {
@@ -82,15 +82,14 @@ function documentPage(main, kindName, kind, id) {
       history)));
 
   const path = `${kindName}/${encodeURIComponent(id)}`;
-  const source = new EventSource(`/streams/queries/${path}`);
-  source.addEventListener("open", () => setConnection("live"));
-  source.addEventListener("error", () => setConnection(source.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…"));
-  source.addEventListener(kind.one, (event) => {
-    const doc = JSON.parse(event.data);
-    live.textContent = JSON.stringify(doc, null, 2);
-    loadHistory();
+  const close = liveSource(() => `/streams/queries/${path}`, (source) => {
+    source.addEventListener(kind.one, (event) => {
+      const doc = JSON.parse(event.data);
+      live.textContent = JSON.stringify(doc, null, 2);
+      loadHistory();
+    });
+    source.addEventListener("not-found", () => { live.textContent = `No ${kind.one} ${id} (yet).`; });
   });
-  source.addEventListener("not-found", () => { live.textContent = `No ${kind.one} ${id} (yet).`; });
 
   async function showVersion() {
     asOfLabel.textContent = `version ${slider.value} of ${slider.max}`;
@@ -112,5 +111,5 @@ function documentPage(main, kindName, kind, id) {
       el("td", {}, e.causationId ?? ""),
       el("td", {}, el("details", {}, el("summary", {}, "data"), el("pre", { class: "json" }, JSON.stringify(e.data, null, 2)))))));
   }
-  return () => source.close();
+  return close;
 }

@@ -3,9 +3,10 @@
 // move states a reason, recorded with it. The page follows /streams/health and redraws when
 // the components change.
 
-import { api, ApiError, badge, el } from "/ui/app.js";
+import { api, ApiError, badge, el, liveSource } from "/ui/app.js";
 
 const SERVICES = ["customers", "orders"];
+const part = encodeURIComponent;
 
 export function operations(main) {
   document.title = "Operations · Tributary";
@@ -54,8 +55,8 @@ export function operations(main) {
         el("td", {}, e.eventType), el("td", {}, e.sequence ?? ""), el("td", { class: "error" }, e.error ?? ""),
         el("td", { class: "num" }, e.attempts ?? ""),
         el("td", {},
-          el("button", { type: "button", onclick: () => move(`/admin/parked/${e.service}/${e.component}/${e.position}/retry`) }, "Retry"), " ",
-          el("button", { type: "button", class: "secondary", onclick: () => move(`/admin/parked/${e.service}/${e.component}/${e.position}/skip`) }, "Skip")))));
+          el("button", { type: "button", onclick: () => move(`/admin/parked/${part(e.service)}/${part(e.component)}/${part(e.position)}/retry`) }, "Retry"), " ",
+          el("button", { type: "button", class: "secondary", onclick: () => move(`/admin/parked/${part(e.service)}/${part(e.component)}/${part(e.position)}/skip`) }, "Skip")))));
       if (!p.parked.length) parked.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, "Nothing is parked.")));
       const operable = (health?.components ?? []).filter((c) => c.kind === "projection" || c.kind === "consumer");
       components.replaceChildren(...operable.map((c) => el("tr", { "data-component": `${c.service}/${c.name}` },
@@ -63,11 +64,11 @@ export function operations(main) {
         el("td", {}, badge(c.status, c.healthy ? "ok" : "bad"), c.parked ? ` ${c.parked} parked` : ""),
         el("td", { class: "num" }, c.position), el("td", { class: "error" }, c.error ?? ""),
         el("td", {},
-          c.kind === "consumer" && c.parked ? el("button", { type: "button", onclick: () => move(`/admin/parked/${c.service}/${c.name}/retry`) }, "Retry all parked") : null,
+          c.kind === "consumer" && c.parked ? el("button", { type: "button", onclick: () => move(`/admin/parked/${part(c.service)}/${part(c.name)}/retry`) }, "Retry all parked") : null,
           c.status === "failed" ? [
-            el("button", { type: "button", onclick: () => move(`/admin/components/${c.service}/${c.name}/resume`, { from: "failed" }) }, "Resume"), " ",
-            el("button", { type: "button", class: "secondary", onclick: () => move(`/admin/components/${c.service}/${c.name}/resume`, { from: "next" }) }, "Skip the event")] : null,
-          c.kind === "projection" ? [" ", el("button", { type: "button", class: "secondary", onclick: () => move(`/admin/components/${c.service}/${c.name}/rebuild`) }, "Rebuild")] : null))));
+            el("button", { type: "button", onclick: () => move(`/admin/components/${part(c.service)}/${part(c.name)}/resume`, { from: "failed" }) }, "Resume"), " ",
+            el("button", { type: "button", class: "secondary", onclick: () => move(`/admin/components/${part(c.service)}/${part(c.name)}/resume`, { from: "next" }) }, "Skip the event")] : null,
+          c.kind === "projection" ? [" ", el("button", { type: "button", class: "secondary", onclick: () => move(`/admin/components/${part(c.service)}/${part(c.name)}/rebuild`) }, "Rebuild")] : null))));
       const entries = logs.flatMap(({ data }) => data.entries).sort((a, b) => (a.recordedAt < b.recordedAt ? 1 : -1)).slice(0, 200);
       journal.replaceChildren(...entries.map((e) => el("tr", {},
         el("td", { class: "muted" }, e.recordedAt), el("td", {}, e.service), el("td", {}, e.type.replace("operations.", "")),
@@ -80,14 +81,10 @@ export function operations(main) {
   }
   // Live: each change of the components (a status, a position, a parked count) redraws the
   // page from the health stream; no polling.
-  const source = new EventSource("/streams/health");
   let pending = null;
-  source.addEventListener("health", (event) => {
+  const close = liveSource(() => "/streams/health", (source) => source.addEventListener("health", (event) => {
     health = JSON.parse(event.data).health;
     if (!pending) pending = setTimeout(() => { pending = null; refresh(); }, 100);
-  });
-  source.addEventListener("error", () => {
-    if (source.readyState === EventSource.CLOSED) refresh();   // asks for a token on 401
-  });
-  return () => { source.close(); clearTimeout(pending); };
+  }));
+  return () => { close(); clearTimeout(pending); };
 }

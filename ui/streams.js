@@ -6,8 +6,8 @@ import { api, el, navigate } from "/ui/app.js";
 const STORES = ["customers", "orders", "public"];
 
 export function streams(main, [store, stream], query) {
+  store = STORES.includes(store) ? store : "customers";   // only ever one of the stores in a request path
   if (stream !== undefined) return events(main, store, stream, query);
-  store = STORES.includes(store) ? store : "customers";
   document.title = `Streams of ${store} · Tributary`;
   const filter = el("input", { id: "containing", name: "containing", value: query.get("containing") || "", maxlength: 200 });
   const body = el("tbody", { id: "streams" });

@@ -2,7 +2,7 @@
 // paused and resumed at will. The browser resumes a dropped stream by itself with
 // Last-Event-ID (the public-log position), so a server restart leaves no gap.
 
-import { el, setConnection } from "/ui/app.js";
+import { el, liveSource } from "/ui/app.js";
 
 const KEEP = 500;   // events kept on the page
 
@@ -49,17 +49,21 @@ export function tail(main, _, query) {
     while (list.children.length > KEEP) list.lastElementChild.remove();
   }
 
-  function open(types) {
-    if (source) source.close();
+  // Each (re)open resumes after the last event shown: no gap, no repeat.
+  const url = () => {
     const params = new URLSearchParams();
     const chosen = [...select.selectedOptions].map((o) => o.value);
     if (chosen.length) params.set("types", chosen.join(","));
     if (last) params.set("lastEventId", last);
-    source = new EventSource(`/streams/public${params.size ? `?${params}` : ""}`);
-    source.addEventListener("open", () => setConnection("live"));
-    source.addEventListener("error", () => setConnection(source.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…"));
+    return `/streams/public${params.size ? `?${params}` : ""}`;
+  };
+  function open(types) {
+    if (source) source();
+    source = liveSource(url, (es) => listen(es, types));
+  }
+  function listen(es, types) {
     for (const type of types) {
-      source.addEventListener(type, (event) => {
+      es.addEventListener(type, (event) => {
         last = event.lastEventId;
         const node = render(event);
         if (paused) { held.push(node); status.textContent = `paused: ${held.length} new`; } else show([node]);
@@ -87,5 +91,5 @@ export function tail(main, _, query) {
     });
     open(types);
   });
-  return () => { if (source) source.close(); };
+  return () => { if (source) source(); };
 }

@@ -1,7 +1,9 @@
 // A YAML reader for the subset the OpenAPI documents are written in (block mappings and
-// sequences, plain / single-quoted / double-quoted / literal and folded scalars, empty flow
-// collections, anchors and aliases), so the console builds its forms and its API reference
-// from openapi/*.yaml as served, with no build step. Not a general YAML parser.
+// sequences, plain / single-quoted / double-quoted / literal and folded scalars, one-line flow
+// collections of scalars, anchors and aliases), resolving plain scalars as PyYAML does (YAML
+// 1.1), so the console builds its forms and its API reference from openapi/*.yaml as served,
+// with no build step. Not a general YAML parser: what it does not read it refuses (throws)
+// rather than guess; the console tests compare it with PyYAML on both documents.
 
 export function parseYAML(text) {
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
@@ -12,20 +14,61 @@ export function parseYAML(text) {
   const blank = (line) => line.trim() === "" || line.trimStart().startsWith("#");
   function skipBlank() { while (i < lines.length && blank(lines[i])) i++; }
 
+  /** A plain scalar's value, as PyYAML's resolver (YAML 1.1) reads it. */
   function plain(text) {
     const t = text.trim();
-    if (t === "" || t === "~" || t === "null") return null;
-    if (t === "true") return true;
-    if (t === "false") return false;
-    if (/^-?(0|[1-9][0-9]*)$/.test(t)) return Number(t);
-    if (/^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(t)) return Number(t);
+    if (/^(|~|null|Null|NULL)$/.test(t)) return null;
+    if (/^(yes|Yes|YES|true|True|TRUE|on|On|ON)$/.test(t)) return true;
+    if (/^(no|No|NO|false|False|FALSE|off|Off|OFF)$/.test(t)) return false;
+    if (/^[-+]?(0|[1-9][0-9_]*)$/.test(t)) return Number(t.replace(/_/g, ""));
+    if (/^[-+]?0x[0-9a-fA-F_]+$/.test(t)) return (t.startsWith("-") ? -1 : 1) * parseInt(t.replace(/^[-+]?0x|_/g, ""), 16);
+    if (/^[-+]?0[0-7_]+$/.test(t)) return (t.startsWith("-") ? -1 : 1) * parseInt(t.replace(/^[-+]?0|_/g, ""), 8);
+    if (/^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?$/.test(t) && /[0-9]/.test(t)) return Number(t.replace(/_/g, ""));
+    if (/^[-+]?\.(inf|Inf|INF)$/.test(t)) return t.startsWith("-") ? -Infinity : Infinity;
+    if (/^\.(nan|NaN|NAN)$/.test(t)) return NaN;
+    if (/^(<<|[!&*%@`])/.test(t)) throw new Error(`line ${i + 1}: unsupported YAML: ${t.slice(0, 20)}`);
     return t;
+  }
+
+  /** A one-line flow collection of scalars: `[a, 'b', 1]` or `{a: 1, b: x}` (nothing nested). */
+  function flow(text) {
+    const close = text[0] === "[" ? "]" : "}";
+    const inner = text.slice(1, text.lastIndexOf(close));
+    if (text.lastIndexOf(close) !== text.length - 1 || /[[\]{}]/.test(inner.replace(/'[^']*'|"(\\.|[^"\\])*"/g, ""))) {
+      throw new Error(`line ${i + 1}: unsupported flow collection: ${text.slice(0, 40)}`);
+    }
+    const items = [];
+    let k = 0;
+    while (k < inner.length) {
+      while (inner[k] === " ") k++;
+      if (k >= inner.length) break;
+      let item;
+      if (inner[k] === "'" || inner[k] === '"') {
+        const q = quoted(inner.slice(k + 1), inner[k]);
+        item = { quoted: q.value };
+        k = inner.length - q.after.length;
+        while (inner[k] === " ") k++;
+        if (inner[k] === ":") { const rest = inner.slice(k + 1); const end = rest.indexOf(","); item = { key: q.value, value: plain(end < 0 ? rest : rest.slice(0, end)) }; k += 1 + (end < 0 ? rest.length : end); }
+      } else {
+        const end = inner.indexOf(",", k);
+        const raw = inner.slice(k, end < 0 ? inner.length : end);
+        const colon = raw.search(/:(\s|$)/);
+        item = colon >= 0 ? { key: raw.slice(0, colon).trim(), value: plain(raw.slice(colon + 1)) } : { value: plain(raw) };
+        k = end < 0 ? inner.length : end;
+      }
+      items.push(item);
+      while (inner[k] === " ") k++;
+      if (inner[k] === ",") k++;
+    }
+    if (close === "]") return items.map((it) => ("quoted" in it ? it.quoted : it.value));
+    return Object.fromEntries(items.map((it) => [it.key ?? it.quoted, it.value ?? null]));
   }
 
   /** A quoted scalar starting at `rest` (after the opening quote), possibly over several lines. */
   function quoted(rest, quote) {
-    let out = "", text = rest;
+    let out = "", text = rest, escapedBreak = false;
     for (;;) {
+      escapedBreak = false;
       for (let k = 0; k < text.length; k++) {
         const c = text[k];
         if (quote === "'" && c === "'") {
@@ -34,19 +77,26 @@ export function parseYAML(text) {
         }
         if (quote === '"' && c === "\\") {
           const n = text[++k];
-          out += { n: "\n", t: "\t", '"': '"', "\\": "\\", "/": "/", "0": "\0" }[n] ?? n;
+          if (n === undefined) { text = ""; escapedBreak = true; break; }   // an escaped line break: nothing
+          const hex = { x: 2, u: 4, U: 8 }[n];
+          if (hex) { out += String.fromCodePoint(parseInt(text.slice(k + 1, k + 1 + hex), 16)); k += hex; continue; }
+          const simple = { n: "\n", t: "\t", r: "\r", e: "\x1b", a: "\x07", b: "\b", f: "\f", v: "\v", '"': '"', "\\": "\\",
+            "/": "/", "0": "\0", " ": " ", N: "\x85", _: "\xa0", L: "\u2028", P: "\u2029" }[n];
+          if (simple === undefined) throw new Error(`line ${i + 1}: unknown escape \\${n}`);
+          out += simple;
           continue;
         }
         if (quote === '"' && c === '"') return { value: out, after: text.slice(k + 1) };
         out += c;
       }
-      // Folded continuation: a line break is a space, each empty line a newline.
-      out = out.replace(/[ \t]+$/, "");
+      // Folded continuation: a line break is a space, each empty line a newline (an escaped
+      // break, nothing).
+      if (!escapedBreak) out = out.replace(/[ \t]+$/, "");
       let newlines = 0;
       i++;
       while (i < lines.length && lines[i].trim() === "") { newlines++; i++; }
       if (i >= lines.length) throw new Error("unterminated quoted scalar");
-      out += newlines ? "\n".repeat(newlines) : " ";
+      out += newlines ? "\n".repeat(newlines) : (escapedBreak ? "" : " ");
       text = lines[i].trimStart();
     }
   }
@@ -66,9 +116,17 @@ export function parseYAML(text) {
       i++;
     }
     while (body.length && body[body.length - 1] === "") body.pop();
-    let text = indicator.startsWith(">")
-      ? body.reduce((acc, l, k) => acc + (k === 0 ? l : (l === "" || body[k - 1] === "" ? "\n" : " ") + l), "")
-      : body.join("\n");
+    let text = body.join("\n");
+    if (indicator.startsWith(">")) {
+      // Folded: a line break between two lines is a space; an empty line is a line break.
+      if (body.some((l) => l.startsWith(" ") || l.startsWith("\t"))) throw new Error(`line ${i}: more-indented lines in a folded scalar are not supported`);
+      text = "";
+      body.forEach((l, k) => {
+        if (k === 0) text = l;
+        else if (l === "") text += "\n";
+        else text += (body[k - 1] === "" ? "" : " ") + l;
+      });
+    }
     if (!indicator.endsWith("-")) text += "\n";
     i--;   // the caller moves past the value's line
     return text;
@@ -90,11 +148,15 @@ export function parseYAML(text) {
       if (anchor) anchors.set(anchor, value);
       return value;
     }
-    if (text.startsWith("*")) value = anchors.get(text.slice(1).trim());
-    else if (text === "{}") value = {};
-    else if (text === "[]") value = [];
+    if (text.startsWith("*")) {
+      const name = text.slice(1).replace(/\s+#.*$/, "").trim();
+      if (!anchors.has(name)) throw new Error(`line ${i + 1}: unknown alias *${name}`);
+      value = anchors.get(name);
+    }
+    else if (text[0] === "[" || text[0] === "{") value = flow(text.replace(/\s+#.*$/, ""));
     else if (text[0] === "'" || text[0] === '"') value = quoted(text.slice(1), text[0]).value;
-    else if (/^[|>][-+]?$/.test(text)) value = block(text, parent);
+    else if (/^[|>]-?$/.test(text)) value = block(text, parent);
+    else if (/^[|>]/.test(text)) throw new Error(`line ${i + 1}: unsupported block scalar header ${text}`);
     else {
       // A plain scalar may continue on more indented lines.
       let s = text.replace(/\s+#.*$/, "");
@@ -115,7 +177,7 @@ export function parseYAML(text) {
       const q = quoted(text.slice(1), text[0]);
       return { key: q.value, rest: q.after.replace(/^\s*:/, "") };
     }
-    const m = /^([^:]*?):(\s|$)(.*)$/.exec(text);
+    const m = /^(.*?):(\s|$)(.*)$/.exec(text);
     if (!m) throw new Error(`line ${i + 1}: expected 'key: value'`);
     return { key: m[1], rest: m[3] };
   }
@@ -132,6 +194,7 @@ export function parseYAML(text) {
       skipBlank();
       if (i >= lines.length || indentOf(lines[i]) !== indent || lines[i].trimStart().startsWith("- ")) return out;
       const { key: k, rest } = key(lines[i].slice(indent));
+      if (k === "<<") throw new Error(`line ${i + 1}: merge keys are not supported`);
       out[k] = inlineValue(rest, indent);
     }
   }
@@ -154,6 +217,8 @@ export function parseYAML(text) {
     }
   }
 
+  skipBlank();
+  if (lines[i] === "---") i++;
   const result = node(0);
   skipBlank();
   if (i < lines.length) throw new Error(`line ${i + 1}: unexpected indentation`);

@@ -78,8 +78,13 @@ public enum ConsoleRoutes {
                                                  detail: "Send the API token to exchange as 'Authorization: Bearer <token>'.",
                                                  headers: h).response)
             }
+            guard token.scopes.contains(.admin) || token.scopes.contains(.streamsRead) else {
+                return responder.respond(Problem(status: 403, type: ProblemType.uri("insufficient-scope"), title: "Insufficient scope",
+                                                 detail: "The console's session is for tokens with the admin or streams:read scope.").response)
+            }
             var h = HTTPHeaders()
-            h.add(name: "Set-Cookie", value: "\(ConsoleSessions.cookie)=\(sessions.open(for: token)); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(ConsoleSessions.lifetimeSeconds)")
+            // A session cookie (no Max-Age): gone with the browser; the server ends it after 12 hours anyway.
+            h.add(name: "Set-Cookie", value: "\(ConsoleSessions.cookie)=\(sessions.open(for: token)); Path=/; HttpOnly; SameSite=Strict")
             h.add(name: "Cache-Control", value: "no-store")
             responder.respond(HTTPResponse(status: 204, headers: h, body: []))
         }
@@ -103,8 +108,10 @@ public enum ConsoleRoutes {
 /// The console's sessions: an API token exchanged for a random cookie value (`POST
 /// /ui/session`), so its event streams can authenticate (EventSource sends no headers). A
 /// session carries the token's name and scopes and expires after `lifetimeSeconds`; the
-/// cookie is accepted for GET and HEAD only (`AuthGate`), and is HttpOnly and
-/// SameSite=Strict. Loop-confined (the gate and the routes run on the loop).
+/// cookie is accepted for GET and HEAD only (`AuthGate`), and is HttpOnly, SameSite=Strict and
+/// a session cookie (gone with the browser). Only tokens with the admin or streams:read scope
+/// get one, at most `maxPerToken` each. Behind TLS the front (nginx) should add `Secure`.
+/// Loop-confined (the gate and the routes run on the loop).
 public final class ConsoleSessions: @unchecked Sendable {
     public static let cookie = "tributary_session"
     public static let lifetimeSeconds = 12 * 3600
@@ -113,8 +120,16 @@ public final class ConsoleSessions: @unchecked Sendable {
 
     public init() {}
 
+    /// Sessions one token may hold at once (its oldest goes first): one token cannot crowd out
+    /// the others' sessions.
+    static let maxPerToken = 100
+
     /// A new session for `token`: the cookie value (32 random bytes, hex).
     func open(for token: APIToken) -> String {
+        let mine = sessions.filter { $0.value.token.name == token.name }
+        if mine.count >= Self.maxPerToken, let oldest = mine.min(by: { $0.value.expires < $1.value.expires }) {
+            sessions[oldest.key] = nil
+        }
         if sessions.count >= Self.maxSessions {
             let now = Date()
             sessions = sessions.filter { $0.value.expires > now }

@@ -28,8 +28,13 @@ enum StreamBrowserRoutes {
             guard (containing?.unicodeScalars.count ?? 0) <= 200, (after?.unicodeScalars.count ?? 0) <= 1000 else {
                 return responder.respond(badParameter("containing", "and after must be at most 200 and 1000 bytes").response)
             }
+            guard !(containing ?? "").contains("\0"), !(after ?? "").contains("\0") else {
+                return responder.respond(badParameter("containing", "and after must not contain NUL").response)
+            }
             StoreIOThreads.run(s.executor, { try s.listStreams(containing: containing, after: after, limit: limit) }) { result in
                 switch result {
+                case .failure(.invalidArgument):
+                    responder.respond(badParameter("after", "is not a cursor this store issued: pass a page's next").response)
                 case .success(let page):
                     var body: [String: JSONValue] = [
                         "streams": .array(page.streams.map { ["name": .string($0.name.value), "version": .int(Int($0.version.value))] }),
@@ -51,7 +56,9 @@ enum StreamBrowserRoutes {
             } catch { return responder.respond(badParameter("from", "and limit must be integers").response) }
             guard from >= 0 else { return responder.respond(badParameter("from", "must be ≥ 0").response) }
             guard (1...1000).contains(limit) else { return responder.respond(badParameter("limit", "must be between 1 and 1000").response) }
-            let stream = StreamName(context.parameters["stream"] ?? "")
+            let name = context.parameters["stream"] ?? ""
+            guard !name.contains("\0") else { return responder.respond(Problem(status: 404, detail: "No such stream.").response) }
+            let stream = StreamName(name)
             s.readStream(stream, from: StreamVersion(from), direction: .forward, maxCount: limit) { result in
                 switch result {
                 case .success(let events):

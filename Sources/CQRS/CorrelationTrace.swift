@@ -2,8 +2,9 @@ import Foundation
 import EventStore
 import JSON
 
-/// Correlation id → the positions of a store's events that carry it, for the newest
-/// `capacity` correlation ids (older ones are forgotten first: a trace is for recent sagas).
+/// Correlation id → the positions of a store's events that carry it (the first
+/// `maxPositionsPerId`), for the newest `capacity` correlation ids (older ones are forgotten
+/// first: a trace is for recent sagas).
 /// Every command of a saga carries the correlation id of the request that started it (the
 /// consumers pass it on), so one id finds the whole saga in every store.
 public final class CorrelationIndex: Projection, BackgroundReplayable {
@@ -29,8 +30,12 @@ public final class CorrelationIndex: Projection, BackgroundReplayable {
                 if arrivalHead > 4096 && arrivalHead * 2 > arrival.count { arrival.removeFirst(arrivalHead); arrivalHead = 0 }
             }
         }
-        positions[id, default: []].append(event.position)
+        // A correlation id is the client's to choose: one reused for ever must not grow without bound.
+        if positions[id, default: []].count < Self.maxPositionsPerId { positions[id, default: []].append(event.position) }
     }
+
+    /// Events kept per correlation id (the first ones: a saga's start).
+    public static let maxPositionsPerId = 1_000
 
     /// The positions of the events carrying `id`, oldest first (empty when none or forgotten).
     public func positions(of id: String) -> [LogPosition] { positions[id] ?? [] }

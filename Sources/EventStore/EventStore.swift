@@ -54,8 +54,9 @@ public protocol EventStore: AnyObject {
     /// The store's streams, at most `limit` of them, each with its current version, in an order
     /// the engine keeps stable (creation order on files and in memory, name order on
     /// PostgreSQL); only those whose name contains `containing` (case-sensitive; nil: all).
-    /// `after` is the previous page's `next`. Blocking (reads an index or a table): call it off
-    /// the executor's thread.
+    /// `after` is the previous page's `next` (an engine may answer a short page with a `next`
+    /// when it stopped looking early; `.invalidArgument` for a cursor it did not issue).
+    /// Blocking (reads an index or a table): call it off the executor's thread.
     func listStreams(containing: String?, after: String?, limit: Int) throws -> StreamPage
 
     /// The position of the newest committed event, `.start` for an empty store.

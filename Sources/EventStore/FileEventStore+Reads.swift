@@ -53,7 +53,7 @@ extension FileEventStore {
         stateLock.lock()
         defer { stateLock.unlock() }
         if readsClosed { throw EventStoreError.closed }
-        return index.list(containing: containing, after: after, limit: max(1, limit))
+        return try index.list(containing: containing, after: after, limit: max(1, limit))
     }
 
     public func readAll(from: LogPosition, maxCount: Int, filter: EventFilter?) throws -> [RecordedEvent] {

@@ -97,7 +97,7 @@ public final class MemoryEventStore: EventStore, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if isClosed { throw EventStoreError.closed }
-        return index.list(containing: containing, after: after, limit: max(1, limit))
+        return try index.list(containing: containing, after: after, limit: max(1, limit))
     }
 
     public func streamVersion(_ stream: StreamName) -> StreamVersion? {

@@ -56,20 +56,31 @@ struct StreamIndex {
         return Array(all[lo..<hi])
     }
 
+    /// Streams looked at per call at most: a rare filter over many streams answers a short page
+    /// with a cursor rather than holding the engine's lock for a whole scan.
+    static let listScanLimit = 10_000
+
     /// Streams in creation order after ordinal cursor `after`, those whose name contains
-    /// `containing`, at most `limit` (`EventStore.listStreams` on files and in memory).
-    func list(containing: String?, after: String?, limit: Int) -> StreamPage {
-        var i = after.flatMap(Int.init).map { $0 + 1 } ?? 0
+    /// `containing`, at most `limit` (`EventStore.listStreams` on files and in memory). A page
+    /// may be short (or empty) and still have a `next`: the scan stops after `listScanLimit`.
+    /// - Throws: `.invalidArgument` for a cursor this index did not issue.
+    func list(containing: String?, after: String?, limit: Int) throws -> StreamPage {
+        var i = 0
+        if let after {
+            guard let a = Int(after), a >= 0, a < streams.count else { throw EventStoreError.invalidArgument("not a stream cursor: \(after)") }
+            i = a + 1
+        }
         var out: [StreamPage.Stream] = []
         let needle = containing.flatMap { $0.isEmpty ? nil : $0 }
-        while i < streams.count, out.count < limit {
+        let stop = min(streams.count, i + Self.listScanLimit)
+        while i < stop, out.count < limit {
             let e = streams[i]
             if needle.map({ e.name.value.contains($0) }) ?? true {
                 out.append(StreamPage.Stream(name: e.name, version: StreamVersion(Int64(e.positions.count - 1))))
             }
             i += 1
         }
-        return StreamPage(streams: out, next: out.count == limit && i < streams.count ? String(i - 1) : nil)
+        return StreamPage(streams: out, next: i < streams.count ? String(i - 1) : nil)
     }
 
     func streamName(atPosition p: UInt64) -> StreamName { streams[Int(streamOfPosition[Int(p - 1)])].name }

@@ -32,10 +32,13 @@ final class HealthFeed {
             self?.members[key] = nil
             if self?.members.isEmpty == true { self?.stopTimer() }
         }
-        _ = s.send(frame(), events: 1)
+        // The newcomer gets the state now; what the others were last shown stays as it was,
+        // so a change since then still reaches them at the next tick.
+        _ = s.send(frame().bytes, events: 1)
         if timer == nil {
             let t = LoopTimer(loop: registry.loop)
             t.start(timeout: interval, repeat: interval) { [weak self] in self?.tick() }
+            t.unref()   // never what keeps the loop running
             timer = t
         }
     }
@@ -45,23 +48,30 @@ final class HealthFeed {
         let (_, generation) = document.current()
         let (_, totals) = document.storeTotals()
         guard (generation, totals, registry.count) != shown else { return }
-        let f = frame()
-        for s in members.values { _ = s.send(f, events: 1) }
+        let (bytes, state) = frame()
+        shown = state
+        for s in members.values { _ = s.send(bytes, events: 1) }
     }
 
-    /// The current state as one frame, remembered as shown.
-    private func frame() -> [UInt8] {
+    /// Ends the feed (shutdown): the timer stops; the registry closes the streams.
+    func close() {
+        stopTimer()
+        members = [:]
+    }
+
+    /// The current state as one frame, and what it shows.
+    private func frame() -> (bytes: [UInt8], state: (UInt64, UInt64, Int)) {
         let (body, generation) = document.current()
         let (stores, totals) = document.storeTotals()
         let subscribers = registry.count
-        shown = (generation, totals, subscribers)
         sequence += 1
         var data = Array(#"{"health":"#.utf8)
         data += body
         data += Array(#","stores":"#.utf8)
         stores.write(into: &data)
         data += Array(",\"subscribers\":\(subscribers)}".utf8)
-        return SSEEvent(id: String(sequence), event: "health", data: String(decoding: data, as: UTF8.self)).encoded
+        let bytes = SSEEvent(id: String(sequence), event: "health", data: String(decoding: data, as: UTF8.self)).encoded
+        return (bytes, (generation, totals, subscribers))
     }
 
     private func stopTimer() {

@@ -53,6 +53,7 @@ public final class LiveFeeds {
 
     /// Shutdown: ends every stream cleanly and closes the feeds' handles.
     public func close() {
+        healthFeed?.close()
         publicFeed.close()
         for f in viewFeeds { f.close() }
         registry.close()

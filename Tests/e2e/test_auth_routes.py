@@ -165,7 +165,9 @@ def test_the_console_session_cookie_opens_streams_but_never_authorizes_a_change(
     r = httpx.post(f"{base}/ui/session", headers=auth_server.auth("auditor"))
     assert r.status_code == 204, r.text
     cookie = r.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie, cookie
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie and "Max-Age" not in cookie, cookie
+    # A token that can neither administer nor read streams gets no session.
+    assert httpx.post(f"{base}/ui/session", headers=auth_server.auth("writer")).status_code == 403
     assert auth_server.tokens["auditor"] not in cookie
     session = {"Cookie": cookie.split(";")[0]}
     with httpx.stream("GET", f"{base}/streams/health", headers=session, timeout=5) as stream:

@@ -23,7 +23,7 @@ from tributary_tools.server import Server   # scripts/ is on sys.path (conftest)
 
 os.environ.setdefault("SE_OFFLINE", "true")   # never let Selenium Manager reach for the network
 from selenium import webdriver   # noqa: E402
-from selenium.common.exceptions import NoAlertPresentException   # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException   # noqa: E402
 from selenium.webdriver.chrome.service import Service   # noqa: E402
 from selenium.webdriver.common.by import By   # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait   # noqa: E402
@@ -59,7 +59,17 @@ def console_errors(driver) -> list[dict]:
 
 
 def wait(driver, condition, timeout=10.0, what="the page"):
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition(d), message=f"waiting for {what}")
+    # Live pages redraw their rows as events arrive: an element found a moment ago may be gone.
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: condition(d), message=f"waiting for {what}")
+
+
+def click(driver, css, what):
+    """Clicks the element `css` names, finding it again if a redraw replaced it."""
+    def attempt(d):
+        d.find_element(By.CSS_SELECTOR, css).click()
+        return True
+    wait(driver, attempt, what=what)
 
 
 def register(base: str, name: str) -> str:
@@ -115,11 +125,12 @@ def test_every_page_loads_without_a_console_error_and_every_input_has_a_label(se
         assert browser.current_url.startswith(server.url + "/ui/"), browser.current_url
         errors = console_errors(browser)
         assert not errors, f"{path}: {errors}"
-        for field in browser.find_elements(By.CSS_SELECTOR, "input, select, textarea"):
-            fid = field.get_attribute("id")
-            labelled = (fid and browser.find_elements(By.CSS_SELECTOR, f"label[for='{fid}']")) or \
-                field.find_elements(By.XPATH, "ancestor::label") or field.get_attribute("aria-label")
-            assert labelled, f"{path}: an input without a label: {field.get_attribute('outerHTML')}"
+        # In the page, at one moment (live pages redraw while a test looks): every control's labels.
+        unlabelled = browser.execute_script("""
+            return [...document.querySelectorAll("input, select, textarea")]
+              .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute("aria-label"))
+              .map((c) => c.outerHTML);""")
+        assert not unlabelled, f"{path}: inputs without a label: {unlabelled}"
         browser.save_screenshot(str(artifacts / f"console-{path.strip('/').replace('/', '-') or 'dashboard'}.png"))
     assert "Not found" in browser.find_element(By.CSS_SELECTOR, "main h1").text
     # The dashboard is live: a new store position shows without a reload.
@@ -233,9 +244,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(data: Path, port: int) -> subprocess.Popen:
+def serve(data: Path, port: int, *extra: str) -> subprocess.Popen:
     proc = subprocess.Popen([str(server_binary()), "serve", "--listen", f"127.0.0.1:{port}", "--data", str(data),
-                             "--durability", "fsync"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--durability", "fsync", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -284,12 +295,12 @@ def test_the_operations_page_skips_a_parked_event(tmp_path, browser, artifacts):
                                                                    "lines": [{"sku": "A", "quantity": 1, "unitPrice": 100}]})
         assert r.status_code == 201, r.text
         browser.get(server.url + "/ui/operations")
-        row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#parked tr[data-position]"), what="the parked event")[0]
-        assert oid in row.text and "injected fault" in row.text
-        row.find_element(By.XPATH, ".//button[text()='Skip']").click()
+        text = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#parked tr[data-position]").text, what="the parked event")
+        assert oid in text and "injected fault" in text
+        click(browser, "#parked tr[data-position] button.secondary", "the Skip button")
         assert "Say why first" in wait(browser, lambda d: d.find_element(By.ID, "message").text, what="the refusal")
         browser.find_element(By.ID, "reason").send_keys("refunded by hand")
-        browser.find_element(By.CSS_SELECTOR, "#parked tr[data-position] button.secondary").click()
+        click(browser, "#parked tr[data-position] button.secondary", "the Skip button")
         wait(browser, lambda d: "parked-event-skipped" in d.find_element(By.ID, "message").text, what="the skip")
         wait(browser, lambda d: "refunded by hand" in d.find_element(By.ID, "journal").text, what="the journal entry")
         assert httpx.get(f"{server.url}/admin/parked").json()["count"] == 0
@@ -297,3 +308,36 @@ def test_the_operations_page_skips_a_parked_event(tmp_path, browser, artifacts):
         browser.save_screenshot(str(artifacts / "console-operations.png"))
     finally:
         server.kill()
+
+
+def test_with_tokens_the_console_asks_for_one_and_its_streams_survive_a_restart(tmp_path, browser):
+    """The token is typed once and kept for the tab; the streams authenticate with the session
+    cookie it is exchanged for, and after a restart (sessions are in the server's memory) the
+    console exchanges it again by itself."""
+    import hashlib
+    import secrets
+    token = "trb_" + secrets.token_urlsafe(24)
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"operator {hashlib.sha256(token.encode()).hexdigest()} admin,streams:read,queries:read\n")
+    data, port = tmp_path / "data", free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = serve(data, port, "--tokens-file", str(tokens))
+    try:
+        browser.get(base + "/ui/")
+        field = wait(browser, lambda d: d.find_elements(By.ID, "token"), what="the token form")[0]
+        assert browser.find_element(By.CSS_SELECTOR, "label[for='token']").text.startswith("API token")
+        field.send_keys("wrong")
+        browser.find_element(By.CSS_SELECTOR, "#token-form button").click()
+        wait(browser, lambda d: "not valid" in d.find_element(By.ID, "token-form").text, what="the refusal")
+        field.clear()
+        field.send_keys(token)
+        browser.find_element(By.CSS_SELECTOR, "#token-form button").click()
+        wait(browser, lambda d: d.find_element(By.ID, "connection").text == "live", what="the dashboard's stream")
+        assert token not in browser.current_url
+        proc.terminate()
+        proc.wait(timeout=15)
+        proc = serve(data, port, "--tokens-file", str(tokens))
+        wait(browser, lambda d: d.find_element(By.ID, "connection").text == "live", timeout=20, what="the stream after the restart")
+        assert not browser.find_elements(By.ID, "token-form"), "asked again for a token the tab has"
+    finally:
+        proc.kill()

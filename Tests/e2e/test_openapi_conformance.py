@@ -248,6 +248,8 @@ def test_stream_browser_and_trace_conform(http, conf):
     assert first.status_code == 200 and first.json()["next"], first.text
     assert conf.check(http.get("/admin/stores/customers/streams", params={"limit": 1, "after": first.json()["next"]})).status_code == 200
     assert conf.check(http.get("/admin/stores/nowhere/streams")).status_code == 404
+    for bad in ("-3", "9223372036854775807", "not-a-cursor"):   # a cursor the file store never issued
+        assert conf.check(http.get("/admin/stores/orders/streams", params={"after": bad})).status_code == 400, bad
     assert conf.check(http.get("/admin/stores/orders/streams", params={"limit": 0})).status_code == 400
     stream = conf.check(http.get(f"/admin/stores/orders/streams/order-{oid}", params={"limit": 1}))
     assert stream.status_code == 200 and stream.json()["next"] == 1 and stream.json()["events"][0]["type"] == "OrderPlaced", stream.text
