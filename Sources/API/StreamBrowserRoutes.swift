@@ -23,7 +23,7 @@ enum StreamBrowserRoutes {
             let limit: Int
             do { limit = try Int(args.integer("limit") ?? 50) } catch { return responder.respond(badParameter("limit", "must be an integer").response) }
             guard (1...500).contains(limit) else { return responder.respond(badParameter("limit", "must be between 1 and 500").response) }
-            let containing = args["containing"], after = args["after"]
+            let containing = args["containing"], after = args["after"].flatMap { $0.isEmpty ? nil : $0 }   // empty: the first page
             // Lengths as the spec counts them (code points).
             guard (containing?.unicodeScalars.count ?? 0) <= 200, (after?.unicodeScalars.count ?? 0) <= 1000 else {
                 return responder.respond(badParameter("containing", "and after must be at most 200 and 1000 bytes").response)

@@ -135,6 +135,8 @@ public final class Consumer<D: Decider> {
     /// Sequence → the unfinished public event of it: the next one of the sequence waits for it
     /// (a retry must not let a later event of the same order overtake it).
     private var busySequences: [String: LogPosition] = [:]
+    /// The sequence of each public event received and not finished, read once (it parses the data).
+    private var sequences: [LogPosition: String?] = [:]
 
     private struct Pending {
         var left: Int
@@ -286,7 +288,7 @@ public final class Consumer<D: Decider> {
         while isActive, held.isEmpty, inFlight.count < maxInFlight, queueHead < queue.count {
             let envelope = queue[queueHead]
             // Events of one sequence one at a time, in order: wait for the earlier one.
-            let key = sequence?(envelope)
+            let key = sequenceKey(envelope)
             if let key, busySequences[key] != nil { break }
             let safe = watermark
             queueHead += 1
@@ -301,9 +303,19 @@ public final class Consumer<D: Decider> {
         if isActive { checkpoint = watermark }
     }
 
+    /// The event's sequence (nil: none), read from its data once.
+    private func sequenceKey(_ envelope: PublicEventEnvelope) -> String? {
+        guard let sequence else { return nil }
+        if let known = sequences[envelope.position] { return known }
+        let key = sequence(envelope)
+        sequences[envelope.position] = .some(key)
+        return key
+    }
+
     /// `position` is done (handled, or parked): the next event of its sequence may go.
     private func finished(_ envelope: PublicEventEnvelope) {
-        if let key = sequence?(envelope), busySequences[key] == envelope.position { busySequences[key] = nil }
+        guard sequence != nil, let known = sequences.removeValue(forKey: envelope.position) else { return }
+        if let key = known, busySequences[key] == envelope.position { busySequences[key] = nil }
     }
 
     /// The context of command `index` for `envelope`: its idempotency key, and the checkpoint
@@ -323,7 +335,7 @@ public final class Consumer<D: Decider> {
     }
 
     private func issue(_ envelope: PublicEventEnvelope, safe: LogPosition) {
-        if let journal, let key = sequence?(envelope),
+        if let journal, let key = sequenceKey(envelope),
            let ahead = journal.ledger.parkedAhead(name, sequence: key, before: envelope.position) {
             inFlight[envelope.position] = Pending(left: 0)
             held.insert(envelope.position)
@@ -448,7 +460,7 @@ public final class Consumer<D: Decider> {
         entry.stream = envelope.source
         entry.error = reason
         entry.attempts = count
-        entry.sequence = sequence?(envelope)
+        entry.sequence = sequenceKey(envelope)
         let epoch = self.epoch
         journal.record(entry) { [weak self] result in
             guard let self, isActive, epoch == self.epoch else { return }
@@ -501,6 +513,7 @@ public final class Consumer<D: Decider> {
         epoch += 1
         status = .idle
         busySequences = [:]
+        sequences = [:]
         logger(.warning, "consumer '\(name)' resumed after public position \(checkpoint) (it had stopped at \(position))")
         // Stopped before it found its checkpoint: look for it again.
         start(from: hasFollowed ? checkpoint : nil)

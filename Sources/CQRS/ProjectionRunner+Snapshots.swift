@@ -98,7 +98,7 @@ extension ProjectionRunner {
             try projection.restore(from: Array(state))
             self.position = position
             lastSnapshot = position
-            lastAnchor = anchor
+            lastAnchor = .text(anchor)
             restoredSnapshotPosition = position
             let ms = max(0, options.clock().timeIntervalSince(started)) * 1000
             logger(.info, "projection '\(name)' loaded snapshot at position \(position) (\(snap.data.count) bytes, \(String(format: "%.0f", ms)) ms); replaying the tail to \(store.lastPosition)")
@@ -135,7 +135,7 @@ extension ProjectionRunner {
 
     /// Captures the state at `position` and queues its encoding and save. Loop thread.
     private func beginSnapshot(final: Bool = false) -> PendingSnapshot? {
-        guard position > lastSnapshot, let anchor = lastAnchor else { return nil }
+        guard position > lastSnapshot, let anchor = lastAnchor?.text else { return nil }
         let encode: SnapshotEncoding
         do {
             guard let e = try projection.captureSnapshot() else { return nil }

@@ -115,8 +115,8 @@ public final class ProjectionRunner {
     // Snapshot state (ProjectionRunner+Snapshots.swift), loop-confined.
     /// Position of the newest snapshot saved or restored.
     var lastSnapshot: LogPosition = .start
-    /// `SnapshotFormat.anchor` of the event at `position` (nil before the first one).
-    var lastAnchor: String?
+    /// The event at `position`, for a snapshot's anchor (nil before the first one).
+    var lastAnchor: SnapshotAnchor?
     /// A periodic save is queued or running (at most one at a time).
     var snapshotInFlight = false
     /// When the last periodic save started (`Options.clock`).
@@ -327,7 +327,7 @@ public final class ProjectionRunner {
 
         struct Progress {
             var position: LogPosition
-            var anchor: String?
+            var anchor: SnapshotAnchor?
             var delivered: UInt64 = 0
             var applied: UInt64 = 0
         }
@@ -356,7 +356,7 @@ public final class ProjectionRunner {
                 progress.position = event.position
                 progress.delivered += 1
             }
-            if let last = batch.last, last.position == progress.position { progress.anchor = SnapshotFormat.anchor(of: last) }
+            if let last = batch.last, last.position == progress.position { progress.anchor = .event(last.id, last.timestamp) }
             return nil
         }
     }

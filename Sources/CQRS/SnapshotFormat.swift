@@ -1,3 +1,4 @@
+import Foundation
 import EventStore
 
 /// The runtime's snapshot envelope (aggregate states and read models): a one-line ASCII header
@@ -16,9 +17,11 @@ enum SnapshotFormat {
 
     /// What identifies an event across a crash: positions are reused after a truncated tail,
     /// ids of public events are deterministic, but a commit time (µs) is not repeated.
-    static func anchor(of event: RecordedEvent) -> String {
-        let micros = Int64((event.timestamp.timeIntervalSince1970 * 1_000_000).rounded())
-        return "\(event.id)@\(micros)"
+    static func anchor(of event: RecordedEvent) -> String { anchor(id: event.id, timestamp: event.timestamp) }
+
+    static func anchor(id: EventID, timestamp: Date) -> String {
+        let micros = Int64((timestamp.timeIntervalSince1970 * 1_000_000).rounded())
+        return "\(id)@\(micros)"
     }
 
     static func encode(schemaVersion: Int, position: LogPosition, anchor: String, state: [UInt8]) -> [UInt8] {
@@ -44,5 +47,21 @@ enum SnapshotFormat {
         guard fields.count == 3, let v = Int(fields[0]), let p = UInt64(fields[1]) else { return .unreadable }
         guard v == schemaVersion else { return .otherSchema(v) }
         return .snapshot(position: LogPosition(p), anchor: String(fields[2]), state: bytes[(nl + 1)...])
+    }
+}
+
+/// The event a read model's state reflects last, kept as it is on the hot path: its text
+/// (`SnapshotFormat.anchor`, a UUID formatted with a timestamp) is made only when a snapshot is
+/// taken. (Formatting it for every delivered batch cost about 6 % of a command's instructions.)
+enum SnapshotAnchor: Hashable {
+    case event(EventID, Date)
+    /// Read back from a snapshot.
+    case text(String)
+
+    var text: String {
+        switch self {
+        case let .event(id, timestamp): return SnapshotFormat.anchor(id: id, timestamp: timestamp)
+        case .text(let s): return s
+        }
     }
 }
