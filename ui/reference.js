@@ -8,13 +8,13 @@ function schemaTable(doc, schema) {
   const s = deref(doc, schema);
   if (!s?.properties) return null;
   const required = new Set(s.required || []);
-  return el("table", { class: "schema" }, el("thead", {}, el("tr", {}, ["field", "type", "", "description"].map((h) => el("th", { scope: "col" }, h)))),
+  return el("div", { class: "table-wrap" }, el("table", { class: "schema" }, el("thead", {}, el("tr", {}, ["field", "type", "", "description"].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, Object.entries(s.properties).map(([name, p]) => {
       const d = deref(doc, p) || {};
       const type = p.$ref ? p.$ref.split("/").pop() : d.type === "array" ? `array of ${d.items?.$ref?.split("/").pop() ?? d.items?.type}` : (d.type ?? "");
       return el("tr", {}, el("td", {}, el("code", {}, name)), el("td", {}, type), el("td", {}, required.has(name) ? "required" : ""),
         el("td", { class: "prose" }, d.description ?? ""));
-    })));
+    }))));
 }
 
 export function reference(main) {

@@ -133,6 +133,15 @@ def test_every_page_loads_without_a_console_error_and_every_input_has_a_label(se
         assert not unlabelled, f"{path}: inputs without a label: {unlabelled}"
         browser.save_screenshot(str(artifacts / f"console-{path.strip('/').replace('/', '-') or 'dashboard'}.png"))
     assert "Not found" in browser.find_element(By.CSS_SELECTOR, "main h1").text
+    # A phone's width: every page fits (tables scroll inside their own box, the menu wraps).
+    browser.set_window_size(390, 844)
+    for path, ready in pages:
+        browser.get(server.url + path)
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ready), what=f"{path} to render on a phone")
+        overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{path} is {overflow}px wider than a phone's screen"
+    browser.save_screenshot(str(artifacts / "console-phone.png"))
+    browser.set_window_size(1280, 900)
     # The dashboard is live: a new store position shows without a reload.
     browser.get(server.url + "/ui/")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "tr[data-store='customers']"))
