@@ -130,6 +130,8 @@ public final class Consumer<D: Decider> {
     private var lastDelivered: LogPosition = .start
     /// Bumped by `resume()`: completions of commands issued before it are ignored.
     private var epoch = 0
+    /// Commands waiting to be sent again because the store refused them (`.retrying` meanwhile).
+    private var storeResends = 0
     /// The consumer has found its checkpoint and followed the public log (`checkpoint` is real).
     private var hasFollowed = false
     /// Sequence → the unfinished public event of it: the next one of the sequence waits for it
@@ -203,6 +205,7 @@ public final class Consumer<D: Decider> {
             guard let self else { return }
             if let error {
                 starting = false
+                if case .stopped = status { return }
                 return fail(.start, "cannot read the operations journal: \(error)")
             }
             begin(from: from)
@@ -287,20 +290,25 @@ public final class Consumer<D: Decider> {
     private func pump() {
         while isActive, held.isEmpty, inFlight.count < maxInFlight, queueHead < queue.count {
             let envelope = queue[queueHead]
+            if let ledger = journal?.ledger, ledger.isParked(name, envelope.position) || ledger.skips(name, envelope.position) {
+                advanceHead()
+                continue   // parked or skipped: only an operator handles it again
+            }
             // Events of one sequence one at a time, in order: wait for the earlier one.
             let key = sequenceKey(envelope)
             if let key, busySequences[key] != nil { break }
             let safe = watermark
-            queueHead += 1
-            if queueHead > 1024 && queueHead * 2 > queue.count { queue.removeFirst(queueHead); queueHead = 0 }
-            if let ledger = journal?.ledger, ledger.isParked(name, envelope.position) || ledger.skips(name, envelope.position) {
-                continue   // parked or skipped: only an operator handles it again
-            }
+            advanceHead()
             handled += 1
             if let key { busySequences[key] = envelope.position }
             issue(envelope, safe: safe)
         }
         if isActive { checkpoint = watermark }
+    }
+
+    private func advanceHead() {
+        queueHead += 1
+        if queueHead > 1024 && queueHead * 2 > queue.count { queue.removeFirst(queueHead); queueHead = 0 }
     }
 
     /// The event's sequence (nil: none), read from its data once.
@@ -358,16 +366,19 @@ public final class Consumer<D: Decider> {
         }
     }
 
-    private func send(_ c: ConsumerCommand<D.Command>, context: CommandContext, for envelope: PublicEventEnvelope) {
+    private func send(_ c: ConsumerCommand<D.Command>, context: CommandContext, for envelope: PublicEventEnvelope,
+                      resend: Bool = false) {
         let epoch = self.epoch
         handler.handle(c.command, on: c.stream, concurrency: c.concurrency, context: context) { [weak self] result in
             guard let self, epoch == self.epoch else { return }
+            if resend { storeResends -= 1 }
             if case .failure(.store(let e)) = result, e.isStoreUnavailable, let scheduler, isActive {
                 if case .running = status {
                     logger(.warning, "consumer '\(name)': store refused \(envelope.type) at \(envelope.position) (retrying every \(retryDelay)): \(e)")
                 }
                 status = .retrying(reason: e.description)
-                retry(after: retryDelay, on: scheduler) { [weak self] in self?.send(c, context: context, for: envelope) }
+                storeResends += 1
+                retry(after: retryDelay, on: scheduler) { [weak self] in self?.send(c, context: context, for: envelope, resend: true) }
                 return
             }
             completed(envelope, result)
@@ -385,7 +396,9 @@ public final class Consumer<D: Decider> {
     }
 
     private func completed(_ envelope: PublicEventEnvelope, _ result: Result<CommandOutcome<D.Event>, CommandError>) {
-        if case .retrying = status, case .success = result, held.isEmpty {
+        // Retrying until no command waits for the store and no event for a retry, whatever
+        // the result that ended the wait.
+        if case .retrying = status, storeResends == 0, held.isEmpty {
             status = .running
             logger(.info, "consumer '\(name)': store accepts writes again, resuming")
         }
@@ -419,7 +432,7 @@ public final class Consumer<D: Decider> {
         guard attempts.removeValue(forKey: position) != nil else { return }
         held.remove(position)
         logger(.info, "consumer '\(name)': public position \(position) handled after retrying")
-        if case .retrying = status, held.isEmpty { status = .running }
+        if case .retrying = status, held.isEmpty, storeResends == 0 { status = .running }
     }
 
     /// Every command for `envelope` has completed and one failed (or its mapping threw): retry
@@ -472,7 +485,7 @@ public final class Consumer<D: Decider> {
                 inFlight[position] = nil
                 held.remove(position)
                 finished(envelope)
-                if case .retrying = status, held.isEmpty { status = .running }
+                if case .retrying = status, held.isEmpty, storeResends == 0 { status = .running }
                 logger(.error, "consumer '\(name)' parked \(envelope.type) at public position \(position) (\(count) attempt(s)): \(reason)")
                 pump()
             case .failure(let e) where e.isStoreUnavailable && scheduler != nil:
@@ -511,6 +524,7 @@ public final class Consumer<D: Decider> {
         held = []
         attempts = [:]
         epoch += 1
+        storeResends = 0
         status = .idle
         busySequences = [:]
         sequences = [:]

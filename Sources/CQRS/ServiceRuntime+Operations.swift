@@ -72,10 +72,10 @@ extension ServiceRuntime {
     }
 
     /// Refusals a retry of all parked events passes over: another request is retrying the
-    /// event, or an earlier one of its sequence stays parked.
+    /// event or skipped it meanwhile, or an earlier one of its sequence stays parked.
     private static func isBusy(_ e: Consumer<D>.ParkedMoveError) -> Bool {
         switch e {
-        case .busy, .behind: return true
+        case .busy, .behind, .notParked: return true
         default: return false
         }
     }

@@ -91,6 +91,22 @@ import JSON
         #expect(parked.map { $0.position } == [5] && parked.first?.attempts == 3 && parked.first?.error?.contains("injected") == true)
     }
 
+    @Test func aStoreOutageThatEndsInARejectionLeavesTheConsumerRunning() async throws {
+        let loop = TestLoop()
+        let log = loop.makeStore()
+        let store = InstrumentedStore(loop.makeStore())
+        store.executorForFailures = loop.executor
+        try publish(log, joins, from: 1)
+        let (c, _) = try consumer(loop, log, store, fault: Fault())
+        try await loop.run { c.start() }
+        #expect(await loop.eventually { c.checkpoint == log.lastPosition && c.backlog == 0 })
+        try await loop.run { store.failingAppends = 1 }   // a full disk, once
+        // A refund the account cannot pay: once the store takes writes again, it is rejected.
+        try publish(log, [("shop.refund", Payment(account: "a", amount: 5))], from: 10)
+        #expect(await loop.eventually { c.checkpoint == log.lastPosition && c.backlog == 0 })
+        #expect(try await loop.run { (c.rejected, c.status) } == (1, .running), "not 'retrying' with nothing left to retry")
+    }
+
     @Test func aRetriedEventIsNotOvertakenByALaterOneOfItsSequence() async throws {
         let loop = TestLoop()
         let log = loop.makeStore()
