@@ -33,6 +33,12 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+/** A table with its header row, in a box that scrolls sideways on a narrow screen. */
+export function table(headers, body, attributes = {}) {
+  return el("div", { class: "table-wrap" }, el("table", attributes,
+    el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))), body));
+}
+
 /** A badge for a status: ok (green), warn (amber), bad (red). */
 export function badge(text, kind) {
   return el("span", { class: `badge ${kind}` }, text);

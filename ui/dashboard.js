@@ -2,7 +2,7 @@
 // Rates come from two successive frames: appends/s from the stores' totals, events per batch
 // from the events and batches written between them.
 
-import { badge, el, liveSource } from "/ui/app.js";
+import { badge, el, liveSource, table } from "/ui/app.js";
 
 function statusKind(status, healthy) {
   if (!healthy || status === "failed" || status === "stopped") return "bad";
@@ -18,13 +18,9 @@ export function dashboard(main) {
   main.append(
     el("h1", {}, "Dashboard"), summary,
     el("h2", {}, "Stores"),
-    el("div", { class: "table-wrap" }, el("table", {},
-      el("thead", {}, el("tr", {}, ["store", "status", "last position", "appends/s", "events/s", "events per batch"].map((h) => el("th", { scope: "col" }, h)))),
-      stores)),
+    table(["store", "status", "last position", "appends/s", "events/s", "events per batch"], stores),
     el("h2", {}, "Components"),
-    el("div", { class: "table-wrap" }, el("table", {},
-      el("thead", {}, el("tr", {}, ["service", "kind", "name", "status", "position", "lag", "detail"].map((h) => el("th", { scope: "col" }, h)))),
-      components)));
+    table(["service", "kind", "name", "status", "position", "lag", "detail"], components));
 
   let previous = null;
   return liveSource(() => "/streams/health", (source) => source.addEventListener("health", (event) => {

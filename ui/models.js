@@ -2,7 +2,7 @@
 // document: live through /streams/queries/<kind>/<id>, its history, and a version slider that
 // shows the document as it was at each version (the temporal query ?version=N).
 
-import { api, badge, el, liveSource, navigate } from "/ui/app.js";
+import { api, badge, el, liveSource, navigate, table } from "/ui/app.js";
 
 const KINDS = {
   customers: {
@@ -46,8 +46,7 @@ function list(main, kindName, kind, query) {
   const body = el("tbody", { id: "rows" });
   const more = el("p", { id: "more" });
   main.append(el("h1", {}, kind.title), form,
-    el("div", { class: "table-wrap" }, el("table", {},
-      el("thead", {}, el("tr", {}, kind.columns.map(([, h]) => el("th", { scope: "col" }, h)))), body)), more);
+    table(kind.columns.map(([, h]) => h), body), more);
   const params = new URLSearchParams(query);
   params.set("limit", "50");
   api(`/queries/${kindName}?${params}`).then(({ status, data }) => {
@@ -77,9 +76,7 @@ function documentPage(main, kindName, kind, id) {
     el("h2", {}, "As it was"),
     el("div", { class: "controls" }, el("label", { for: "version" }, "Version", slider), asOfLabel), asOf,
     el("h2", {}, "History"),
-    el("div", { class: "table-wrap" }, el("table", {},
-      el("thead", {}, el("tr", {}, ["version", "event", "time", "position", "correlation", "causation", "data"].map((h) => el("th", { scope: "col" }, h)))),
-      history)));
+    table(["version", "event", "time", "position", "correlation", "causation", "data"], history));
 
   const path = `${kindName}/${encodeURIComponent(id)}`;
   const close = liveSource(() => `/streams/queries/${path}`, (source) => {

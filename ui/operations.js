@@ -3,7 +3,7 @@
 // move states a reason, recorded with it. The page follows /streams/health and redraws when
 // the components change.
 
-import { api, ApiError, badge, el, liveSource } from "/ui/app.js";
+import { api, ApiError, badge, el, liveSource, table } from "/ui/app.js";
 
 const SERVICES = ["customers", "orders"];
 const part = encodeURIComponent;
@@ -19,17 +19,11 @@ export function operations(main) {
     el("form", { class: "inline", onsubmit: (e) => e.preventDefault() }, el("label", { for: "reason" }, "Reason for a move", reason)),
     message,
     el("h2", {}, "Parked events"),
-    el("div", { class: "table-wrap" }, el("table", {},
-      el("thead", {}, el("tr", {}, ["service", "consumer", "position", "event", "order", "error", "attempts", ""].map((h) => el("th", { scope: "col" }, h)))),
-      parked)),
+    table(["service", "consumer", "position", "event", "order", "error", "attempts", ""], parked),
     el("h2", {}, "Read models and consumers"),
-    el("div", { class: "table-wrap" }, el("table", {},
-      el("thead", {}, el("tr", {}, ["service", "name", "status", "position", "error", ""].map((h) => el("th", { scope: "col" }, h)))),
-      components)),
+    table(["service", "name", "status", "position", "error", ""], components),
     el("h2", {}, "Journal"),
-    el("div", { class: "table-wrap" }, el("table", {},
-      el("thead", {}, el("tr", {}, ["when", "service", "entry", "component", "position", "by", "reason", "outcome"].map((h) => el("th", { scope: "col" }, h)))),
-      journal)));
+    table(["when", "service", "entry", "component", "position", "by", "reason", "outcome"], journal));
 
   function say(text, kind) { message.replaceChildren(el("p", { class: `message ${kind}` }, text)); }
 

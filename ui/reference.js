@@ -1,20 +1,20 @@
 // API reference: the two OpenAPI documents, rendered for reading: every operation of the HTTP
 // API by tag, and every public event with its payload's fields.
 
-import { el } from "/ui/app.js";
+import { el, table } from "/ui/app.js";
 import { deref, spec } from "/ui/spec.js";
 
 function schemaTable(doc, schema) {
   const s = deref(doc, schema);
   if (!s?.properties) return null;
   const required = new Set(s.required || []);
-  return el("div", { class: "table-wrap" }, el("table", { class: "schema" }, el("thead", {}, el("tr", {}, ["field", "type", "", "description"].map((h) => el("th", { scope: "col" }, h)))),
+  return table(["field", "type", "", "description"],
     el("tbody", {}, Object.entries(s.properties).map(([name, p]) => {
       const d = deref(doc, p) || {};
       const type = p.$ref ? p.$ref.split("/").pop() : d.type === "array" ? `array of ${d.items?.$ref?.split("/").pop() ?? d.items?.type}` : (d.type ?? "");
       return el("tr", {}, el("td", {}, el("code", {}, name)), el("td", {}, type), el("td", {}, required.has(name) ? "required" : ""),
         el("td", { class: "prose" }, d.description ?? ""));
-    }))));
+    })), { class: "schema" });
 }
 
 export function reference(main) {

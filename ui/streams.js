@@ -1,7 +1,7 @@
 // Stream browser: each store's streams, filtered by a part of their name and paged; one
 // stream's events with their metadata. Correlation and causation ids link to the saga trace.
 
-import { api, el, navigate } from "/ui/app.js";
+import { api, el, navigate, table } from "/ui/app.js";
 
 const STORES = ["customers", "orders", "public"];
 
@@ -19,8 +19,7 @@ export function streams(main, [store, stream], query) {
       event.preventDefault();
       navigate(`/ui/streams/${store}${filter.value ? `?containing=${encodeURIComponent(filter.value)}` : ""}`);
     } }, el("label", { for: "containing" }, "Name contains", filter), el("button", { type: "submit" }, "Filter")),
-    el("div", { class: "table-wrap" }, el("table", {},
-      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "stream"), el("th", { scope: "col" }, "version"))), body)), more);
+    table(["stream", "version"], body), more);
   const params = new URLSearchParams();
   for (const key of ["containing", "after"]) if (query.get(key)) params.set(key, query.get(key));
   params.set("limit", "100");
@@ -43,9 +42,7 @@ function events(main, store, stream, query) {
   const more = el("p", { id: "more" });
   main.append(el("h1", {}, "Stream ", el("code", {}, stream)),
     el("p", {}, el("a", { href: `/ui/streams/${store}`, "data-link": true }, `All streams of ${store}`)),
-    el("div", { class: "table-wrap" }, el("table", {},
-      el("thead", {}, el("tr", {}, ["version", "type", "position", "time", "correlation", "causation", "event"].map((h) => el("th", { scope: "col" }, h)))),
-      body)), more);
+    table(["version", "type", "position", "time", "correlation", "causation", "event"], body), more);
   const from = query.get("from") || "0";
   api(`/admin/stores/${store}/streams/${encodeURIComponent(stream)}?from=${encodeURIComponent(from)}&limit=100`).then(({ status, data }) => {
     if (status !== 200) { more.textContent = data?.detail || `HTTP ${status}`; return; }

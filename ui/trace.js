@@ -2,7 +2,7 @@
 // causation tree: each event under the event that caused it, with the time the hop took.
 // An order id is resolved to the correlation id its placement was made with.
 
-import { api, el, navigate } from "/ui/app.js";
+import { api, el, navigate, table } from "/ui/app.js";
 
 async function load(id) {
   let { data } = await api(`/admin/trace/${encodeURIComponent(id)}`);
@@ -45,8 +45,7 @@ export function trace(main, [id], query) {
       navigate(`/ui/trace/${encodeURIComponent(input.value.trim())}`);
     } }, el("label", { for: "trace-id" }, "Order id or correlation id", input), el("button", { type: "submit" }, "Trace")),
     summary,
-    el("div", { class: "table-wrap" }, el("table", {},
-      el("thead", {}, el("tr", {}, ["event", "store", "position", "time", "hop", "stream"].map((h) => el("th", { scope: "col" }, h)))), body)));
+    table(["event", "store", "position", "time", "hop", "stream"], body));
   if (!id) return;
   load(id).then(({ correlationId, orderId, events }) => {
     if (!events.length) { summary.textContent = `No events carry ${id} (recent sagas only).`; return; }

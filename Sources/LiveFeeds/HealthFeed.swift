@@ -34,7 +34,7 @@ final class HealthFeed {
         }
         // The newcomer gets the state now; what the others were last shown stays as it was,
         // so a change since then still reaches them at the next tick.
-        _ = s.send(frame().bytes, events: 1)
+        _ = s.send(frame(Snapshot(document, registry)), events: 1)
         if timer == nil {
             let t = LoopTimer(loop: registry.loop)
             t.start(timeout: interval, repeat: interval) { [weak self] in self?.tick() }
@@ -45,11 +45,10 @@ final class HealthFeed {
 
     private func tick() {
         guard !members.isEmpty else { return stopTimer() }
-        let (_, generation) = document.current()
-        let (_, totals) = document.storeTotals()
-        guard (generation, totals, registry.count) != shown else { return }
-        let (bytes, state) = frame()
-        shown = state
+        let now = Snapshot(document, registry)
+        guard now.state != shown else { return }
+        shown = now.state
+        let bytes = frame(now)
         for s in members.values { _ = s.send(bytes, events: 1) }
     }
 
@@ -59,19 +58,33 @@ final class HealthFeed {
         members = [:]
     }
 
-    /// The current state as one frame, and what it shows.
-    private func frame() -> (bytes: [UInt8], state: (UInt64, UInt64, Int)) {
-        let (body, generation) = document.current()
-        let (stores, totals) = document.storeTotals()
-        let subscribers = registry.count
+    /// What a frame shows, gathered once: the document, the stores' totals, the subscribers.
+    private struct Snapshot {
+        let body: [UInt8]
+        let stores: JSONValue
+        let subscribers: Int
+        /// Changes whenever any of it does (the document's generation, the totals' sum).
+        let state: (UInt64, UInt64, Int)
+
+        init(_ document: HealthDocument, _ registry: SubscriberRegistry) {
+            let (body, generation) = document.current()
+            let (stores, totals) = document.storeTotals()
+            self.body = body
+            self.stores = stores
+            subscribers = registry.count
+            state = (generation, totals, subscribers)
+        }
+    }
+
+    /// One `health` event of `snapshot`.
+    private func frame(_ snapshot: Snapshot) -> [UInt8] {
         sequence += 1
         var data = Array(#"{"health":"#.utf8)
-        data += body
+        data += snapshot.body
         data += Array(#","stores":"#.utf8)
-        stores.write(into: &data)
-        data += Array(",\"subscribers\":\(subscribers)}".utf8)
-        let bytes = SSEEvent(id: String(sequence), event: "health", data: String(decoding: data, as: UTF8.self)).encoded
-        return (bytes, (generation, totals, subscribers))
+        snapshot.stores.write(into: &data)
+        data += Array(",\"subscribers\":\(snapshot.subscribers)}".utf8)
+        return SSEEvent(id: String(sequence), event: "health", data: String(decoding: data, as: UTF8.self)).encoded
     }
 
     private func stopTimer() {
