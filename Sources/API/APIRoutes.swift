@@ -43,15 +43,16 @@ public enum APIRoutes {
     ///   - services: every service's API, in the order `/health` lists them.
     ///   - running: the services' runtimes, nil while they start.
     ///   - tokens: the API tokens, to name who made an operator move.
+    ///   - role: what this process is (`/health` says it; a standby or a replica refuses writes).
     public static func install(_ groups: APIGroups, services: [ServiceAPI], stores: NamedStores, publicLog: EventStore,
                                running: @escaping () -> [RunningService]?, registry: MetricsRegistry,
                                tokens: APITokenSet = APITokenSet(), sessions: ConsoleSessions = ConsoleSessions(),
-                               tracer: CorrelationTracer? = nil) {
+                               tracer: CorrelationTracer? = nil, role: ProcessRole = .single) {
         for api in services { ServiceRoutes.install(api, groups) }
         PublicLogRoutes.install(on: groups.queries, publicLog: publicLog)
-        OperationalRoutes.install(on: groups.open, stores: stores, services: running, registry: registry)
+        OperationalRoutes.install(on: groups.open, stores: stores, services: running, registry: registry, role: role)
         AdminRoutes.install(on: groups.admin, services: { running() == nil ? nil : services })
-        OperatorRoutes.install(on: groups.admin, services: running, tokens: tokens)
+        OperatorRoutes.install(on: groups.admin, services: running, tokens: tokens, role: role)
         if let tracer { AdminRoutes.installTrace(on: groups.admin, tracer: tracer) }
         StreamBrowserRoutes.install(on: groups.admin, stores: stores)
         SpecRoutes.install(on: groups.open)

@@ -12,23 +12,26 @@ public typealias NamedStores = [(name: String, store: EventStore)]
 /// the services start (the routes answer before the read models have replayed).
 enum OperationalRoutes {
     static func install(on group: RouteGroup, stores: NamedStores, services: @escaping () -> [RunningService]?,
-                        registry: MetricsRegistry) {
+                        registry: MetricsRegistry, role: ProcessRole) {
         let runtimeMetrics = RuntimeMetrics(registry: registry)
-        let health = HealthAnswer()
+        let health = HealthAnswer(role: role)
         group.get("/health") { _, responder in
             responder.respond(health.response(stores: stores, services: services()))
         }
-        // The usual answer, built once: readiness probes are frequent.
-        let ready = json(["ready": true], status: 200)
+        // The usual answer, built once per writer state: readiness probes are frequent.
+        var ready: (writer: ProcessRole.Writer, response: HTTPResponse)?
         group.get("/ready") { _, responder in
             let running = services()
             // Probes are frequent: the reasons are gathered only when there are some.
-            if isReady(stores: stores, services: running) { return responder.respond(ready) }
+            if isReady(stores: stores, services: running) {
+                if ready?.writer != role.writer { ready = (role.writer, json(["ready": true, "role": role.json], status: 200)) }
+                return responder.respond(ready!.response)
+            }
             let reasons = notReadyReasons(stores: stores, services: running)
-            responder.respond(json(["ready": false, "reasons": .array(reasons.map { .string($0) })], status: 503))
+            responder.respond(json(["ready": false, "role": role.json, "reasons": .array(reasons.map { .string($0) })], status: 503))
         }
         group.get("/metrics") { _, responder in
-            runtimeMetrics.update(stores: stores, services: services())
+            runtimeMetrics.update(stores: stores, services: services(), role: role)
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: MetricsRegistry.contentType)
             responder.respond(HTTPResponse(status: 200, headers: headers, body: Array(registry.render().utf8)))
@@ -54,6 +57,7 @@ enum OperationalRoutes {
         let body: JSONValue = [
             "status": healthy ? "ok" : "degraded",
             "ready": .bool(state.ready),
+            "role": state.role,
             "stores": .object(storeStatus),
             "components": .array(state.components.map { c in
                 var o: [String: JSONValue] = ["service": .string(c.service), "kind": .string(c.kind), "name": .string(c.name),
@@ -110,7 +114,7 @@ enum OperationalRoutes {
 final class RuntimeMetrics {
     private let appends, events, batches, fsyncs, bytes: Counter
     private let syncDuration, batchSize: Histogram
-    private let position, healthy: Gauge
+    private let position, healthy, writerLeader: Gauge
     private let componentPosition, componentLag, componentHealthy, componentParked, componentRebuilding: Gauge
     private let componentParkedTotal, componentRetries: Counter
     private let projectionDelay: Histogram
@@ -127,6 +131,8 @@ final class RuntimeMetrics {
                                        buckets: Distribution.batchBounds)
         position = registry.gauge("tributary_store_last_position", help: "Newest committed global position", labelNames: ["store"])
         healthy = registry.gauge("tributary_store_healthy", help: "1 while the store accepts appends", labelNames: ["store"])
+        writerLeader = registry.gauge("tributary_process_writer", help: "1 while this process writes its services' stores (the single process, or the lease holder), 0 for a standby or a query replica",
+                                      labelNames: ["role", "service"])
         let labels = ["service", "kind", "name"]
         componentPosition = registry.gauge("tributary_component_position", help: "Position a projection, publisher or consumer has processed", labelNames: labels)
         componentLag = registry.gauge("tributary_component_lag", help: "Events behind the store it follows", labelNames: labels)
@@ -140,7 +146,8 @@ final class RuntimeMetrics {
                                              labelNames: ["service", "name"], buckets: Distribution.latencyBounds)
     }
 
-    func update(stores: NamedStores, services: [RunningService]?) {
+    func update(stores: NamedStores, services: [RunningService]?, role: ProcessRole) {
+        writerLeader.set(role.writer == .leader ? 1 : 0, [role.name, role.service ?? ""])
         for (name, store) in stores {
             let s = store.stats
             appends.set(total: Double(s.appends), [name])
@@ -187,8 +194,10 @@ final class HealthAnswer {
         var stores: [Store]
         var components: [RuntimeComponent]
         var ready: Bool
+        var role: JSONValue
 
-        init(stores: NamedStores, services: [RunningService]?) {
+        init(stores: NamedStores, services: [RunningService]?, role: ProcessRole) {
+            self.role = role.json
             self.stores = stores.map { name, store in
                 var reason: String?
                 if case .unhealthy(let why) = store.health { reason = why }
@@ -204,9 +213,12 @@ final class HealthAnswer {
     private var kept: (state: State, response: HTTPResponse)?
     /// Counts the documents built (each one a change of the state).
     private(set) var generation: UInt64 = 0
+    private let role: ProcessRole
+
+    init(role: ProcessRole) { self.role = role }
 
     func response(stores: NamedStores, services: [RunningService]?) -> HTTPResponse {
-        let state = State(stores: stores, services: services)
+        let state = State(stores: stores, services: services, role: role)
         if let kept, kept.state == state { return kept.response }
         let response = OperationalRoutes.healthResponse(state)
         kept = (state, response)
@@ -218,11 +230,12 @@ final class HealthAnswer {
 /// The `/health` document for a live feed of it (`/streams/health`): the current body, and a
 /// number that changes exactly when the document does. Loop-confined.
 public final class HealthDocument {
-    private let answer = HealthAnswer()
+    private let answer: HealthAnswer
     private let stores: NamedStores
     private let services: () -> [RunningService]?
 
-    public init(stores: NamedStores, services: @escaping () -> [RunningService]?) {
+    public init(stores: NamedStores, services: @escaping () -> [RunningService]?, role: ProcessRole = .single) {
+        answer = HealthAnswer(role: role)
         self.stores = stores
         self.services = services
     }

@@ -16,7 +16,8 @@ enum OperatorRoutes {
         var from: String?
     }
 
-    static func install(on group: RouteGroup, services running: @escaping () -> [RunningService]?, tokens: APITokenSet) {
+    static func install(on group: RouteGroup, services running: @escaping () -> [RunningService]?, tokens: APITokenSet,
+                        role: ProcessRole) {
         let services = { running().map { $0.compactMap { $0 as? OperatedService } } }
         group.get("/parked") { _, responder in
             guard let running = services() else { return responder.respond(notRunning) }
@@ -27,14 +28,14 @@ enum OperatorRoutes {
             responder.respond(OperationalRoutes.json(["parked": .array(all), "count": .int(all.count)], status: 200))
         }
         group.post("/parked/{service}/{component}/retry") { context, responder in
-            move(context, responder, services, tokens) { service, component, note, done in
+            move(context, responder, services, tokens, role) { service, component, note, done in
                 service.retryParked(component: component, position: nil, note: note.note) { done($0.map { entries in
                     ["retried": .array(entries.map { json($0, service: service.name) }), "count": .int(entries.count)]
                 }) }
             }
         }
         group.post("/parked/{service}/{component}/{position}/retry") { context, responder in
-            move(context, responder, services, tokens) { service, component, note, done in
+            move(context, responder, services, tokens, role) { service, component, note, done in
                 guard let position = position(context) else { return done(.failure(.notFound("no such parked event"))) }
                 service.retryParked(component: component, position: position, note: note.note) { done($0.map { entries in
                     entries.first.map { json($0, service: service.name) } ?? .null
@@ -42,20 +43,20 @@ enum OperatorRoutes {
             }
         }
         group.post("/parked/{service}/{component}/{position}/skip") { context, responder in
-            move(context, responder, services, tokens) { service, component, note, done in
+            move(context, responder, services, tokens, role) { service, component, note, done in
                 guard let position = position(context) else { return done(.failure(.notFound("no such parked event"))) }
                 service.skipParked(component: component, position: position, note: note.note) { done($0.map { json($0, service: service.name) }) }
             }
         }
         group.post("/components/{service}/{component}/resume") { context, responder in
-            move(context, responder, services, tokens) { service, component, note, done in
+            move(context, responder, services, tokens, role) { service, component, note, done in
                 service.resume(component: component, skipping: note.from == "next", note: note.note) {
                     done($0.map { json($0, service: service.name) })
                 }
             }
         }
         group.post("/components/{service}/{component}/rebuild") { context, responder in
-            move(context, responder, services, tokens, accepted: true) { service, component, note, done in
+            move(context, responder, services, tokens, role, accepted: true) { service, component, note, done in
                 service.rebuild(component: component, note: note.note) { done($0.map { json($0, service: service.name) }) }
             }
         }
@@ -86,9 +87,11 @@ enum OperatorRoutes {
     /// Reads the body and the service, runs `act`, answers with what it returns (200, or 202
     /// for a move that goes on after the answer) or its problem.
     private static func move(_ context: RequestContext, _ responder: Responder, _ services: () -> [OperatedService]?,
-                             _ tokens: APITokenSet, accepted: Bool = false,
+                             _ tokens: APITokenSet, _ role: ProcessRole, accepted: Bool = false,
                              _ act: (OperatedService, String, Note, @escaping (Result<JSONValue, OperationError>) -> Void) -> Void) {
         guard let running = services() else { return responder.respond(notRunning) }
+        // A move is recorded in the service's store: only its writer makes one.
+        if let refused = role.writeRefusal() { return responder.respond(refused.response) }
         let note: Note
         do { note = try readNote(context, tokens: tokens) } catch { return responder.respond(error: error) }
         guard let service = running.first(where: { $0.name == context.parameters["service"] }) else {

@@ -40,6 +40,11 @@ public struct AppConfiguration {
     public var postgres: String?
     /// Stores that live elsewhere than the others: a directory or a `postgresql://` URL.
     public var storeLocations: [String: StoreLocation] = [:]
+    /// What this process runs: every service (the default), one service's writer, or a query
+    /// replica of one service (docs/deployment.md).
+    public var role = ServerRole.all
+    /// Milliseconds between a standby's tries for its service's writer lease.
+    public var leaseRetryInterval: UInt64 = 1_000
     /// The stores' names (`--store NAME=...`).
     public static var storeNames: [String] { StoreSet.names }
     public var durability = Durability.fsync
@@ -106,11 +111,33 @@ public struct AppConfiguration {
     /// Where each store lives, all things considered.
     var resolvedStoreLocations: [(String, StoreLocation)] {
         StoreSet.locations(dataDirectory: dataDirectory, postgres: postgres, overrides: storeLocations)
+            .filter { role.storeNames.contains($0.0) }
+    }
+
+    /// For a split role, the database whose advisory locks arbitrate the writer lease (the
+    /// public log's, which every process of the deployment shares), or the error saying which
+    /// store is not on PostgreSQL. nil for the single process.
+    func splitRoleDatabase() throws -> String? {
+        guard role != .all else { return nil }
+        var publicURL: String?
+        for (name, location) in resolvedStoreLocations {
+            guard case .postgres(let url) = location else {
+                throw ConfigurationError("--role \(role) needs every store it opens on PostgreSQL, where the other processes reach it; "
+                    + "store '\(name)' is the directory \(location). Use --postgres URL (or --store \(name)=postgresql://...).")
+            }
+            if name == "public" { publicURL = url }
+        }
+        return publicURL
     }
 
     /// The start banner's account of the stores: `data DIR` when they are all in their
     /// subdirectories of it, else where each one is.
     var storesBanner: String {
+        let role = self.role == .all ? "" : "role \(self.role), "
+        return role + storesDescription
+    }
+
+    private var storesDescription: String {
         if postgres == nil && storeLocations.isEmpty { return "durability \(durability.rawValue), data \(dataDirectory)" }
         let onFiles = resolvedStoreLocations.contains { if case .directory = $0.1 { return true } else { return false } }
         return (onFiles ? "durability \(durability.rawValue) on files, " : "") + "stores "

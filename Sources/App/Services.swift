@@ -5,15 +5,22 @@ import EventStore
 import Foundation
 import Orders
 
-/// The example services, each over its own private store and the shared public log.
-/// They never see each other: the only thing between them is the public log.
+/// The example services this process hosts (both, or one: `ServerRole`), each over its own
+/// private store and the shared public log. They never see each other: the only thing between
+/// them is the public log.
+///
+/// A writer's start has two steps: the read models start at once (a standby or a replica
+/// serves queries from them), and the services take commands once their stores are scanned
+/// for what commands need (`init` with `writes`, or `becomeWriter` later: a standby that got
+/// the lease).
 final class Services {
-    let customers: CustomersService
-    let orders: OrdersService
-    /// Both, as the runtime the app starts, stops and probes the same way.
+    /// The hosted services, as the runtime the app starts, stops and probes the same way.
     let all: [RunningService]
-    /// Both services' APIs (made once: their live views register change listeners).
+    /// Their APIs (made once: their live views register change listeners).
     let apis: [ServiceAPI]
+    private let executor: CompletionExecutor
+    /// The service objects themselves (their APIs and views refer to them unowned).
+    private let owners: [AnyObject]
 
     private let logger: CQRSLogger
     /// Longest wait for the read-model snapshots of a graceful shutdown.
@@ -27,13 +34,18 @@ final class Services {
     ///     replays the stores in full).
     ///   - snapshotMinInterval: minimum seconds between two periodic snapshots of one read model.
     ///   - backgroundReplayAfter: read models further behind than this catch up off the loop.
+    ///   - hosted: the services to run (`ServerRole.services`).
+    ///   - writes: scan the stores now and take commands on `start` (false: read models only,
+    ///     until `becomeWriter`).
     init(stores: StoreSet, executor: CompletionExecutor, scheduler: Scheduler, logger: @escaping CQRSLogger,
          progress: @escaping (ReplayProgress) -> Void, snapshotEvery: UInt64? = nil,
-         snapshotMinInterval: Double = 0, backgroundReplayAfter: UInt64? = 4096) throws {
-        guard let customerStore = stores["customers"], let orderStore = stores["orders"], let publicLog = stores["public"] else {
+         snapshotMinInterval: Double = 0, backgroundReplayAfter: UInt64? = 4096,
+         hosted: [String] = ServerRole.serviceNames, writes: Bool = true) throws {
+        guard let publicLog = stores["public"], hosted.allSatisfy({ stores[$0] != nil }) else {
             throw ConfigurationError("stores missing")
         }
         self.logger = logger
+        self.executor = executor
         let faults: ComponentFaults?
         do { faults = try ComponentFaults.fromEnvironment() } catch { throw ConfigurationError("\(ComponentFaults.variable): \(error)") }
         if faults != nil {
@@ -51,20 +63,36 @@ final class Services {
         // watermark, found by scanning its store (from the scan's snapshot on). The services
         // are built first, with empty indexes the scans fill, so their read models replay off
         // the loop during the scans.
-        customers = try CustomersService(store: customerStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                         options: tuned(CustomersService.defaultOptions), idempotency: IdempotencyIndex(),
-                                         logger: logger, progress: progress)
-        orders = try OrdersService(store: orderStore, publicLog: publicLog, executor: executor, scheduler: scheduler,
-                                   options: tuned(OrdersService.defaultOptions), idempotency: IdempotencyIndex(),
-                                   logger: logger, progress: progress)
-        all = [customers.runtime, orders.running]
-        apis = [customers.makeAPI(), orders.makeAPI()]
+        var all: [RunningService] = [], apis: [ServiceAPI] = [], owners: [AnyObject] = []
+        if let store = stores["customers"], hosted.contains("customers") {
+            let customers = try CustomersService(store: store, publicLog: publicLog, executor: executor, scheduler: scheduler,
+                                                 options: tuned(CustomersService.defaultOptions), idempotency: IdempotencyIndex(),
+                                                 logger: logger, progress: progress)
+            all.append(customers.runtime)
+            apis.append(customers.makeAPI())
+            owners.append(customers)
+        }
+        if let store = stores["orders"], hosted.contains("orders") {
+            let orders = try OrdersService(store: store, publicLog: publicLog, executor: executor, scheduler: scheduler,
+                                           options: tuned(OrdersService.defaultOptions), idempotency: IdempotencyIndex(),
+                                           logger: logger, progress: progress)
+            all.append(orders.running)
+            apis.append(orders.makeAPI())
+            owners.append(orders)
+        }
+        self.all = all
+        self.apis = apis
+        self.owners = owners
         scans = all.map { s in
             ServiceStartupScan(store: s.store, index: s.idempotency, consumerName: s.consumerName, executor: executor,
                                scheduler: scheduler, snapshotEvery: snapshotEvery, snapshotMinInterval: snapshotMinInterval,
                                logger: logger)
         }
-        for s in all { s.startReadModels() }
+        for s in all {
+            s.writes = writes
+            s.startReadModels()
+        }
+        guard writes else { return }
         do {
             try Services.prepare(scans, logger: logger)
         } catch {
@@ -72,6 +100,27 @@ final class Services {
             throw error
         }
         consumerCheckpoints = scans.map { $0.finish() }
+    }
+
+    /// A standby got its lease: scans the stores off the loop (the read models go on serving),
+    /// then starts taking commands, on the loop. `completion` gets the scan's error, if any.
+    func becomeWriter(completion: @escaping (Error?) -> Void) {
+        // Only this hop touches the scans off the loop; the loop waits for its answer.
+        let box = ScanHop(services: self, completion: completion)
+        DispatchQueue.global().async {
+            let outcome = Result { try Services.prepare(box.services.scans, logger: box.services.logger) }
+            box.services.executor.execute {
+                let services = box.services
+                do {
+                    try outcome.get()
+                    services.consumerCheckpoints = services.scans.map { $0.finish() }
+                    try services.start()
+                    box.completion(nil)
+                } catch {
+                    box.completion(error)
+                }
+            }
+        }
     }
 
     /// Prepares the startup scans of every store in parallel (independent files; start-up,
@@ -112,4 +161,11 @@ final class Services {
 
     /// Every read model has caught up with its store (what `/ready` reports).
     var isReady: Bool { all.allSatisfy { $0.isReady } }
+}
+
+/// Carries the services to the thread that scans their stores and back to the loop: nothing
+/// else runs the scans meanwhile (the read models are separate runners).
+private struct ScanHop: @unchecked Sendable {
+    let services: Services
+    let completion: (Error?) -> Void
 }

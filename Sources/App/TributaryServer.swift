@@ -6,6 +6,7 @@ import HTTP
 import LiveFeeds
 import Logging
 import Metrics
+import PostgresStore
 import UV
 
 /// The whole server: stores, router, HTTP listener, on one libuv loop.
@@ -24,6 +25,14 @@ public final class TributaryServer {
     private var liveFeeds: LiveFeeds?
     private var tracer: CorrelationTracer?
     private var shuttingDown = false
+    /// What this process is, and whether it writes now (`--role`).
+    public private(set) var role = ProcessRole.single
+    /// A service's process: the lease that makes it that service's one writer.
+    private var lease: PostgresWriterLease?
+    /// What happens when the lease is lost: the process exits (`run`); tests may watch instead.
+    var onLeaseLost: (String) -> Void = { _ in exit(TributaryServer.leaseLostExitCode) }
+    /// The exit status of a process that lost its writer lease (EX_TEMPFAIL): start it again.
+    public static let leaseLostExitCode: Int32 = 75
 
     public init(configuration: AppConfiguration, loop: EventLoop) {
         self.configuration = configuration
@@ -36,6 +45,9 @@ public final class TributaryServer {
     public func start() throws -> [SocketAddress] {
         let httpConfigs = try configuration.httpConfigurations()
         try configuration.liveFeeds.validate()
+        let leaseDatabase = try configuration.splitRoleDatabase()
+        let role = configuration.role.makeProcessRole()
+        self.role = role
         let executor = LoopExecutor(loop: loop)
         let stores = try StoreSet(locations: configuration.resolvedStoreLocations, durability: configuration.durability,
                                   loop: loop, executor: executor, log: configuration.log)
@@ -45,7 +57,8 @@ public final class TributaryServer {
                                     logger: configuration.logger, progress: configuration.progress,
                                     snapshotEvery: configuration.snapshotEvery > 0 ? configuration.snapshotEvery : nil,
                                     snapshotMinInterval: configuration.snapshotMinInterval,
-                                    backgroundReplayAfter: configuration.backgroundReplayAfter)
+                                    backgroundReplayAfter: configuration.backgroundReplayAfter,
+                                    hosted: configuration.role.services, writes: configuration.role == .all)
         } catch {
             stores.close()
             throw error
@@ -54,17 +67,17 @@ public final class TributaryServer {
         let registry = MetricsRegistry()
         let router = Router()
         // The route table: every route in a group declaring its API side and scope.
-        let groups = APIGroups(router: router, admission: CommandAdmission(limit: configuration.maxQueuedCommands, registry: registry))
+        let groups = APIGroups(router: router, admission: CommandAdmission(limit: configuration.maxQueuedCommands, registry: registry, role: role))
         // Correlation id -> events, per store: the console's saga traces.
         let tracer = CorrelationTracer(stores: stores.named, executor: executor, scheduler: LoopScheduler(loop: loop),
                                        logger: configuration.logger)
         APIRoutes.install(groups, services: services.apis, stores: stores.named, publicLog: publicLog,
                           running: { [weak self] in self?.services?.all }, registry: registry, tokens: configuration.tokens,
-                          sessions: configuration.consoleSessions, tracer: tracer)
+                          sessions: configuration.consoleSessions, tracer: tracer, role: role)
         let liveFeeds = LiveFeeds(settings: configuration.liveFeeds, loop: loop, executor: executor, publicLog: publicLog, metrics: registry)
         liveFeeds.install(on: groups.streams, services: services.apis)
         liveFeeds.installHealth(on: groups.adminStreams,
-                                document: HealthDocument(stores: stores.named, services: { [weak self] in self?.services?.all }))
+                                document: HealthDocument(stores: stores.named, services: { [weak self] in self?.services?.all }, role: role))
         let cors = CORSPolicy(origins: configuration.corsOrigins)
         if cors.isEnabled { CORSMiddleware(policy: cors).installPreflight(on: router) }
         // One router, one server per group of listen addresses (the API split is each server's
@@ -81,7 +94,11 @@ public final class TributaryServer {
             self.stores = stores
             self.liveFeeds = liveFeeds
             liveFeeds.start()
-            try services.start()
+            switch configuration.role {
+            case .all: try services.start()
+            case .service(let name): takeLease(name, database: leaseDatabase!, services: services)
+            case .query: break   // read models only, started with the services
+            }
             tracer.start()
             self.tracer = tracer
             self.services = services
@@ -102,6 +119,34 @@ public final class TributaryServer {
         }
     }
 
+    /// A service's process: waits for the service's writer lease as a hot standby (its read
+    /// models serve queries, commands get 503), then scans the store and takes commands. A
+    /// lost lease ends the process (`onLeaseLost`): a second writer must never appear, and a
+    /// supervisor starts it again as a standby.
+    private func takeLease(_ name: String, database: String, services: Services) {
+        let log = configuration.log
+        let lease = PostgresWriterLease(loop: loop, url: database, name: name, retryInterval: configuration.leaseRetryInterval)
+        self.lease = lease
+        log.notice("standby: waiting for the \(name) writer lease (advisory lock \(lease.key))", metadata: ["role": "\(name)"])
+        lease.start(acquired: { [weak self] in
+            guard let self, !shuttingDown else { return }
+            log.notice("took the \(name) writer lease: scanning the store, then taking commands", metadata: ["role": "\(name)"])
+            services.becomeWriter { [weak self] error in
+                guard let self, !shuttingDown else { return }
+                if let error {
+                    log.critical("cannot take over as the \(name) writer: \(error); exiting, to start again as a standby")
+                    return onLeaseLost("\(error)")
+                }
+                role.becameLeader()
+                log.notice("writer: taking \(name) commands", metadata: ["role": "\(name)"])
+            }
+        }, lost: { [weak self] reason in
+            guard let self, !shuttingDown else { return }
+            log.critical("lost the \(name) writer lease (\(reason)); exiting so that no second writer can appear")
+            onLeaseLost(reason)
+        })
+    }
+
     /// Stops accepting, lets in-flight requests finish (bounded by the grace period),
     /// closes every connection and the stores, then calls `completion` on the loop.
     public func shutdown(completion: (() -> Void)? = nil) {
@@ -111,6 +156,8 @@ public final class TributaryServer {
             // Shutting down: the final snapshots are waited for and the stores close (index
             // checkpoints, fsync) right here, on the loop, which serves nothing any more.
             NonBlockingThread.unmarkCurrent()
+            lease?.close()
+            lease = nil
             tracer?.stop()
             tracer = nil
             services?.stop()

@@ -113,7 +113,7 @@ extension ProjectionRunner {
     /// position has advanced far enough and no save is in flight. Not during catch-up: the
     /// encoding would compete with the replay for the CPU, and the end of it comes soon.
     func maybeSnapshot() {
-        guard snapshotsEnabled, isCaughtUp, let every = options.snapshotEvery, !snapshotInFlight,
+        guard snapshotsEnabled, savesSnapshots, isCaughtUp, let every = options.snapshotEvery, !snapshotInFlight,
               position.value >= lastSnapshot.value + every else { return }
         let now = options.clock()
         guard now.timeIntervalSince(lastSnapshotStarted) >= options.snapshotMinInterval else { return }
@@ -129,7 +129,7 @@ extension ProjectionRunner {
     /// in flight. nil when there is nothing new to save, snapshots are off or the projection
     /// failed (its state may be half-applied). Wait on the result before closing the stores.
     public func saveFinalSnapshot() -> PendingSnapshot? {
-        guard snapshotsEnabled, options.snapshotOnStop, failure == nil else { return nil }
+        guard snapshotsEnabled, savesSnapshots, options.snapshotOnStop, failure == nil else { return nil }
         return beginSnapshot(final: true)
     }
 

@@ -123,6 +123,9 @@ public final class ProjectionRunner {
     var lastSnapshotStarted = Date.distantPast
     /// Snapshots saved since start (periodic and final).
     public internal(set) var snapshotsSaved: UInt64 = 0
+    /// False in a process that does not write the store it follows (a query replica, a
+    /// standby): its snapshots are restored, never saved (the writer saves them).
+    public var savesSnapshots = true
     /// Position of the snapshot restored on start, nil if it replayed from the start.
     public internal(set) var restoredSnapshotPosition: LogPosition?
     lazy var snapshotWorkQueue: DispatchQueue = options.snapshotQueue

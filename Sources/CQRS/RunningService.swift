@@ -15,6 +15,8 @@ public protocol RunningService: AnyObject {
     var projectionRunners: [ProjectionRunner] { get }
     var components: [ComponentHealth] { get }
     var isReady: Bool { get }
+    /// False in a query replica or a standby: read models only (see `ServiceRuntime.writes`).
+    var writes: Bool { get set }
     var feeds: [Feed] { get }
     func position(_ feed: Feed) -> LogPosition
     /// Changes whenever any read model moves; answers rendered at one value stay true until it does.

@@ -59,6 +59,12 @@ public final class ServiceRuntime<D: Decider> {
     public let options: ServiceOptions
     /// Parked events and operator moves, in the service's own store (`$operations`).
     public let journal: OperationsJournal
+    /// Whether this process writes the service's store: false in a query replica or a standby,
+    /// where only the read models run (restoring snapshots, never saving them) and the
+    /// publisher and consumer are neither started nor reported. `start` sets it.
+    public var writes = true {
+        didSet { for m in readModels { m.runner.savesSnapshots = writes } }
+    }
     /// Components with an operator move between its checks and its effect (one at a time).
     var movesInProgress: Set<String> = []
 
@@ -130,6 +136,7 @@ public final class ServiceRuntime<D: Decider> {
         }
         let runner = ProjectionRunner(projection: projection, store: self.store(feed), executor: executor, scheduler: scheduler,
                                       options: o, logger: logger, progress: progress)
+        runner.savesSnapshots = writes
         readModels.append(ReadModel(runner: runner, feed: feed))
         return runner
     }
@@ -170,6 +177,7 @@ public final class ServiceRuntime<D: Decider> {
     /// nothing here throws today; `RunningService.start` keeps `throws` for services whose
     /// start can fail synchronously.
     public func start(consumerFrom: LogPosition? = nil) throws {
+        writes = true
         startReadModels()
         publisher.start()
         consumer?.start(from: consumerFrom)
@@ -246,6 +254,7 @@ public final class ServiceRuntime<D: Decider> {
         var all: [ComponentHealth] = []
         all.reserveCapacity(readModels.count + 2)
         for model in readModels { all.append(model.runner.health) }
+        guard writes else { return all }
         all.append(publisher.health)
         if let consumer { all.append(consumer.health) }
         return all

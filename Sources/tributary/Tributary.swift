@@ -39,6 +39,16 @@ struct Serve: ParsableCommand {
                                valueName: "name=location"))
     var store: [String] = []
 
+    @Option(help: ArgumentHelp("What this process runs: all (every service, the default), customers or orders (that service's writer: commands, publisher, saga, read models; a standby while another process holds its writer lease), or query (a read-only replica of --service). Roles other than all keep their stores on PostgreSQL.",
+                               valueName: "all|customers|orders|query"))
+    var role: String = "all"
+
+    @Option(help: ArgumentHelp("The service a --role query replica serves.", valueName: "customers|orders"))
+    var service: String?
+
+    @Option(help: "Milliseconds between a standby's tries for its service's writer lease.")
+    var leaseRetry: UInt64 = 1_000
+
     @Option(help: "Durability of appends on files: fsync (acknowledged = on disk), batch, none. On PostgreSQL an append is acknowledged once COMMIT returns.")
     var durability: String = "fsync"
 
@@ -145,6 +155,8 @@ struct Serve: ParsableCommand {
         config.dataDirectory = data
         config.postgres = postgres
         config.storeLocations = try storeLocations(store)
+        do { config.role = try ServerRole(role: role, service: service) } catch { throw ValidationError("\(error)") }
+        config.leaseRetryInterval = max(50, leaseRetry)
         config.durability = Durability(rawValue: durability)!
         config.maxConnections = maxConnections
         config.maxBodyBytes = maxBodyBytes

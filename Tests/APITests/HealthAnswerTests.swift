@@ -14,6 +14,7 @@ final class HealthFake: RunningService {
     let projectionRunners: [ProjectionRunner] = []
     var components: [ComponentHealth] = [ComponentHealth(kind: "projection", name: "view", status: "live", position: .start, lag: 0)]
     var isReady = true
+    var writes = true
     let feeds: [CQRS.Feed] = [.own]
     let generation: UInt64 = 0
     func position(_ feed: CQRS.Feed) -> LogPosition { .start }
@@ -34,7 +35,7 @@ struct HealthAnswerTests {
     func keptWhileUnchanged() throws {
         let service = HealthFake()
         let stores: NamedStores = [("fake", service.store)]
-        let answer = HealthAnswer()
+        let answer = HealthAnswer(role: .single)
         let first = answer.response(stores: stores, services: [service])
         #expect(first.status == 200 && body(first).contains(#""lastPosition":0"#))
         #expect(body(answer.response(stores: stores, services: [service])) == body(first))
@@ -56,5 +57,30 @@ struct HealthAnswerTests {
         service.isReady = false
         #expect(body(answer.response(stores: stores, services: [service])).contains(#""ready":false"#))
         #expect(body(answer.response(stores: stores, services: nil)).contains(#""components":[]"#))
+    }
+
+    @Test("the document names the process's role; a standby taking the lease builds it again")
+    func roleAndWriterChange() throws {
+        let service = HealthFake()
+        let stores: NamedStores = [("fake", service.store)]
+        let role = ProcessRole(name: "customers", service: "customers", writer: .standby, waitingFor: "test.")
+        let answer = HealthAnswer(role: role)
+        let standby = body(answer.response(stores: stores, services: [service]))
+        #expect(standby.contains(#""role":{"name":"customers","service":"customers","writer":"standby"}"#))
+        role.becameLeader()
+        #expect(body(answer.response(stores: stores, services: [service])).contains(#""writer":"leader""#))
+        let replica = HealthAnswer(role: ProcessRole(name: "query", service: "orders", writer: .none))
+        #expect(body(replica.response(stores: stores, services: [service])).contains(#""role":{"name":"query","service":"orders","writer":"none"}"#))
+    }
+
+    @Test("a standby refuses writes with 503 and Retry-After, a query replica with 421, a writer not at all")
+    func writeRefusals() throws {
+        let standby = ProcessRole(name: "orders", service: "orders", writer: .standby, waitingFor: "another process holds the lease.")
+        let refused = try #require(standby.writeRefusal())
+        #expect(refused.status == 503 && refused.headers["Retry-After"] == "1" && refused.detail?.contains("holds the lease") == true)
+        #expect(ProcessRole(name: "query", service: "orders", writer: .none).writeRefusal()?.status == 421)
+        #expect(ProcessRole.single.writeRefusal() == nil)
+        standby.becameLeader()
+        #expect(standby.writeRefusal() == nil)
     }
 }

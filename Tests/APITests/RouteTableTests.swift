@@ -114,6 +114,7 @@ final class FakeService: RunningService {
     let projectionRunners: [ProjectionRunner] = []
     let components: [ComponentHealth] = []
     let isReady = true
+    var writes = true
     let feeds: [CQRS.Feed] = [.own]
     let generation: UInt64 = 0
     init(name: String) { self.name = name }
