@@ -22,6 +22,7 @@ LOADTEST = {
 }
 TOOL = {
     "chaos": ("chaos", "SIGKILL the server (fsync) under a command load, restart, check nothing acknowledged is lost"),
+    "chaos-cluster": ("chaos_cluster", "scripts/cluster under a command load through nginx; SIGKILL writers, replicas or PostgreSQL; check"),
     "overload": ("overload", "1x and 2x --max-connections of clients all sending commands; shedding, peak RSS"),
     "slow-clients": ("slow_clients", "slowhttptest slow headers / body / read against the server, with a probe"),
     "perf-commands": ("perf_commands", "a fixed command workload against a running server (for callgrind)"),

@@ -24,16 +24,16 @@ SERVICES = ("customers", "orders")
 
 
 def process_layout(replicas, standbys):
-    """[(name, role arguments, upstream)], writers first."""
+    """[(name, role arguments, nginx upstreams it is in)], writers first."""
     out = []
     for s in SERVICES:
-        out.append((s, ["--role", s], f"{s}_writer"))
+        out.append((s, ["--role", s], [f"{s}_writer", f"{s}_processes"]))
     if standbys:
         for s in SERVICES:
-            out.append((f"{s}-standby", ["--role", s], f"{s}_writer backup"))
+            out.append((f"{s}-standby", ["--role", s], [f"{s}_writer backup", f"{s}_processes"]))
     for s in SERVICES:
         for i in range(1, replicas + 1):
-            out.append((f"{s}-q{i}", ["--role", "query", "--service", s], f"{s}_queries"))
+            out.append((f"{s}-q{i}", ["--role", "query", "--service", s], [f"{s}_queries"]))
     return out
 
 
@@ -160,8 +160,8 @@ def up(directory, replicas=2, standbys=False, fsync=True, debug=False, extra=())
         raise SystemExit(f"CREATE DATABASE tributary: {made.stderr.strip()}")
     url = admin.rpartition("/")[0] + "/tributary"
     processes = []
-    for name, role_args, upstream in process_layout(replicas, standbys):
-        processes.append({"name": name, "args": role_args, "port": free_port(), "upstreams": [upstream]})
+    for name, role_args, upstreams in process_layout(replicas, standbys):
+        processes.append({"name": name, "args": role_args, "port": free_port(), "upstreams": upstreams})
     front = free_port()
     layout = {"url": url, "front": front, "binary": bin_path, "processes": processes, "pg": os.path.join(cd.dir, "pg")}
     with open(cd.layout_file, "w") as f:
