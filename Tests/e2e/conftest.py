@@ -6,6 +6,7 @@ prints a line containing `listening on http://127.0.0.1:PORT` on stdout once it 
 connections, and exits with status 0 within 10 s of SIGTERM.
 """
 
+import os
 import signal
 import socket
 import subprocess
@@ -83,9 +84,50 @@ def stop_server(server: RunningServer) -> None:
     assert code == 0, f"server exited with {code}:\n" + "\n".join(server.output[-50:])
 
 
+# --- TRIBUTARY_E2E_CLUSTER=1: the suites that take a `server` run against a `scripts/cluster`
+# front instead (nginx; customers and orders writers; two query replicas each), started once per
+# session. scripts/test runs the saga, read-your-writes, public-log, idempotency, concurrency and
+# SSE-resume suites this way too.
+
+CLUSTER_MODE = os.environ.get("TRIBUTARY_E2E_CLUSTER") == "1"
+
+
+class ClusterFront:
+    """The front of a session-wide cluster, shaped like `RunningServer` (no process of its own)."""
+
+    def __init__(self, directory: Path, port: int):
+        self.dir, self.host, self.port = directory, "127.0.0.1", port
+        self.base = f"http://127.0.0.1:{port}"
+        self.output: list[str] = []
+        self.process = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+
+@pytest.fixture(scope="session")
+def cluster_front():
+    import json, os as _os, tempfile
+    directory = Path(tempfile.mkdtemp(prefix="tributary-e2e-cluster-"))
+    _os.chmod(directory, 0o755)
+    env = {**_os.environ, "TRIBUTARY_BIN": str(server_binary())}
+    up = subprocess.run([str(REPO_ROOT / "scripts" / "cluster"), "up", str(directory), "--fsync", "off"],
+                        capture_output=True, text=True, env=env, timeout=300)
+    if up.returncode != 0:
+        pytest.fail(f"scripts/cluster up failed:\n{up.stdout}\n{up.stderr}")
+    front = ClusterFront(directory, json.loads((directory / "cluster.json").read_text())["front"])
+    yield front
+    subprocess.run([str(REPO_ROOT / "scripts" / "cluster"), "down", str(directory)], capture_output=True, timeout=120)
+
+
 @pytest.fixture(scope="module")
-def running_server(tmp_path_factory):
-    """The started server (host, port, base, output); one per test module."""
+def running_server(request, tmp_path_factory):
+    """The started server (host, port, base, output); one per test module (with
+    TRIBUTARY_E2E_CLUSTER=1, the cluster's front)."""
+    if CLUSTER_MODE:
+        yield request.getfixturevalue("cluster_front")
+        return
     server = start_server(tmp_path_factory.mktemp("data"))
     yield server
     stop_server(server)
@@ -297,8 +339,12 @@ SSE_TEST_ARGS = ["--sse-heartbeat", "0.3", "--cors-origin", "https://app.example
 
 
 @pytest.fixture(scope="module")
-def sse_server(tmp_path_factory):
-    """A server for SSE tests: 0.3 s heartbeat, CORS for https://app.example, small per-subscriber buffers."""
+def sse_server(request, tmp_path_factory):
+    """A server for SSE tests: 0.3 s heartbeat, CORS for https://app.example, small per-subscriber buffers
+    (with TRIBUTARY_E2E_CLUSTER=1, the cluster's front: for the tests that need none of these)."""
+    if CLUSTER_MODE:
+        yield request.getfixturevalue("cluster_front")
+        return
     server = start_server_with_args(tmp_path_factory.mktemp("sse-data"), SSE_TEST_ARGS)
     yield server
     stop_server(server)
