@@ -111,13 +111,21 @@ final class Services {
             let outcome = Result { try Services.prepare(box.services.scans, logger: box.services.logger) }
             box.services.executor.execute {
                 let services = box.services
-                do {
-                    try outcome.get()
-                    services.consumerCheckpoints = services.scans.map { $0.finish() }
-                    try services.start()
-                    box.completion(nil)
-                } catch {
-                    box.completion(error)
+                if case .failure(let error) = outcome { return box.completion(error) }
+                // What the writer before parked and skipped, read again, before the consumer runs.
+                var left = services.all.count
+                for s in services.all {
+                    s.reloadOperations {
+                        left -= 1
+                        guard left == 0 else { return }
+                        do {
+                            services.consumerCheckpoints = services.scans.map { $0.finish() }
+                            try services.start()
+                            box.completion(nil)
+                        } catch {
+                            box.completion(error)
+                        }
+                    }
                 }
             }
         }

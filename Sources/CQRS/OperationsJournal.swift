@@ -196,6 +196,17 @@ public final class OperationsJournal {
         }
     }
 
+    /// Reads the journal again, into a fresh ledger (a standby taking over: the writer before it
+    /// may have parked events and recorded moves since this process first read it), and calls
+    /// `body` on the loop when it has.
+    public func reload(_ body: @escaping (EventStoreError?) -> Void) {
+        if !loading {
+            loadOutcome = nil
+            ledger = OperationsLedger()
+        }
+        whenLoaded(body)
+    }
+
     /// Appends `entry` durably, then folds it into the ledger; `completion` runs on the loop.
     public func record(_ entry: OperationEntry, completion: @escaping (Result<OperationEntry, EventStoreError>) -> Void) {
         let event: NewEvent

@@ -24,6 +24,8 @@ public protocol RunningService: AnyObject {
     func tokenName(_ feed: Feed) -> String
     func wait(forPosition position: LogPosition, in feed: Feed, timeout: Duration, completion: @escaping (PositionWaitResult) -> Void)
     func startReadModels()
+    /// Reads the operations journal again before `start` (a standby taking over).
+    func reloadOperations(completion: @escaping () -> Void)
     func start(consumerFrom: LogPosition?) throws
     func stop()
 }
@@ -40,6 +42,10 @@ public protocol OperatedService: RunningService {
                 completion: @escaping (Result<OperationEntry, OperationError>) -> Void)
     func rebuild(component: String, note: OperatorNote, completion: @escaping (Result<OperationEntry, OperationError>) -> Void)
     func operations(completion: @escaping (Result<[OperationEntry], OperationError>) -> Void)
+}
+
+extension RunningService {
+    public func reloadOperations(completion: @escaping () -> Void) { completion() }
 }
 
 extension ServiceRuntime: OperatedService {

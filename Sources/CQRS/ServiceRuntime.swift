@@ -171,6 +171,20 @@ public final class ServiceRuntime<D: Decider> {
         }
     }
 
+    /// A standby taking over: reads the operations journal again, so that what the writer before
+    /// it parked and skipped holds here too (the consumer starts from this ledger), and gives
+    /// the read models the skips recorded meanwhile. A journal that cannot be read is logged.
+    public func reloadOperations(completion: @escaping () -> Void) {
+        journal.reload { [weak self] error in
+            guard let self else { return }
+            if let error { logger(.error, "service '\(name)': cannot read the operations journal again on taking over: \(error)") }
+            for m in readModels {
+                m.runner.feed.skips = Set((journal.ledger.skipped[m.runner.projection.name] ?? []).map(LogPosition.init))
+            }
+            completion()
+        }
+    }
+
     /// Starts the read models, the publisher (from its checkpoint in the public log) and the
     /// consumer (after `consumerFrom`, else the watermark found by scanning the store). Call once.
     /// Checkpoints are recovered asynchronously (a failure shows in the component's health), so

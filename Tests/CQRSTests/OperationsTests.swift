@@ -397,6 +397,27 @@ import JSON
         #expect(l.skipped["view"] == nil)
     }
 
+    @Test func aStandbyTakingOverReadsWhatTheWriterBeforeItRecorded() async throws {
+        let loop = TestLoop()
+        let store = loop.makeStore()
+        let standby = OperationsJournal(store: store), writer = OperationsJournal(store: store)
+        func load(_ j: OperationsJournal, reload: Bool = false) async throws {
+            let done = Flag()
+            try await loop.run { if reload { j.reload { _ in done.set() } } else { j.whenLoaded { _ in done.set() } } }
+            #expect(await loop.eventually { done.isSet })
+        }
+        try await load(standby)
+        try await load(writer)
+        for e in [entry(.parked, "saga", 5, sequence: "o-1"), entry(.skipped, "saga", 5), entry(.resumed, "view", 7, outcome: "next")] {
+            let done = Flag()
+            try await loop.run { writer.record(e) { _ in done.set() } }
+            #expect(await loop.eventually { done.isSet })
+        }
+        #expect(try await loop.run { standby.ledger.skips("saga", LogPosition(5)) } == false)   // read once, at its start
+        try await load(standby, reload: true)
+        #expect(try await loop.run { standby.ledger.skips("saga", LogPosition(5)) && standby.ledger.skipped["view"] == [7] })
+    }
+
     @Test func faultRulesParseAndCountDown() throws {
         let f = try ComponentFaults(parsing: "component=a,match=x,times=2; component=b,match=y")
         #expect(throws: ComponentFaults.Injected.self) { try f.check("a", stream: "s-x", data: []) }
@@ -408,4 +429,10 @@ import JSON
         #expect(FailurePolicy(backoff: .milliseconds(100), maxBackoff: .milliseconds(500)).delay(beforeRetry: 3) == .milliseconds(400))
         #expect(FailurePolicy(backoff: .milliseconds(100), maxBackoff: .milliseconds(500)).delay(beforeRetry: 9) == .milliseconds(500))
     }
+}
+
+/// Set by a completion on the test loop, read there by `eventually`.
+private final class Flag: @unchecked Sendable {
+    var isSet = false
+    func set() { isSet = true }
 }
