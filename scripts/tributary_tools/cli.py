@@ -11,6 +11,7 @@ BENCH = {
     "cold-commands": ("bench_cold", "renames of random customers, 10x the state cache, after a cold restart (page cache dropped)"),
     "restart": ("bench_restart", "restart-to-ready on ~1M events: full replay vs snapshots, and after SIGKILL"),
     "idle-conns": ("bench_idle_conns", "RSS per idle keep-alive connection (10k connections)"),
+    "cluster": ("bench_cluster", "scripts/cluster (nginx, writers, 2 replicas each) vs the single process on one PostgreSQL: commands/s, queries/s, CPU per query per replica, replica lag"),
     "postgres": ("baseline_postgres", "the PostgreSQL baseline alone: Message-DB-style durable appends, pgbench"),
     "fsync": ("fsync_rate", "the disk's raw fdatasync rate (200-byte append + fdatasync, one at a time)"),
 }

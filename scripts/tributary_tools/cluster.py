@@ -103,6 +103,11 @@ def shlex_quote(s):
     return shlex.quote(str(s))
 
 
+def upstream_of(process):
+    """The nginx upstream of one process (for /processes/NAME/)."""
+    return "process_" + process["name"].replace("-", "_")
+
+
 def nginx_conf(cd, front_port, processes):
     upstreams = {}
     for p in processes:
@@ -111,8 +116,11 @@ def nginx_conf(cd, front_port, processes):
             upstreams.setdefault(name, []).append(f"server 127.0.0.1:{p['port']} max_fails=1 fail_timeout=3s{' ' + flag if flag else ''};")
     upstreams["all_queries"] = [f"server 127.0.0.1:{p['port']} max_fails=1 fail_timeout=3s;"
                                 for p in processes if "--service" in p["args"]]
-    blocks = "\n".join(f"  upstream {name} {{ {' '.join(lines)} keepalive 32; }}" for name, lines in upstreams.items())
-    per_process = "\n".join(f"    location /processes/{p['name']}/ {{ proxy_pass http://127.0.0.1:{p['port']}/; proxy_buffering off; }}"
+    # One upstream per process too, for /processes/NAME/ (kept connections, like the others).
+    for p in processes:
+        upstreams[upstream_of(p)] = [f"server 127.0.0.1:{p['port']};"]
+    blocks = "\n".join(f"  upstream {name} {{ {' '.join(lines)} keepalive 256; }}" for name, lines in upstreams.items())
+    per_process = "\n".join(f"    location /processes/{p['name']}/ {{ proxy_pass http://{upstream_of(p)}/; proxy_buffering off; }}"
                             for p in processes)
     tmp = os.path.join(cd.nginx, "tmp")
     return f"""worker_processes 1;
