@@ -57,8 +57,9 @@ final class StoreSet {
     /// Opens the stores in parallel (independent; each recovers on its own).
     /// `loop` drives PostgreSQL connections (needed only when a store is on PostgreSQL).
     /// The engines' own lines (recovery, health, connection state) go to `log` with `store=NAME`.
+    /// `readOnly`: the stores on PostgreSQL are opened read-only (a query replica's).
     init(locations: [(String, StoreLocation)], durability: Durability, loop: EventLoop?, executor: CompletionExecutor,
-         log: Logger = Logger(label: "tributary")) throws {
+         log: Logger = Logger(label: "tributary"), readOnly: Bool = false) throws {
         let outcomes = concurrently(locations.count) { i -> EventStore in
             let (name, location) = locations[i]
             let storeLog: @Sendable (StoreLogLevel, String) -> Void = { level, message in
@@ -75,6 +76,7 @@ final class StoreSet {
                 // Durability on PostgreSQL is the database's (an ack means COMMIT returned).
                 var options = PostgresStoreOptions(url: url, schema: StoreSet.schemaName(name))
                 options.logger = storeLog
+                options.readOnly = readOnly
                 return try PostgresEventStore(loop: loop, executor: executor, options: options)
             }
         }

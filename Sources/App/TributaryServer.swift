@@ -50,7 +50,7 @@ public final class TributaryServer {
         self.role = role
         let executor = LoopExecutor(loop: loop)
         let stores = try StoreSet(locations: configuration.resolvedStoreLocations, durability: configuration.durability,
-                                  loop: loop, executor: executor, log: configuration.log)
+                                  loop: loop, executor: executor, log: configuration.log, readOnly: !configuration.role.writes)
         let services: Services
         do {
             services = try Services(stores: stores, executor: executor, scheduler: LoopScheduler(loop: loop),

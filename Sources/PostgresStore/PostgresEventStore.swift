@@ -22,6 +22,9 @@ public struct PostgresStoreOptions: Sendable {
     /// before its COMMIT (0: none). The concurrency tests use it to make commits finish out of
     /// the order in which other writers started theirs.
     public var testHoldBeforeCommit = 0
+    /// Only reads: no writer connection, no DDL at open (the schema must exist; a database role
+    /// with SELECT on it suffices), every append refused. What a query replica opens.
+    public var readOnly = false
     /// What `pg_stat_activity` shows for this store's connections.
     public var applicationName = "tributary"
     public var logger: @Sendable (StoreLogLevel, String) -> Void = { level, message in FileHandle.standardError.write(Data(("tributary: [\(level)] " + message + "\n").utf8)) }
@@ -122,7 +125,7 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
         }
         schemaName = options.schema
         do {
-            try Self.prepare(schema, on: blocking)
+            try Self.prepare(schema, on: blocking, readOnly: options.readOnly)
             let head = try blocking.query("SELECT last_position FROM \(schema.quoted).head WHERE id = 1")
             published = UInt64(max(0, head.int64(0, 0) ?? 0))
             let streams = try blocking.query("SELECT name, version FROM \(schema.quoted).streams")
@@ -142,14 +145,19 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
     }
 
     /// Creates the schema (under an advisory lock: several processes may open it at once), or
-    /// refuses one written by a newer version of this engine.
-    static func prepare(_ schema: PostgresSchema, on db: PGBlockingConnection) throws {
+    /// refuses one written by a newer version of this engine. `readOnly`: creates nothing, and
+    /// refuses a schema that is not there yet.
+    static func prepare(_ schema: PostgresSchema, on db: PGBlockingConnection, readOnly: Bool = false) throws {
         let exists = try db.query("SELECT to_regclass($1) IS NOT NULL", [.text("\(schema.quoted).meta")])
+        if readOnly && exists.rows.first?[0] != [1] {
+            throw PGError("schema '\(schema.name)' does not exist yet, and a read-only process creates nothing: start a writer of this store first")
+        }
         if exists.rows.first?[0] == [1] {
             let v = try db.query("SELECT value FROM \(schema.quoted).meta WHERE key = 'schema_version'")
             if let text = v.text(0, 0), let found = Int(text), found > PostgresSchema.version {
                 throw PGError("schema '\(schema.name)' has layout version \(found), newer than this build's \(PostgresSchema.version): upgrade tributary")
             }
+            if readOnly { return }
         }
         try db.script("BEGIN; SELECT pg_advisory_xact_lock(hashtext('tributary:' || \(literal(schema.name)))); \(schema.createScript); COMMIT;")
     }
@@ -168,7 +176,12 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
                                       setup: ["LISTEN \(schema.channel)"])
         writer.onReady = { [weak self] in self?.writerReady() }
         writer.onLost = { [weak self] e in self?.writerLost(e) }
-        reader.onReady = { [weak self] in self?.readTail() }
+        reader.onReady = { [weak self] in
+            // Read-only, the reader's connection is what the store's health says.
+            if self?.options.readOnly == true { self?.setUnhealthy(nil) }
+            self?.readTail()
+        }
+        if options.readOnly { reader.onLost = { [weak self] e in self?.writerLost(e) } }
         reader.onNotification = { [weak self] _, payload in
             guard let self else { return }
             let head = UInt64(payload) ?? UInt64.max
@@ -182,10 +195,10 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
             self.readTail()
         }
         let loader = PGLoopConnection(name: "\(schemaName) loader", loop: loop, conninfo: options.conninfo, setup: [])
-        self.writer = writer
+        self.writer = options.readOnly ? nil : writer
         self.reader = reader
         self.loader = loader
-        writer.connect()
+        if !options.readOnly { writer.connect() }
         reader.connect()
         loader.connect()
         let poll = LoopTimer(loop: loop)
@@ -236,6 +249,9 @@ public final class PostgresEventStore: EventStore, @unchecked Sendable {
     }
 
     public func append(to stream: StreamName, expected: ExpectedVersion, events: [NewEvent], completion: @escaping AppendCompletion) {
+        if options.readOnly {
+            return executor.execute { completion(.failure(.invalidArgument("store '\(self.schemaName)' is open read-only (a query replica never appends)"))) }
+        }
         if let invalid = Self.check(stream: stream, events: events) { return executor.execute { completion(.failure(invalid)) } }
         let metas = events.map { MetadataCoding.encode($0.metadata) }
         let checks = zip(events, metas).map { e, m in

@@ -248,3 +248,31 @@ def test_a_writer_that_loses_its_lease_exits(cluster):
         "orderId": oid, "customerId": cid, "currency": "EUR", "lines": [{"sku": "x", "quantity": 1, "unitPrice": 100}]},
         key="k-" + oid)).status_code == 201 and r, timeout=20, what="an order placed with the new writer")
     assert placed.json()["id"] == oid
+
+
+def test_a_replica_needs_only_select(cluster):
+    """A query replica opens its stores read-only: no DDL, no writer session, so a database role
+    with SELECT on the two schemas is all it needs (and it could not append if it tried)."""
+    cluster.psql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'reader') THEN CREATE ROLE reader LOGIN; END IF; END $$")
+    for schema in ("tributary_customers", "tributary_public"):
+        cluster.psql(f"GRANT USAGE ON SCHEMA {schema} TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO reader")
+    cid, ack = cluster.register()
+    url = cluster.layout["url"].replace("postgresql://postgres@", "postgresql://reader@")
+    proc = subprocess.Popen([str(server_binary()), "serve", "--role", "query", "--service", "customers", "--postgres", url,
+                             "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        port = None
+        for line in proc.stdout:
+            if "listening on http://127.0.0.1:" in line:
+                port = int(line.split("listening on http://127.0.0.1:")[1].split()[0].rstrip('"'))
+                break
+        assert port, "the read-only replica did not start"
+        r = cluster.http.get(f"http://127.0.0.1:{port}/queries/customers/{cid}?minPosition={ack['position']}")
+        assert r.status_code == 200 and r.json()["customerId"] == cid, r.text
+        eventually(lambda: cluster.http.get(f"http://127.0.0.1:{port}/ready").status_code == 200, what="the replica ready")
+        # Per store: the blocking connection, the reader (LISTEN, the tail) and the loader; no writer.
+        sessions = cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE usename = 'reader'")
+        assert sessions == "6", sessions
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
