@@ -35,15 +35,26 @@ public struct PostgresStoreOptions: Sendable {
         applicationName = "tributary \(schema)"
     }
 
-    /// `url` with the application name added (URL or key=value form), unless it names one.
+    /// `url` (URL or key=value form) with the application name added unless it names one, and
+    /// JIT compilation off unless it sets server options itself.
+    ///
+    /// JIT off: this engine runs short statements with generic plans (the tail read, the append
+    /// functions' statements), whose estimated costs can pass `jit_above_cost` although they
+    /// touch a few rows; PostgreSQL then compiled the tail read on every execution, 6 ms of JIT
+    /// for a 0.5 ms read (bench/REPORT.md, the split deployment).
     var conninfo: String {
-        if url.contains("application_name") { return url }
         let name = applicationName.filter { $0.isLetter || $0.isNumber || $0 == " " || $0 == "-" || $0 == "_" }
-        if url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") {
-            let encoded = name.replacingOccurrences(of: " ", with: "%20")
-            return url + (url.contains("?") ? "&" : "?") + "application_name=" + encoded
+        var settings: [(key: String, url: String, plain: String)] = []
+        if !url.contains("application_name") {
+            settings.append(("application_name", name.replacingOccurrences(of: " ", with: "%20"), "'\(name)'"))
         }
-        return url + " application_name='\(name)'"
+        if !url.contains("options") {
+            settings.append(("options", "-c%20jit%3Doff", "'-c jit=off'"))
+        }
+        if url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") {
+            return settings.reduce(url) { $0 + ($0.contains("?") ? "&" : "?") + $1.key + "=" + $1.url }
+        }
+        return settings.reduce(url) { $0 + " " + $1.key + "=" + $1.plain }
     }
 }
 

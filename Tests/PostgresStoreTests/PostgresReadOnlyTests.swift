@@ -35,3 +35,23 @@ struct PostgresReadOnlyTests {
         #expect(try reader.store.readAll(from: .start, maxCount: 10, filter: nil).map(\.stream.value) == ["s-1"])
     }
 }
+
+@Suite("PostgreSQL connection settings")
+struct PostgresConnectionSettingsTests {
+    @Test("every connection names the store and turns JIT off, unless the URL says otherwise")
+    func conninfo() {
+        let url = PostgresStoreOptions(url: "postgresql://u@h:5/db", schema: "tributary_public").conninfo
+        #expect(url == "postgresql://u@h:5/db?application_name=tributary%20tributary_public&options=-c%20jit%3Doff")
+        let kv = PostgresStoreOptions(url: "host=h dbname=d", schema: "s").conninfo
+        #expect(kv == "host=h dbname=d application_name='tributary s' options='-c jit=off'")
+        let own = PostgresStoreOptions(url: "postgresql://u@h/db?options=-c%20work_mem%3D64MB", schema: "s").conninfo
+        #expect(own == "postgresql://u@h/db?options=-c%20work_mem%3D64MB&application_name=tributary%20s")
+    }
+
+    @Test("the store's sessions run with JIT off")
+    func jitOff() throws {
+        let fixture = try PostgresFixture()
+        defer { fixture.close() }
+        #expect(try fixture.store.blocking.query("SHOW jit").text(0, 0) == "off")
+    }
+}

@@ -136,14 +136,24 @@ class Api:
                 return events
             after = page["nextAfter"]
 
+    def _document(self, path: str) -> dict | None:
+        """The document, or None while it is not there (404): on a query replica of a split
+        deployment a document can show up a moment after its command was acknowledged."""
+        r = self.get(path)
+        if r.status_code == 404:
+            return None
+        assert r.status_code == 200, describe(r)
+        return r.json()
+
     def wait_order(self, oid: str, statuses: set[str] | str, timeout: float = POLL_TIMEOUT,
                    where: Callable[[dict], bool] = lambda o: True) -> dict:
         wanted = {statuses} if isinstance(statuses, str) else statuses
-        return poll(lambda: self.order(oid), lambda o: o["status"] in wanted and where(o), timeout,
-                    f"order {oid} to reach {sorted(wanted)}")
+        return poll(lambda: self._document(f"/queries/orders/{oid}"), lambda o: o is not None and o["status"] in wanted and where(o),
+                    timeout, f"order {oid} to reach {sorted(wanted)}")
 
     def wait_customer(self, cid: str, where: Callable[[dict], bool], what: str, timeout: float = POLL_TIMEOUT) -> dict:
-        return poll(lambda: self.customer(cid), where, timeout, f"customer {cid}: {what}")
+        return poll(lambda: self._document(f"/queries/customers/{cid}"), lambda c: c is not None and where(c), timeout,
+                    f"customer {cid}: {what}")
 
     def settle(self, timeout: float = POLL_TIMEOUT) -> None:
         """Waits until no order is pending and the public log stopped growing with every view caught up."""
