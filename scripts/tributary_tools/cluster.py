@@ -113,8 +113,8 @@ def nginx_conf(cd, front_port, processes):
     for p in processes:
         for spec in p["upstreams"]:
             name, _, flag = spec.partition(" ")
-            upstreams.setdefault(name, []).append(f"server 127.0.0.1:{p['port']} max_fails=1 fail_timeout=3s{' ' + flag if flag else ''};")
-    upstreams["all_queries"] = [f"server 127.0.0.1:{p['port']} max_fails=1 fail_timeout=3s;"
+            upstreams.setdefault(name, []).append(f"server 127.0.0.1:{p['port']} max_fails=1 fail_timeout=1s{' ' + flag if flag else ''};")
+    upstreams["all_queries"] = [f"server 127.0.0.1:{p['port']} max_fails=1 fail_timeout=1s;"
                                 for p in processes if "--service" in p["args"]]
     # One upstream per process too, for /processes/NAME/ (kept connections, like the others).
     for p in processes:
