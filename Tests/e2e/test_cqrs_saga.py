@@ -164,4 +164,4 @@ def test_place_in_another_currency_is_422(cqrs_api):
     r = api.post("/commands/orders/place", {"customerId": c["id"], "currency": "USD", "lines": [line("A", 1, 100)]})
     body = assert_problem(r, 422, {"currency"})
     assert any(e["field"] == "currency" for e in body["errors"])
-    assert api.customer(c["id"])["orderCount"] == 1
+    api.wait_customer(c["id"], lambda x: x["orderCount"] == 1, "the one order counted")
