@@ -64,21 +64,25 @@ final class Services {
         // are built first, with empty indexes the scans fill, so their read models replay off
         // the loop during the scans.
         var all: [RunningService] = [], apis: [ServiceAPI] = [], owners: [AnyObject] = []
-        if let store = stores["customers"], hosted.contains("customers") {
+        /// Builds service `name` on its store when this process hosts it.
+        func host(_ name: String, _ make: (EventStore) throws -> (service: AnyObject, runtime: RunningService, api: ServiceAPI)) throws {
+            guard hosted.contains(name), let store = stores[name] else { return }
+            let made = try make(store)
+            all.append(made.runtime)
+            apis.append(made.api)
+            owners.append(made.service)
+        }
+        try host("customers") { store in
             let customers = try CustomersService(store: store, publicLog: publicLog, executor: executor, scheduler: scheduler,
                                                  options: tuned(CustomersService.defaultOptions), idempotency: IdempotencyIndex(),
                                                  logger: logger, progress: progress)
-            all.append(customers.runtime)
-            apis.append(customers.makeAPI())
-            owners.append(customers)
+            return (customers, customers.runtime, customers.makeAPI())
         }
-        if let store = stores["orders"], hosted.contains("orders") {
+        try host("orders") { store in
             let orders = try OrdersService(store: store, publicLog: publicLog, executor: executor, scheduler: scheduler,
                                            options: tuned(OrdersService.defaultOptions), idempotency: IdempotencyIndex(),
                                            logger: logger, progress: progress)
-            all.append(orders.running)
-            apis.append(orders.makeAPI())
-            owners.append(orders)
+            return (orders, orders.running, orders.makeAPI())
         }
         self.all = all
         self.apis = apis

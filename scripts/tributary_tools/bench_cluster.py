@@ -21,8 +21,6 @@ import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, thread
 from .bench_commands import setup_data
 from .cluster import ClusterDir, down, up
 from .common import log
-from .pgcluster import Cluster as PG
-from .ports import free_port
 from .server import ROOT, Server
 from .wrk import COMMANDS_LUA, QUERIES_LUA, wrk
 
@@ -63,7 +61,7 @@ def process_cpu(pattern):
     return total
 
 
-GROUPS = {"tributary writers": "--role\0customers", "orders writer": "--role\0orders", "query replicas": "--role\0query",
+GROUPS = {"customers writer": "--role\0customers", "orders writer": "--role\0orders", "query replicas": "--role\0query",
           "single process": "--durability\0fsync", "postgres": "postgres:", "nginx": "nginx: worker", "wrk": "wrk"}
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse, json, os, random, shutil, signal, sys, tempfile, time
 from pathlib import Path
 
-from . import chaos
 from .chaos import ChaosFailure, Client, Load, State, check, paged, public_log, retry_in_flight
 from .cluster import ClusterDir, down, get_json, up
 from .pgcluster import Cluster as PG
@@ -123,6 +122,19 @@ def check_cluster(cd: ClusterDir, layout: dict) -> int:
     return len(layout["processes"])
 
 
+def settle_and_check(cd: ClusterDir, layout: dict, front_port: int, state: State) -> tuple[dict, int, int]:
+    """Settles the cluster, sends again what was in flight, settles again, then runs every check:
+    (the counts of `chaos.check`, processes compared, commands sent again)."""
+    front = Client(front_port)
+    try:
+        settle(cd, layout, front)
+        retried = retry_in_flight(front, state)
+        settle(cd, layout, front)
+        return check(front, state), check_cluster(cd, layout), retried
+    finally:
+        front.close()
+
+
 def run(cycles: int, max_seconds: float, clients: int, replicas: int, directory: Path, seed: int, log=print,
         plan: list[str] | None = None) -> dict:
     """`plan`: what dies in the first cycles (customers, orders, replica, postgresql); random after."""
@@ -142,13 +154,8 @@ def run(cycles: int, max_seconds: float, clients: int, replicas: int, directory:
                 log(f"time bound {max_seconds}s reached after {cycle} cycles")
                 break
             cycle += 1
-            front = Client(front_port)
-            settle(cd, layout, front)
-            retried += retry_in_flight(front, state)
-            settle(cd, layout, front)
-            counts = check(front, state)
-            compared = check_cluster(cd, layout)
-            front.close()
+            counts, compared, sent_again = settle_and_check(cd, layout, front_port, state)
+            retried += sent_again
             load = Load(front_port, clients, rng, state)
             load.start()
             time.sleep(rng.uniform(0.3, 2.0))
@@ -180,13 +187,8 @@ def run(cycles: int, max_seconds: float, clients: int, replicas: int, directory:
             load.stop()
             log(f"cycle {cycle}/{cycles}: checked {counts['acks']} acked commands, {counts['public']} public events, "
                 f"{compared} processes alike; killed {victim} under load ({time.monotonic() - started:.0f}s)")
-        front = Client(front_port)
-        settle(cd, layout, front)
-        retried += retry_in_flight(front, state)
-        settle(cd, layout, front)
-        counts = check(front, state)
-        compared = check_cluster(cd, layout)
-        front.close()
+        counts, compared, sent_again = settle_and_check(cd, layout, front_port, state)
+        retried += sent_again
         return {"cycles": cycle, "kills": kills, "retried": retried, "statuses": state.statuses,
                 "processes": compared, "seconds": round(time.monotonic() - started, 1), **counts}
     finally:

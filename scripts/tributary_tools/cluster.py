@@ -13,7 +13,7 @@ makes it), as systemd's Restart=always would. Logs: DIR/logs/NAME.log; layout: D
 `down` stops it all (processes with SIGTERM, nginx, PostgreSQL).
 
 The binary: $TRIBUTARY_BIN, else a release build (--debug: .build/debug/tributary)."""
-import argparse, json, os, shutil, signal, subprocess, sys, time
+import argparse, json, os, shlex, signal, subprocess, sys, time
 import urllib.request
 
 from .common import ROOT, log
@@ -89,18 +89,13 @@ class ClusterDir:
         logf = os.path.join(self.logs, f"{name}.log")
         pidf = os.path.join(self.run, f"{name}.pid")
         stop = os.path.join(self.run, "stopping")
-        quoted = " ".join(shlex_quote(a) for a in argv)
-        script = (f'while [ ! -e {shlex_quote(stop)} ]; do {quoted} >> {shlex_quote(logf)} 2>&1 & '
-                  f'echo $! > {shlex_quote(pidf)}; wait $!; [ -e {shlex_quote(stop)} ] && break; sleep 0.3; done')
+        quoted = " ".join(shlex.quote(str(a)) for a in argv)
+        script = (f'while [ ! -e {shlex.quote(stop)} ]; do {quoted} >> {shlex.quote(logf)} 2>&1 & '
+                  f'echo $! > {shlex.quote(pidf)}; wait $!; [ -e {shlex.quote(stop)} ] && break; sleep 0.3; done')
         sup = subprocess.Popen(["bash", "-c", script], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
         with open(os.path.join(self.run, f"{name}.supervisor"), "w") as f:
             f.write(str(sup.pid))
-
-
-def shlex_quote(s):
-    import shlex
-    return shlex.quote(str(s))
 
 
 def upstream_of(process):
