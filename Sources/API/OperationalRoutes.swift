@@ -41,7 +41,7 @@ enum OperationalRoutes {
     /// Liveness plus the state of every store and runtime component. 200 while everything
     /// works; 503 (same JSON report) when a store refuses appends or a component has stopped,
     /// so a failed projection is never a silent stall.
-    static func healthResponse(_ state: HealthAnswer.State) -> HTTPResponse {
+    static func healthResponse(_ state: HealthAnswer.State, role: JSONValue) -> HTTPResponse {
         var storeStatus: [String: JSONValue] = [:]
         for store in state.stores {
             var entry: [String: JSONValue] = ["lastPosition": .int(Int(store.lastPosition))]
@@ -54,22 +54,26 @@ enum OperationalRoutes {
             storeStatus[store.name] = .object(entry)
         }
         let healthy = state.healthy
-        let body: JSONValue = [
-            "status": healthy ? "ok" : "degraded",
-            "ready": .bool(state.ready),
-            "role": state.role,
-            "stores": .object(storeStatus),
-            "components": .array(state.components.map { c in
-                var o: [String: JSONValue] = ["service": .string(c.service), "kind": .string(c.kind), "name": .string(c.name),
-                                              "status": .string(c.status), "position": .int(Int(c.position)),
-                                              "lag": .int(Int(c.lag)), "healthy": .bool(c.healthy)]
+        var components: [JSONValue] = []
+        for service in state.services {
+            for c in service.components {
+                var o: [String: JSONValue] = ["service": .string(service.name), "kind": .string(c.kind), "name": .string(c.name),
+                                              "status": .string(c.status), "position": .int(Int(c.position.value)),
+                                              "lag": .int(Int(c.lag)), "healthy": .bool(c.isHealthy)]
                 if let e = c.error { o["error"] = .string(e) }
                 if c.kind == "consumer" { o["parked"] = .int(c.parked) }
                 if let r = c.rebuild {
                     o["rebuild"] = ["position": .int(Int(r.position.value)), "target": .int(Int(r.target.value))]
                 }
-                return .object(o)
-            }),
+                components.append(.object(o))
+            }
+        }
+        let body: JSONValue = [
+            "status": healthy ? "ok" : "degraded",
+            "ready": .bool(state.ready),
+            "role": role,
+            "stores": .object(storeStatus),
+            "components": .array(components),
         ]
         var response = json(body, status: healthy ? 200 : 503)
         response.headers.add(name: "Cache-Control", value: "no-store")
@@ -166,51 +170,84 @@ final class RuntimeMetrics {
                 projectionDelay.set(counts: d.counts, sum: d.sum, count: d.count, [service.name, runner.projection.name])
             }
         }
-        for c in RuntimeComponent.all(services ?? []) {
-            let l = [c.service, c.kind, c.name]
-            componentPosition.set(Double(c.position), l)
-            componentLag.set(Double(c.lag), l)
-            componentHealthy.set(c.healthy ? 1 : 0, l)
-            componentParked.set(Double(c.parked), l)
-            componentRebuilding.set(c.rebuild == nil ? 0 : 1, l)
-            componentParkedTotal.set(total: Double(c.parkedTotal), l)
-            componentRetries.set(total: Double(c.retriesTotal), l)
+        for service in services ?? [] {
+            for c in service.components {
+                let l = [service.name, c.kind, c.name]
+                componentPosition.set(Double(c.position.value), l)
+                componentLag.set(Double(c.lag), l)
+                componentHealthy.set(c.isHealthy ? 1 : 0, l)
+                componentParked.set(Double(c.parked), l)
+                componentRebuilding.set(c.rebuild == nil ? 0 : 1, l)
+                componentParkedTotal.set(total: Double(c.parkedTotal), l)
+                componentRetries.set(total: Double(c.retriesTotal), l)
+            }
         }
     }
 }
 
-/// `/health`'s answer, kept with the state it reports: a probe gathers the state (positions,
-/// statuses, errors: what the document shows, nothing more) and gets the kept bytes while that
-/// state is unchanged; any change builds the document again. Current by construction, and the
-/// JSON is encoded once per change rather than once per probe. Loop-confined.
+/// `/health`'s answer, kept with the state it reports. A probe gathers a stamp: numbers that
+/// change whenever the document would (stores' positions, every component's status changes,
+/// positions, lags and counts: `RunningService.appendHealthStamp`), plus the stores' reasons for
+/// being unhealthy, readiness and the writer state. While the stamp is unchanged the probe gets
+/// the kept bytes; any change gathers the whole state and builds the document again. Current
+/// by construction; the JSON is encoded once per change, and a probe of an unchanged state
+/// allocates nothing. Loop-confined.
 final class HealthAnswer {
     /// Everything `/health` shows.
-    struct State: Equatable {
-        struct Store: Equatable {
+    struct State {
+        struct Store {
             var name: String
             var lastPosition: UInt64
             var unhealthyReason: String?
         }
+        struct Service {
+            var name: String
+            var components: [ComponentHealth]
+        }
         var stores: [Store]
-        var components: [RuntimeComponent]
+        var services: [Service]
         var ready: Bool
-        var role: JSONValue
 
-        init(stores: NamedStores, services: [RunningService]?, role: ProcessRole) {
-            self.role = role.json
+        init(stores: NamedStores, services: [RunningService]?) {
             self.stores = stores.map { name, store in
                 var reason: String?
                 if case .unhealthy(let why) = store.health { reason = why }
                 return Store(name: name, lastPosition: store.lastPosition.value, unhealthyReason: reason)
             }
-            components = RuntimeComponent.all(services ?? [])
+            self.services = (services ?? []).map { Service(name: $0.name, components: $0.components) }
             ready = services.map { OperationalRoutes.allReady($0) } ?? false
         }
 
-        var healthy: Bool { stores.allSatisfy { $0.unhealthyReason == nil } && components.allSatisfy { $0.healthy } }
+        var healthy: Bool { stores.allSatisfy { $0.unhealthyReason == nil } && services.allSatisfy { $0.components.allSatisfy(\.isHealthy) } }
     }
 
-    private var kept: (state: State, response: HTTPResponse)?
+    /// A probe's stamp; two of each, the kept one and the one being gathered (swapped on a
+    /// change), so that gathering reuses their storage.
+    private struct Stamp: Equatable {
+        var numbers: [UInt64] = []
+        var reasons: [String?] = []
+
+        mutating func gather(stores: NamedStores, services: [RunningService]?, role: ProcessRole) {
+            numbers.removeAll(keepingCapacity: true)
+            reasons.removeAll(keepingCapacity: true)
+            switch role.writer {
+            case .leader: numbers.append(1)
+            case .standby: numbers.append(2)
+            case .none: numbers.append(3)
+            }
+            for (_, store) in stores {
+                numbers.append(store.lastPosition.value)
+                if case .unhealthy(let why) = store.health { reasons.append(why) } else { reasons.append(nil) }
+            }
+            guard let services else { return numbers.append(0) }
+            numbers.append(OperationalRoutes.allReady(services) ? 2 : 1)
+            for service in services { service.appendHealthStamp(to: &numbers) }
+        }
+    }
+
+    private var kept: HTTPResponse?
+    private var keptStamp = Stamp()
+    private var probe = Stamp()
     /// Counts the documents built (each one a change of the state).
     private(set) var generation: UInt64 = 0
     private let role: ProcessRole
@@ -218,10 +255,11 @@ final class HealthAnswer {
     init(role: ProcessRole) { self.role = role }
 
     func response(stores: NamedStores, services: [RunningService]?) -> HTTPResponse {
-        let state = State(stores: stores, services: services, role: role)
-        if let kept, kept.state == state { return kept.response }
-        let response = OperationalRoutes.healthResponse(state)
-        kept = (state, response)
+        probe.gather(stores: stores, services: services, role: role)
+        if let kept, probe == keptStamp { return kept }
+        let response = OperationalRoutes.healthResponse(State(stores: stores, services: services), role: role.json)
+        kept = response
+        swap(&keptStamp, &probe)
         generation += 1
         return response
     }
@@ -258,39 +296,5 @@ public final class HealthDocument {
             sum &+= s.appends &+ s.batches
         }
         return (.object(out), sum)
-    }
-}
-
-/// One runtime component (read model, publisher, consumer) of a service, for `/health` and
-/// `/metrics`.
-struct RuntimeComponent: Equatable {
-    var service: String
-    var kind: String
-    var name: String
-    var status: String
-    var position: UInt64
-    var lag: UInt64
-    var healthy: Bool
-    var error: String?
-    var parked = 0
-    var parkedTotal: UInt64 = 0
-    var retriesTotal: UInt64 = 0
-    var rebuild: RebuildProgress?
-
-    /// Every component of every service, in the services' order.
-    static func all(_ services: [RunningService]) -> [RuntimeComponent] {
-        // Read per /health probe: one array, no intermediate ones.
-        var all: [RuntimeComponent] = []
-        all.reserveCapacity(services.count * 4)
-        for s in services {
-            let service = s.name
-            for c in s.components {
-                all.append(RuntimeComponent(service: service, kind: c.kind, name: c.name, status: c.status,
-                                            position: c.position.value, lag: c.lag, healthy: c.isHealthy, error: c.error,
-                                            parked: c.parked, parkedTotal: c.parkedTotal, retriesTotal: c.retriesTotal,
-                                            rebuild: c.rebuild))
-            }
-        }
-        return all
     }
 }

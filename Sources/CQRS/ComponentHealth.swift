@@ -81,3 +81,46 @@ extension Consumer {
         return h
     }
 }
+
+// MARK: - Health stamps
+
+// A stamp is a few numbers that change whenever a component's `health` would (and at times
+// when it would not): `/health` compares stamps on every probe and builds `health` values, and
+// its document, only when one differs. Each stamp holds the component's count of status
+// changes (every failure, retry and recovery is one) and every number its `health` shows or
+// derives from.
+
+extension ProjectionRunner {
+    public func appendHealthStamp(to stamp: inout [UInt64]) {
+        stamp.append(statusChanges)
+        stamp.append(position.value)
+        stamp.append(lag)
+        stamp.append(retriesTotal)
+        if let progress = rebuildProgress {
+            stamp.append(progress.position.value)
+            stamp.append(progress.target.value)
+        } else {
+            stamp.append(.max)
+            stamp.append(.max)
+        }
+    }
+}
+
+extension Publisher {
+    public func appendHealthStamp(to stamp: inout [UInt64]) {
+        stamp.append(statusChanges)
+        stamp.append(checkpoint.value)
+        stamp.append(lag)
+    }
+}
+
+extension Consumer {
+    public func appendHealthStamp(to stamp: inout [UInt64]) {
+        stamp.append(statusChanges)
+        stamp.append(checkpoint.value)
+        stamp.append(lag)
+        stamp.append(journal?.ledgerChanges ?? 0)   // what parkedCount counts
+        stamp.append(parkedTotal)
+        stamp.append(retriesTotal)
+    }
+}

@@ -70,7 +70,9 @@ public final class Consumer<D: Decider> {
     public let policy: FailurePolicy
     /// Where parked events and operator moves are recorded (nil: the consumer never parks).
     public let journal: OperationsJournal?
-    public internal(set) var status: Status = .idle
+    public internal(set) var status: Status = .idle { didSet { statusChanges &+= 1 } }
+    /// Counts assignments of `status`, for `appendHealthStamp`.
+    private(set) var statusChanges: UInt64 = 0
     /// Every public event up to here has been fully handled (or parked).
     public private(set) var checkpoint: LogPosition = .start
     /// Public events handled since start; commands that succeeded, were rejected, were repeats.

@@ -156,7 +156,9 @@ public final class OperationsJournal {
     public static let stream = StreamName("$operations")
 
     public let store: EventStore
-    public private(set) var ledger = OperationsLedger()
+    public private(set) var ledger = OperationsLedger() { didSet { ledgerChanges &+= 1 } }
+    /// Counts changes of `ledger` (a parked event, an operator's move, a reload).
+    public private(set) var ledgerChanges: UInt64 = 0
     /// nil until loaded; then the load's error, if it failed.
     private var loadOutcome: Result<Void, EventStoreError>?
     private var loading = false

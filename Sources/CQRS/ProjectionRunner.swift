@@ -66,7 +66,9 @@ public final class ProjectionRunner {
     /// How events reach the projection, on the loop and off it (`projection.filter` read
     /// once: projections may build it on each access).
     var feed: Feed
-    public internal(set) var status: ProjectionStatus = .starting
+    public internal(set) var status: ProjectionStatus = .starting { didSet { statusChanges &+= 1 } }
+    /// Counts assignments of `status`, for `appendHealthStamp`.
+    private(set) var statusChanges: UInt64 = 0
     /// Position of the last event delivered (applied or filtered out): the view reflects it.
     public internal(set) var position: LogPosition = .start
     /// Events applied since `start()` (filtered-out ones excluded).

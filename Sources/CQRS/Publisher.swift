@@ -34,7 +34,9 @@ public final class Publisher {
     public let source: String
     public let store: EventStore
     public let publicLog: EventStore
-    public private(set) var status: Status = .idle
+    public private(set) var status: Status = .idle { didSet { statusChanges &+= 1 } }
+    /// Counts assignments of `status`, for `appendHealthStamp`.
+    private(set) var statusChanges: UInt64 = 0
     /// Internal position up to which everything is published (or mapped to nothing).
     public private(set) var checkpoint: LogPosition = .start
     /// Public events appended since start (idempotent repeats included).

@@ -14,6 +14,9 @@ public protocol RunningService: AnyObject {
     var consumerName: String? { get }
     var projectionRunners: [ProjectionRunner] { get }
     var components: [ComponentHealth] { get }
+    /// Numbers that change whenever `components` does (and at times when it does not): a
+    /// `/health` probe compares them and reads `components` only when they differ.
+    func appendHealthStamp(to stamp: inout [UInt64])
     var isReady: Bool { get }
     /// False in a query replica or a standby: read models only (see `ServiceRuntime.writes`).
     var writes: Bool { get set }

@@ -274,6 +274,17 @@ public final class ServiceRuntime<D: Decider> {
         return all
     }
 
+    /// Numbers that change whenever `components` does (see `ProjectionRunner.appendHealthStamp`):
+    /// what a `/health` probe compares before it builds anything.
+    public func appendHealthStamp(to stamp: inout [UInt64]) {
+        stamp.append(UInt64(readModels.count))
+        for model in readModels { model.runner.appendHealthStamp(to: &stamp) }
+        stamp.append(writes ? 1 : 0)
+        guard writes else { return }
+        publisher.appendHealthStamp(to: &stamp)
+        consumer?.appendHealthStamp(to: &stamp)
+    }
+
     /// False when a read model, the publisher or the consumer has failed or stopped.
     public var isHealthy: Bool { components.allSatisfy { $0.isHealthy } }
 

@@ -73,6 +73,7 @@ public final class CustomersService {
 
     /// Every runtime component in the common health shape.
     public var components: [ComponentHealth] { runtime.components }
+    public func appendHealthStamp(to stamp: inout [UInt64]) { runtime.appendHealthStamp(to: &stamp) }
 
     /// Handles a command for customer `customerId`; `completion` runs once, on the loop.
     ///

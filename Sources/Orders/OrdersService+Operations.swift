@@ -9,6 +9,7 @@ extension OrdersService {
 
     /// Every runtime component in the common health shape: read models, publisher, consumer.
     public var components: [ComponentHealth] { runtime.components }
+    public func appendHealthStamp(to stamp: inout [UInt64]) { runtime.appendHealthStamp(to: &stamp) }
 
     /// Public events the saga consumer has handled since start.
     public var consumerHandled: UInt64 { consumer.handled }

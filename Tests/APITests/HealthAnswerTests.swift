@@ -12,7 +12,12 @@ final class HealthFake: RunningService {
     let idempotency = IdempotencyIndex()
     let consumerName: String? = nil
     let projectionRunners: [ProjectionRunner] = []
-    var components: [ComponentHealth] = [ComponentHealth(kind: "projection", name: "view", status: "live", position: .start, lag: 0)]
+    var components: [ComponentHealth] = [ComponentHealth(kind: "projection", name: "view", status: "live", position: .start, lag: 0)] {
+        didSet { changes += 1 }
+    }
+    /// The fake's stamp: one count of every change of `components`.
+    private var changes: UInt64 = 0
+    func appendHealthStamp(to stamp: inout [UInt64]) { stamp.append(changes) }
     var isReady = true
     var writes = true
     let feeds: [CQRS.Feed] = [.own]

@@ -113,6 +113,7 @@ final class FakeService: RunningService {
     let consumerName: String? = nil
     let projectionRunners: [ProjectionRunner] = []
     let components: [ComponentHealth] = []
+    func appendHealthStamp(to stamp: inout [UInt64]) {}
     let isReady = true
     var writes = true
     let feeds: [CQRS.Feed] = [.own]
