@@ -80,6 +80,12 @@ let package = Package(
             dependencies: ["EventStore", "PostgresStore", "UV", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/StoreTool"
         ),
+        // The open-model load generator of scripts/bench open-model (not shipped).
+        .executableTarget(
+            name: "tributary-load",
+            dependencies: ["UV", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/LoadGen"
+        ),
         // What tests share: loop stand-ins, clocks, schedulers, decider scenarios, reader checks.
         .target(name: "TributaryTesting", dependencies: ["UV", "EventStore", "CQRS", "JSON"]),
         .testTarget(name: "UVTests", dependencies: ["UV"]),

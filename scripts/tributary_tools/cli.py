@@ -13,6 +13,7 @@ BENCH = {
     "idle-conns": ("bench_idle_conns", "RSS per idle keep-alive connection (10k connections)"),
     "cluster": ("bench_cluster", "scripts/cluster (nginx, writers, 2 replicas each) vs the single process on one PostgreSQL: commands/s, queries/s, CPU per query per replica, replica lag"),
     "postgres": ("baseline_postgres", "the PostgreSQL baseline alone: Message-DB-style durable appends, pgbench"),
+    "open-model": ("bench_open", "command p99 against offered rate (open model, tributary-load), the knee, and the disk's fsync floor"),
     "fsync": ("fsync_rate", "the disk's raw fdatasync rate (200-byte append + fdatasync, one at a time)"),
 }
 LOADTEST = {
