@@ -18,9 +18,9 @@ public final class CustomerDirectoryProjection: Projection {
     public var snapshotSchemaVersion: Int { 2 }
 
     /// Registered customers by id.
-    public private(set) var records: [String: CustomerRecord] = [:]
+    public private(set) var records = ShardedDictionary<String, CustomerRecord>()
     /// Folded state of streams not registered (yet): saga rejections for unknown ids.
-    private var unregistered: [String: CustomerRecord] = [:]
+    private var unregistered = ShardedDictionary<String, CustomerRecord>()
     private var index = SortedIDIndex()
     private let decider = CustomerDecider()
     /// Change notification: called after each applied event with the id of the customer whose
@@ -32,11 +32,13 @@ public final class CustomerDirectoryProjection: Projection {
     public func apply(_ event: RecordedEvent) throws {
         guard let id = CustomerID.id(of: event.stream) else { return }
         let decoded = try decider.decode(EncodedEvent(type: event.type, schemaVersion: event.schemaVersion, data: event.data))
-        if let at = records.index(forKey: id) {
-            // Registered: changed in place (no copy of the customer's reservations per event).
-            decider.apply(decoded, to: &records.values[at].state)
-            records.values[at].version = event.streamVersion.value
-            records.values[at].updatedAt = RFC3339.format(event.timestamp)
+        // Registered: changed in place (no copy of the customer's reservations per event).
+        let changed: Void? = records.modifyValue(forKey: id) { record in
+            decider.apply(decoded, to: &record.state)
+            record.version = event.streamVersion.value
+            record.updatedAt = RFC3339.format(event.timestamp)
+        }
+        if changed != nil {
             onChange?(id)
             return
         }
@@ -70,8 +72,8 @@ public final class CustomerDirectoryProjection: Projection {
         let (restored, pending) = try SnapshotReader.readAll(bytes) { r in
             (try CustomerSnapshotCoding.readRecords(&r), try CustomerSnapshotCoding.readRecords(&r))
         }
-        records = restored
-        unregistered = pending
+        records = ShardedDictionary(restored)
+        unregistered = ShardedDictionary(pending)
         index = SortedIDIndex()
         for id in records.keys { index.insert(id) }
     }

@@ -1,11 +1,20 @@
 import CQRS
+import EventStore
 
 /// Binary snapshot layout of the customers read models (`SnapshotWriter`). Changing a field of
 /// `CustomerRecord`, `CustomerState` or `CustomerOrderActivity` means changing this and bumping
 /// the projections' `snapshotSchemaVersion` (a test counts the fields to remind you).
 enum CustomerSnapshotCoding {
     static func write(_ records: [String: CustomerRecord], to w: inout SnapshotWriter) {
-        w.writeCount(records.count)
+        write(records, count: records.count, to: &w)
+    }
+
+    static func write(_ records: ShardedDictionary<String, CustomerRecord>, to w: inout SnapshotWriter) {
+        write(records, count: records.count, to: &w)
+    }
+
+    private static func write<S: Sequence>(_ records: S, count: Int, to w: inout SnapshotWriter) where S.Element == (key: String, value: CustomerRecord) {
+        w.writeCount(count)
         for (id, r) in records {
             w.write(id)
             let s = r.state

@@ -10,12 +10,14 @@ struct StreamIndex {
         var positions: [UInt64]
     }
 
-    private(set) var ordinals: [StreamName: Int] = [:]
+    /// Sharded: both grow with the log, and a `Dictionary`'s all-at-once rehash stalled the
+    /// writer (`ShardedDictionary`).
+    private(set) var ordinals = ShardedDictionary<StreamName, Int>()
     private(set) var streams: [Entry] = []
     /// Stream ordinal of each event, indexed by `position - 1`.
     private(set) var streamOfPosition: [UInt32] = []
     /// Every stored event id and its position (the idempotency index).
-    private(set) var ids: [EventID: UInt64] = [:]
+    private(set) var ids = ShardedDictionary<EventID, UInt64>()
 
     init() {}
 

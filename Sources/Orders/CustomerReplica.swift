@@ -20,7 +20,8 @@ public struct ReplicaCustomer: Codable, Hashable, Sendable {
 /// the denormalized customer name (on registration and rename).
 public final class CustomerReplica: Projection {
     public let name = "orders.customer-replica"
-    public private(set) var customers: [String: ReplicaCustomer] = [:]
+    /// Sharded (`ShardedDictionary`): it grows with every customer.
+    public private(set) var customers = ShardedDictionary<String, ReplicaCustomer>()
     var onNameChanged: ((_ customerId: String, _ name: String) -> Void)?
 
     /// Public event types the replica reads.
@@ -48,7 +49,7 @@ public final class CustomerReplica: Projection {
     /// Restores without calling `onNameChanged`: the order views take their names from the
     /// replica once both have caught up (`OrdersService.linkCustomerNames`).
     public func restore(from bytes: [UInt8]) throws {
-        customers = try SnapshotReader.readAll(bytes) { try OrderSnapshotCoding.readReplica(&$0) }
+        customers = ShardedDictionary(try SnapshotReader.readAll(bytes) { try OrderSnapshotCoding.readReplica(&$0) })
     }
 
     public func apply(_ event: RecordedEvent) throws {

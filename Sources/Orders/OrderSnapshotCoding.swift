@@ -1,4 +1,5 @@
 import CQRS
+import EventStore
 
 /// Binary snapshot layout of the orders read models (`SnapshotWriter`). Changing a field of
 /// `OrderView`, `OrderLine`, `OrderStatsView` or `ReplicaCustomer` means changing this and
@@ -54,7 +55,15 @@ enum OrderSnapshotCoding {
     }
 
     static func write(_ customers: [String: ReplicaCustomer], to w: inout SnapshotWriter) {
-        w.writeCount(customers.count)
+        write(customers, count: customers.count, to: &w)
+    }
+
+    static func write(_ customers: ShardedDictionary<String, ReplicaCustomer>, to w: inout SnapshotWriter) {
+        write(customers, count: customers.count, to: &w)
+    }
+
+    private static func write<S: Sequence>(_ customers: S, count: Int, to w: inout SnapshotWriter) where S.Element == (key: String, value: ReplicaCustomer) {
+        w.writeCount(count)
         for (id, c) in customers {
             w.write(id); w.write(c.customerId); w.write(c.name); w.write(c.active); w.write(c.currency); w.write(c.creditLimit)
         }

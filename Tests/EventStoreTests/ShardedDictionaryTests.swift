@@ -1,0 +1,71 @@
+import Testing
+@testable import EventStore
+
+@Suite("ShardedDictionary: a Dictionary in 64 parts")
+struct ShardedDictionaryTests {
+    /// A small deterministic generator, so a failure replays.
+    private struct Rng {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+    }
+
+    @Test("random inserts, updates, removals and in-place changes agree with a Dictionary")
+    func agreesWithDictionary() {
+        var rng = Rng(state: 7)
+        var model: [String: Int] = [:]
+        var sharded = ShardedDictionary<String, Int>()
+        for step in 0..<20_000 {
+            let key = "c-\(rng.next(3_000))"
+            switch rng.next(5) {
+            case 0, 1:
+                sharded[key] = step
+                model[key] = step
+            case 2:
+                #expect(sharded.removeValue(forKey: key) == model.removeValue(forKey: key))
+            case 3:
+                let changed = sharded.modifyValue(forKey: key) { v -> Int in v += 1; return v }
+                if model[key] != nil { model[key]! += 1 }
+                #expect(changed == model[key])
+            default:
+                sharded[key, default: 0] += 2
+                model[key, default: 0] += 2
+            }
+            #expect(sharded.count == model.count)
+        }
+        #expect(Dictionary(uniqueKeysWithValues: sharded.map { ($0.key, $0.value) }) == model)
+        #expect(Set(sharded.keys) == Set(model.keys) && sharded.values.sorted() == model.values.sorted())
+        for (k, v) in model { #expect(sharded[k] == v) }
+        #expect(ShardedDictionary(model) == sharded)
+    }
+
+    @Test("the entries spread over the parts, so no growth rehashes them all")
+    func entriesSpread() {
+        var d = ShardedDictionary<StreamName, Int>()
+        for i in 0..<64_000 { d[StreamName("customer-\(i)")] = i }
+        var perShard = [Int](repeating: 0, count: ShardedDictionary<StreamName, Int>.shardCount)
+        for (k, _) in d { perShard[Int((k.shardHash &* 0x9E37_79B9_7F4A_7C15) >> 58)] += 1 }
+        // 1,000 a part on average; none holds more than twice that.
+        #expect(perShard.allSatisfy { $0 > 500 && $0 < 2_000 })
+        var ids = ShardedDictionary<EventID, UInt64>()
+        for i in 0..<10_000 { ids[EventID()] = UInt64(i) }
+        #expect(ids.count == 10_000)
+    }
+
+    @Test("a copy is independent of the original (copy on write, part by part)")
+    func copiesAreValues() {
+        var a = ShardedDictionary<String, Int>()
+        for i in 0..<1_000 { a["k\(i)"] = i }
+        let snapshot = a
+        a["k1"] = -1
+        a.removeValue(forKey: "k2")
+        a["new"] = 5
+        #expect(snapshot["k1"] == 1 && snapshot["k2"] == 2 && snapshot["new"] == nil && snapshot.count == 1_000)
+        #expect(a["k1"] == -1 && a["k2"] == nil && a["new"] == 5 && a.count == 1_000)
+        #expect(a != snapshot)
+        a.removeAll()
+        #expect(a.isEmpty && a.keys.isEmpty && snapshot.count == 1_000)
+    }
+}
