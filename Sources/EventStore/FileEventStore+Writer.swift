@@ -297,29 +297,46 @@ extension FileEventStore {
     /// Appends a checkpoint block once enough events have been committed since the last one.
     private func maybeCheckpoint() {
         guard index.lastPosition - checkpointedEvents >= options.checkpointEvery else { return }
-        writeCheckpoint()
+        writeCheckpoint(wait: false)
     }
 
-    /// Appends the events committed since the last checkpoint as one block (cost: the delta).
+    /// Hands the events committed since the last checkpoint to `checkpointQueue` as one block
+    /// (cost: the delta). The writer only copies what the block needs (a few ms for 100,000
+    /// events); encoding and writing happen on the queue, in order. `wait`: returns once the
+    /// block (and any before it) is written (open and close).
+    ///
+    /// A block that fails to write stops the checkpoint for this process's life (a later block
+    /// would leave a gap): the next open scans the log from the last block written. The
+    /// checkpoint only shortens that scan; the log is the truth.
     /// Writer thread (or open/close) only: reads the index without the lock.
-    func writeCheckpoint() {
+    func writeCheckpoint(wait: Bool = true) {
         let n = Int(index.lastPosition), done = Int(checkpointedEvents)
         guard n > done, uncheckpointedIDs.count == n - done else { return }
         let lastLocation = locations[n - 1]
-        let block = IndexCheckpoint.encodeBlock(
-            firstPosition: done + 1, newStreams: index.streams[checkpointedStreams...].map { $0.name },
-            locations: locations[done..<n], lengths: lengths[done..<n], ordinals: index.streamOfPosition[done..<n],
-            ids: uncheckpointedIDs, endSegment: RecordLocation.segment(lastLocation),
-            endOffset: RecordLocation.offset(lastLocation) + Int64(lengths[n - 1]), lastHash: lastHash)
-        do {
-            try IndexCheckpoint.appendBlock(block, at: checkpointFileSize, directory: directory, io: io)
-            checkpointFileSize += block.count
-            checkpointedEvents = UInt64(n)
-            checkpointedStreams = index.streams.count
-            uncheckpointedIDs.removeAll(keepingCapacity: true)
-        } catch {
-            log(.warning, "could not save the index checkpoint (next open will scan more): \(error)")
+        let newStreams = index.streams[checkpointedStreams...].map { $0.name }
+        let blockLocations = Array(locations[done..<n]), blockLengths = Array(lengths[done..<n])
+        let blockOrdinals = Array(index.streamOfPosition[done..<n])
+        var ids: [EventID] = []
+        ids.reserveCapacity(uncheckpointedIDs.count)
+        swap(&ids, &uncheckpointedIDs)
+        let endSegment = RecordLocation.segment(lastLocation), endOffset = RecordLocation.offset(lastLocation) + Int64(lengths[n - 1])
+        let hash = lastHash
+        checkpointedEvents = UInt64(n)
+        checkpointedStreams = index.streams.count
+        let save = { [self] in
+            guard !checkpointBroken else { return }
+            let block = IndexCheckpoint.encodeBlock(
+                firstPosition: done + 1, newStreams: newStreams, locations: blockLocations[...], lengths: blockLengths[...],
+                ordinals: blockOrdinals[...], ids: ids, endSegment: endSegment, endOffset: endOffset, lastHash: hash)
+            do {
+                try IndexCheckpoint.appendBlock(block, at: checkpointFileSize, directory: directory, io: io)
+                checkpointFileSize += block.count
+            } catch {
+                checkpointBroken = true
+                log(.warning, "could not save the index checkpoint (the next open scans the log from the last block saved): \(error)")
+            }
         }
+        if wait { checkpointQueue.sync(execute: save) } else { checkpointQueue.async(execute: save) }
     }
 
     /// On close: the queue and the pipeline are drained; sync, checkpoint, stop subscriptions, release files.
@@ -329,6 +346,7 @@ extension FileEventStore {
             try? io.fdatasync(activeFD)
         }
         if health.isHealthy { writeCheckpoint() }
+        checkpointQueue.sync {}   // blocks handed over earlier are written before the files are let go
         hub.closeAll()
         stateLock.lock()
         if healthState.isHealthy { healthState = .unhealthy(reason: "closed") }

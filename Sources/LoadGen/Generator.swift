@@ -153,10 +153,10 @@ final class Generator {
     private func dispatch(now: UInt64) {
         if options.rate == 0 {
             // Closed model: every idle connection sends at once, until the end.
-            while now < stopIssuingAt, let i = idle.popLast() { send(on: i, dueAt: now, now: now) }
+            while now < stopIssuingAt, let i = nextIdle() { send(on: i, dueAt: now, now: now) }
             return
         }
-        while waitingHead < waiting.count, let i = idle.popLast() {
+        while waitingHead < waiting.count, let i = nextIdle() {
             let due = waiting[waitingHead]
             waitingHead += 1
             send(on: i, dueAt: due, now: now)
@@ -165,6 +165,13 @@ final class Generator {
             waiting.removeFirst(waitingHead)
             waitingHead = 0
         }
+    }
+
+    /// The connection idle longest (first in, first out): every connection stays in use, so
+    /// none sits idle long enough for the server's keep-alive timeout to close it under a
+    /// request about to be sent.
+    private func nextIdle() -> Int? {
+        idle.isEmpty ? nil : idle.removeFirst()
     }
 
     private func send(on index: Int, dueAt: UInt64, now: UInt64) {
