@@ -28,6 +28,25 @@ public enum PersonName {
     /// "Lovelace"); a single word is a given name with an empty family name.
     public static func split(_ name: String) -> (given: String, family: String) {
         let trimmed = CustomerValidation.trimmed(name)
+        let utf8 = trimmed.utf8
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (the usual case) on bytes: Foundation's trimming showed in the command
+            // profile. `.whitespaces` in ASCII is space and tab.
+            let bytes = Array(utf8)
+            guard let space = bytes.lastIndex(of: 0x20) else { return (trimmed, "") }
+            func part(_ r: Range<Int>) -> String {
+                var lo = r.lowerBound, hi = r.upperBound
+                while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 { lo += 1 }
+                while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
+                return String(decoding: bytes[lo..<hi], as: UTF8.self)
+            }
+            return (part(0..<space), part((space + 1)..<bytes.count))
+        }
+        return splitByCharacters(trimmed)
+    }
+
+    /// `split` on Characters, for names that are not ASCII (`trimmed` already trimmed).
+    static func splitByCharacters(_ trimmed: String) -> (given: String, family: String) {
         guard let space = trimmed.lastIndex(of: " ") else { return (trimmed, "") }
         let given = trimmed[..<space].trimmingCharacters(in: .whitespaces)
         let family = trimmed[trimmed.index(after: space)...].trimmingCharacters(in: .whitespaces)

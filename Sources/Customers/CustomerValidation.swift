@@ -29,12 +29,58 @@ enum CustomerValidation {
     static func name(_ name: String) -> FieldError? {
         let t = trimmed(name)
         if t.isEmpty { return FieldError(field: "name", code: "required", message: "name must not be empty") }
-        if t.count > maxNameLength { return FieldError(field: "name", code: "too-long", message: "name must be at most \(maxNameLength) characters") }
+        if characterCount(t) > maxNameLength { return FieldError(field: "name", code: "too-long", message: "name must be at most \(maxNameLength) characters") }
         return nil
     }
 
+    /// `s.count` without grapheme breaking for ASCII text (where every byte is a character
+    /// but CR LF, which is one).
+    static func characterCount(_ s: String) -> Int {
+        let utf8 = s.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return s.count }
+        var n = 0, previous: UInt8 = 0
+        for b in utf8 {
+            if !(b == 0x0A && previous == 0x0D) { n += 1 }
+            previous = b
+        }
+        return n
+    }
+
+    /// ASCII whitespace as `Character.isWhitespace` has it: tab, LF, VT, FF, CR, space.
+    @inline(__always) static func isASCIIWhitespace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
+
     /// One "@", non-empty local part, a domain with a dot (not at its ends), no whitespace, ≤ 254.
+    /// ASCII addresses (the usual case) are checked on their bytes; the rules are those of
+    /// `emailByCharacters`, which a test holds them to.
     static func email(_ email: String) -> FieldError? {
+        let utf8 = email.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return emailByCharacters(email) }
+        let bad = FieldError(field: "email", code: "invalid", message: "email is not a valid address")
+        if characterCount(email) > maxEmailLength { return FieldError(field: "email", code: "too-long", message: "email must be at most \(maxEmailLength) characters") }
+        var at = -1, i = 0
+        for b in utf8 {
+            if isASCIIWhitespace(b) { return bad }
+            if b == 0x40 {
+                if at >= 0 { return bad }
+                at = i
+            }
+            i += 1
+        }
+        guard at > 0 else { return bad }
+        var dot = false, previous: UInt8 = 0x40
+        for b in utf8.dropFirst(at + 1) {
+            if b == 0x2E {
+                if previous == 0x40 || previous == 0x2E { return bad }   // a leading dot, or two in a row
+                dot = true
+            }
+            previous = b
+        }
+        guard dot, previous != 0x2E else { return bad }
+        return nil
+    }
+
+    /// `email`'s rules on Characters: for addresses that are not ASCII.
+    static func emailByCharacters(_ email: String) -> FieldError? {
         let bad = FieldError(field: "email", code: "invalid", message: "email is not a valid address")
         if email.count > maxEmailLength { return FieldError(field: "email", code: "too-long", message: "email must be at most \(maxEmailLength) characters") }
         if email.contains(where: { $0.isWhitespace }) { return bad }

@@ -144,10 +144,19 @@ public protocol ShardKey: Hashable {
 }
 
 extension String: ShardKey {
-    /// FNV-1a over the UTF-8 bytes.
+    /// FNV-1a over the length and the first and last 8 UTF-8 bytes (all of them up to 16): keys
+    /// differ at their ends (ids, numbers), and hashing every byte of every key cost 2.5 % of a
+    /// command's instructions (callgrind). Keys alike at both ends only share a part: slower
+    /// growth, never a wrong answer.
     public var shardHash: UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        let utf8 = self.utf8
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(truncatingIfNeeded: utf8.count)
+        if utf8.count <= 16 {
+            for b in utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        } else {
+            for b in utf8.prefix(8) { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+            for b in utf8.suffix(8) { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        }
         return h
     }
 }
