@@ -20,7 +20,8 @@ public final class CustomerOrderActivityProjection: Projection {
     public let name: String
     public var filter: EventFilter? { .eventTypes(OrderPlacedV1.eventType.name, OrderShippedV1.eventType.name) }
 
-    public private(set) var activity: [String: CustomerOrderActivity] = [:]
+    /// Sharded (`ShardedDictionary`): it grows with every customer who orders.
+    public private(set) var activity = ShardedDictionary<String, CustomerOrderActivity>()
     /// Change notification: called after an event changed a customer's activity (loop thread).
     public var onChange: ((_ customerId: String) -> Void)?
 
@@ -51,7 +52,7 @@ public final class CustomerOrderActivityProjection: Projection {
     }
 
     public func restore(from bytes: [UInt8]) throws {
-        activity = try SnapshotReader.readAll(bytes) { try CustomerSnapshotCoding.readActivity(&$0) }
+        activity = ShardedDictionary(try SnapshotReader.readAll(bytes) { try CustomerSnapshotCoding.readActivity(&$0) })
     }
 }
 

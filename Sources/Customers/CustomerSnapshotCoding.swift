@@ -47,7 +47,15 @@ enum CustomerSnapshotCoding {
     }
 
     static func write(_ activity: [String: CustomerOrderActivity], to w: inout SnapshotWriter) {
-        w.writeCount(activity.count)
+        write(activity, count: activity.count, to: &w)
+    }
+
+    static func write(_ activity: ShardedDictionary<String, CustomerOrderActivity>, to w: inout SnapshotWriter) {
+        write(activity, count: activity.count, to: &w)
+    }
+
+    private static func write<S: Sequence>(_ activity: S, count: Int, to w: inout SnapshotWriter) where S.Element == (key: String, value: CustomerOrderActivity) {
+        w.writeCount(count)
         for (id, a) in activity { w.write(id); w.write(a.orderCount); w.write(a.lifetimeValue) }
     }
 

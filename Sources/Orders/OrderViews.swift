@@ -73,11 +73,12 @@ public final class OrderViewsProjection: Projection {
     public let name = "orders.views"
     public var filter: EventFilter? { EventFilter(categories: [OrdersService.category]) }
 
-    struct State: Codable, Equatable {
-        var orders: [String: OrderView] = [:]
+    /// Sharded by key (`ShardedDictionary`): both grow with every order or customer.
+    struct State: Equatable {
+        var orders = ShardedDictionary<String, OrderView>()
         /// (creation position, order id), ascending.
         var created: [Created] = []
-        var byCustomer: [String: [Int]] = [:]   // indices into `created`
+        var byCustomer = ShardedDictionary<String, [Int]>()   // indices into `created`
         var stats = OrderStatsView()
     }
     struct Created: Codable, Equatable { var position: UInt64; var orderId: String }
@@ -152,10 +153,10 @@ public final class OrderViewsProjection: Projection {
 
     /// One lookup, changed in place; a change notification only when the name differs.
     private func setCustomerName(_ name: String?, ofOrder orderId: String) {
-        guard let at = state.orders.index(forKey: orderId) else { return }
-        // Through `inout` (the dictionary's modify accessor): reading `values[at].field` copies
-        // the whole view, a dozen retains, for every order of a renamed customer.
-        guard let status = Self.rename(&state.orders.values[at], to: name) else { return }
+        // Through `inout` (in place): reading `values[at].field` copies the whole view, a dozen
+        // retains, for every order of a renamed customer.
+        guard let changed = state.orders.modifyValue(forKey: orderId, { Self.rename(&$0, to: name) }),
+              let status = changed else { return }
         onChange?(OrderViewChange(orderId: orderId, previousStatus: status))
     }
 
