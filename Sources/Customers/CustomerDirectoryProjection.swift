@@ -72,8 +72,8 @@ public final class CustomerDirectoryProjection: Projection {
         let (restored, pending) = try SnapshotReader.readAll(bytes) { r in
             (try CustomerSnapshotCoding.readRecords(&r), try CustomerSnapshotCoding.readRecords(&r))
         }
-        records = ShardedDictionary(restored)
-        unregistered = ShardedDictionary(pending)
+        records = restored
+        unregistered = pending
         index = SortedIDIndex()
         for id in records.keys { index.insert(id) }
     }

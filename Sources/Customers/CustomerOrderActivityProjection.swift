@@ -52,7 +52,7 @@ public final class CustomerOrderActivityProjection: Projection {
     }
 
     public func restore(from bytes: [UInt8]) throws {
-        activity = ShardedDictionary(try SnapshotReader.readAll(bytes) { try CustomerSnapshotCoding.readActivity(&$0) })
+        activity = try SnapshotReader.readAll(bytes) { try CustomerSnapshotCoding.readActivity(&$0) }
     }
 }
 

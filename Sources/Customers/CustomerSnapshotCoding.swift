@@ -5,16 +5,8 @@ import EventStore
 /// `CustomerRecord`, `CustomerState` or `CustomerOrderActivity` means changing this and bumping
 /// the projections' `snapshotSchemaVersion` (a test counts the fields to remind you).
 enum CustomerSnapshotCoding {
-    static func write(_ records: [String: CustomerRecord], to w: inout SnapshotWriter) {
-        write(records, count: records.count, to: &w)
-    }
-
     static func write(_ records: ShardedDictionary<String, CustomerRecord>, to w: inout SnapshotWriter) {
-        write(records, count: records.count, to: &w)
-    }
-
-    private static func write<S: Sequence>(_ records: S, count: Int, to w: inout SnapshotWriter) where S.Element == (key: String, value: CustomerRecord) {
-        w.writeCount(count)
+        w.writeCount(records.count)
         for (id, r) in records {
             w.write(id)
             let s = r.state
@@ -26,9 +18,9 @@ enum CustomerSnapshotCoding {
         }
     }
 
-    static func readRecords(_ r: inout SnapshotReader) throws -> [String: CustomerRecord] {
+    static func readRecords(_ r: inout SnapshotReader) throws -> ShardedDictionary<String, CustomerRecord> {
         let n = try r.readCount()
-        var out = [String: CustomerRecord](minimumCapacity: n)
+        var out = ShardedDictionary<String, CustomerRecord>(minimumCapacity: n)
         for _ in 0..<n {
             let id = try r.readString()
             var s = CustomerState()
@@ -46,22 +38,14 @@ enum CustomerSnapshotCoding {
         return out
     }
 
-    static func write(_ activity: [String: CustomerOrderActivity], to w: inout SnapshotWriter) {
-        write(activity, count: activity.count, to: &w)
-    }
-
     static func write(_ activity: ShardedDictionary<String, CustomerOrderActivity>, to w: inout SnapshotWriter) {
-        write(activity, count: activity.count, to: &w)
-    }
-
-    private static func write<S: Sequence>(_ activity: S, count: Int, to w: inout SnapshotWriter) where S.Element == (key: String, value: CustomerOrderActivity) {
-        w.writeCount(count)
+        w.writeCount(activity.count)
         for (id, a) in activity { w.write(id); w.write(a.orderCount); w.write(a.lifetimeValue) }
     }
 
-    static func readActivity(_ r: inout SnapshotReader) throws -> [String: CustomerOrderActivity] {
+    static func readActivity(_ r: inout SnapshotReader) throws -> ShardedDictionary<String, CustomerOrderActivity> {
         let n = try r.readCount()
-        var out = [String: CustomerOrderActivity](minimumCapacity: n)
+        var out = ShardedDictionary<String, CustomerOrderActivity>(minimumCapacity: n)
         for _ in 0..<n {
             let id = try r.readString()
             var a = CustomerOrderActivity()

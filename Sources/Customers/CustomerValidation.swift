@@ -18,9 +18,8 @@ enum CustomerValidation {
     static func trimmed(_ s: String) -> String {
         let utf8 = s.utf8
         guard utf8.allSatisfy({ $0 < 0x80 }) else { return s.trimmingCharacters(in: .whitespacesAndNewlines) }
-        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
-        guard let first = utf8.firstIndex(where: { !isSpace($0) }) else { return "" }
-        let last = utf8.lastIndex(where: { !isSpace($0) })!
+        guard let first = utf8.firstIndex(where: { !isASCIIWhitespace($0) }) else { return "" }
+        let last = utf8.lastIndex(where: { !isASCIIWhitespace($0) })!
         if first == utf8.startIndex && last == utf8.index(before: utf8.endIndex) { return s }
         return String(s[first...last])
     }
@@ -36,8 +35,11 @@ enum CustomerValidation {
     /// `s.count` without grapheme breaking for ASCII text (where every byte is a character
     /// but CR LF, which is one).
     static func characterCount(_ s: String) -> Int {
-        let utf8 = s.utf8
-        guard utf8.allSatisfy({ $0 < 0x80 }) else { return s.count }
+        s.utf8.allSatisfy({ $0 < 0x80 }) ? asciiCharacterCount(s.utf8) : s.count
+    }
+
+    /// `characterCount` of text known to be ASCII.
+    static func asciiCharacterCount(_ utf8: String.UTF8View) -> Int {
         var n = 0, previous: UInt8 = 0
         for b in utf8 {
             if !(b == 0x0A && previous == 0x0D) { n += 1 }
@@ -56,7 +58,7 @@ enum CustomerValidation {
         let utf8 = email.utf8
         guard utf8.allSatisfy({ $0 < 0x80 }) else { return emailByCharacters(email) }
         let bad = FieldError(field: "email", code: "invalid", message: "email is not a valid address")
-        if characterCount(email) > maxEmailLength { return FieldError(field: "email", code: "too-long", message: "email must be at most \(maxEmailLength) characters") }
+        if asciiCharacterCount(utf8) > maxEmailLength { return FieldError(field: "email", code: "too-long", message: "email must be at most \(maxEmailLength) characters") }
         var at = -1, i = 0
         for b in utf8 {
             if isASCIIWhitespace(b) { return bad }

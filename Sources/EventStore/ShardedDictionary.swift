@@ -78,13 +78,6 @@ public struct ShardedDictionary<Key: ShardKey, Value>: Sequence {
         return removed
     }
 
-    @discardableResult
-    public mutating func updateValue(_ value: Value, forKey key: Key) -> Value? {
-        let old = shards[Self.shard(key)].updateValue(value, forKey: key)
-        if old == nil { count += 1 }
-        return old
-    }
-
     public mutating func removeAll() {
         for s in shards.indices { shards[s] = [:] }
         count = 0
@@ -136,6 +129,13 @@ extension ShardedDictionary: Equatable where Value: Equatable {
 }
 
 extension ShardedDictionary: Sendable where Key: Sendable, Value: Sendable {}
+
+extension ShardedDictionary: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (Key, Value)...) {
+        self.init(minimumCapacity: elements.count)
+        for (k, v) in elements { self[k] = v }
+    }
+}
 
 /// A key's hash for choosing a part of a `ShardedDictionary`: cheap, stable within a process,
 /// and independent of the `Hashable` one the part's dictionary uses inside.

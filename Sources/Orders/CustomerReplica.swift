@@ -49,7 +49,7 @@ public final class CustomerReplica: Projection {
     /// Restores without calling `onNameChanged`: the order views take their names from the
     /// replica once both have caught up (`OrdersService.linkCustomerNames`).
     public func restore(from bytes: [UInt8]) throws {
-        customers = ShardedDictionary(try SnapshotReader.readAll(bytes) { try OrderSnapshotCoding.readReplica(&$0) })
+        customers = try SnapshotReader.readAll(bytes) { try OrderSnapshotCoding.readReplica(&$0) }
     }
 
     public func apply(_ event: RecordedEvent) throws {

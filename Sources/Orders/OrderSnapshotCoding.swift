@@ -54,24 +54,16 @@ enum OrderSnapshotCoding {
         return s
     }
 
-    static func write(_ customers: [String: ReplicaCustomer], to w: inout SnapshotWriter) {
-        write(customers, count: customers.count, to: &w)
-    }
-
     static func write(_ customers: ShardedDictionary<String, ReplicaCustomer>, to w: inout SnapshotWriter) {
-        write(customers, count: customers.count, to: &w)
-    }
-
-    private static func write<S: Sequence>(_ customers: S, count: Int, to w: inout SnapshotWriter) where S.Element == (key: String, value: ReplicaCustomer) {
-        w.writeCount(count)
+        w.writeCount(customers.count)
         for (id, c) in customers {
             w.write(id); w.write(c.customerId); w.write(c.name); w.write(c.active); w.write(c.currency); w.write(c.creditLimit)
         }
     }
 
-    static func readReplica(_ r: inout SnapshotReader) throws -> [String: ReplicaCustomer] {
+    static func readReplica(_ r: inout SnapshotReader) throws -> ShardedDictionary<String, ReplicaCustomer> {
         let n = try r.readCount()
-        var out = [String: ReplicaCustomer](minimumCapacity: n)
+        var out = ShardedDictionary<String, ReplicaCustomer>(minimumCapacity: n)
         for _ in 0..<n {
             let id = try r.readString()
             out[id] = ReplicaCustomer(customerId: try r.readString(), name: try r.readString(), active: try r.readBool(),

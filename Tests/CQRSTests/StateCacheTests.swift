@@ -33,7 +33,7 @@ import EventStore
 @Suite struct StateCacheModelTests {
     @Test(arguments: [1, 4, 8, 100])
     func matchesAReferenceLRU(capacity: Int) {
-        var rng = SplitMix(seed: UInt64(capacity))
+        var rng = SplitMix64(state: UInt64(capacity) &+ 0x9E37_79B9_7F4A_7C15)
         let cache = StateCache<Int>(capacity: capacity)
         var order: [String] = []           // least recently used first
         var values: [String: Int] = [:]
@@ -68,18 +68,5 @@ import EventStore
         }
         #expect(cache.count == 10 && cache.storageCount <= 11)
         #expect(cache.get("s-99999")?.state == 99_999)
-    }
-}
-
-/// A small deterministic generator so a failing sequence can be replayed.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,26 +1,19 @@
 import Testing
+import TributaryTesting
 @testable import Customers
 
 /// The byte-level checks of ASCII names and addresses give what the Character-level ones give,
 /// on random ASCII text built from the characters the rules care about.
 @Suite struct ASCIIFastPathTests {
-    private struct Rng {
-        var state: UInt64
-        mutating func next(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
-    }
-
     private static let alphabet: [Character] = ["a", "b", "Z", "0", " ", " ", "\t", "\r", "\n", "\u{0B}", "\u{0C}", "@", "@", ".", ".", "-", "\r\n"]
 
-    private func text(_ rng: inout Rng, maxLength: Int) -> String {
-        String((0..<rng.next(maxLength + 1)).map { _ in Self.alphabet[rng.next(Self.alphabet.count)] })
+    private func text(_ rng: inout SplitMix64, maxLength: Int) -> String {
+        String((0..<rng.below(maxLength + 1)).map { _ in Self.alphabet[rng.below(Self.alphabet.count)] })
     }
 
     @Test("email: the byte rules and the Character rules agree")
     func emailAgrees() {
-        var rng = Rng(state: 11)
+        var rng = SplitMix64(state: 11)
         for _ in 0..<50_000 {
             let s = text(&rng, maxLength: 14)
             #expect(CustomerValidation.email(s) == CustomerValidation.emailByCharacters(s), "\(s.debugDescription)")
@@ -36,7 +29,7 @@ import Testing
 
     @Test("names: the split and the length agree with the Character rules")
     func namesAgree() {
-        var rng = Rng(state: 12)
+        var rng = SplitMix64(state: 12)
         for _ in 0..<50_000 {
             let s = text(&rng, maxLength: 14)
             let trimmed = CustomerValidation.trimmed(s)

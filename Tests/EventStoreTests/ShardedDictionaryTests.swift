@@ -1,25 +1,17 @@
 import Testing
+import TributaryTesting
 @testable import EventStore
 
 @Suite("ShardedDictionary: a Dictionary in 64 parts")
 struct ShardedDictionaryTests {
-    /// A small deterministic generator, so a failure replays.
-    private struct Rng {
-        var state: UInt64
-        mutating func next(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
-    }
-
     @Test("random inserts, updates, removals and in-place changes agree with a Dictionary")
     func agreesWithDictionary() {
-        var rng = Rng(state: 7)
+        var rng = SplitMix64(state: 7)
         var model: [String: Int] = [:]
         var sharded = ShardedDictionary<String, Int>()
         for step in 0..<20_000 {
-            let key = "c-\(rng.next(3_000))"
-            switch rng.next(5) {
+            let key = "c-\(rng.below(3_000))"
+            switch rng.below(5) {
             case 0, 1:
                 sharded[key] = step
                 model[key] = step

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TributaryTesting
 @testable import JSON
 
 /// `JSONText.check`: one reading of a client's JSON text (UTF-8, the RFC 8259 grammar, no
@@ -119,18 +120,7 @@ import Testing
 
     // MARK: - Properties
 
-    /// A small deterministic generator (SplitMix64), so a failure names a reproducible seed.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
+    typealias Generator = SplitMix64
 
     /// A random JSON value as text; `duplicate` makes one object (the first one written at
     /// depth 0 or 1) repeat a member name, written with a different escape.

@@ -1,5 +1,6 @@
 import Testing
 import CQRS
+import EventStore
 @testable import Orders
 
 /// The binary read-model snapshots round-trip every field; the field counts guard the layout.
@@ -33,7 +34,7 @@ import CQRS
     }
 
     @Test func replicaRoundTrips() throws {
-        let m = ["c1": ReplicaCustomer(customerId: "c1", name: "Ada", active: true, currency: "EUR", creditLimit: 7),
+        let m: ShardedDictionary<String, ReplicaCustomer> = ["c1": ReplicaCustomer(customerId: "c1", name: "Ada", active: true, currency: "EUR", creditLimit: 7),
                  "c2": ReplicaCustomer(customerId: "c2", name: "", active: false, currency: "USD", creditLimit: -3)]
         var w = SnapshotWriter()
         OrderSnapshotCoding.write(m, to: &w)

@@ -23,7 +23,7 @@ Usage: scripts/bench open-model [--workload register|mix|both] [--duration S] [-
                                 [--steps 0.1,0.2,...] [--p99-ms 10] [--floor-seconds S]
 Stdout: `floor ...`, `saturation ...`, `open ...` and `target ...` lines.
 """
-import argparse, http.client, json, os, subprocess, sys, tempfile, time
+import argparse, contextlib, http.client, json, os, subprocess, sys, tempfile, time
 
 from .common import log
 from .server import Server, build
@@ -97,36 +97,33 @@ def load(tool, port, rate, a, requests, run):
     return fields
 
 
+@contextlib.contextmanager
 def fresh(binary, name):
-    """A server on a new data directory (seeded for the mix): each measurement starts from the
-    same state, so neither the data an earlier step added nor the saga work it left behind
-    (the closed model runs ahead of the consumers) is measured in the next one."""
+    """A server on a new data directory (seeded for the mix), stopped and removed after: each
+    measurement starts from the same state, so neither the data an earlier step added nor the
+    saga work it left behind (the closed model runs ahead of the consumers) is measured in the
+    next one."""
     srv = Server(binary, "fsync")
-    srv.start(ready_timeout=120)
-    if name == "mix":
-        seed(srv.port)
-    return srv
+    try:
+        srv.start(ready_timeout=120)
+        if name == "mix":
+            seed(srv.port)
+        yield srv
+    finally:
+        srv.cleanup()
 
 
 def workload(name, requests, binary, tool, a):
-    srv = fresh(binary, name)
-    try:
+    with fresh(binary, name) as srv:
         sat = load(tool, srv.port, 0, a, requests, f"{name}-sat")
-    finally:
-        srv.stop()
-        srv.cleanup()
     saturation = float(sat["achieved_per_s"])
     print(f"saturation workload={name} per_s={saturation:.0f} p50_ms={sat['p50_ms']} p99_ms={sat['p99_ms']} "
           f"connections={a.connections} non2xx={sat['non2xx']} errors={sat['errors']}", flush=True)
     rows, knee = [], None
     for i, f in enumerate(a.steps):
         rate = max(1, int(saturation * f))
-        srv = fresh(binary, name)
-        try:
+        with fresh(binary, name) as srv:
             r = load(tool, srv.port, rate, a, requests, f"{name}-{i}")
-        finally:
-            srv.stop()
-            srv.cleanup()
         p99 = float(r["p99_ms"])
         if knee is None and p99 > a.p99_ms:
             knee = f
