@@ -114,9 +114,13 @@ def test_reconnect_with_last_event_id_gets_exactly_the_missed_events(sse_server,
     second = SSEConnection(sse_server.address, "/streams/public", headers={"Last-Event-ID": str(last)})
     t.join()
     stop.set()
-    head = wait_for_head(http, last + 60)
+    assert wait_for_head(http, last + 60) >= last + 60
+    # The log read is the reference: other writers (a saga still settling, another test) may append
+    # after the head was read, and behind nginx the head and the page may come from different
+    # replicas. Whatever the log holds after `last`, the stream must deliver exactly that, in order.
     expected = [e["position"] for e in public_log(http, last)]
-    assert expected and expected[-1] == head
+    assert expected == list(range(last + 1, last + 1 + len(expected))) and len(expected) >= 60
+    head = expected[-1]
     received = []
     deadline = time.monotonic() + 15
     while (not received or int(received[-1].id) < head) and time.monotonic() < deadline:
