@@ -7,14 +7,16 @@ import PackageDescription
 // Release builds specialize generics across modules: the CQRS runtime is generic over each
 // service's decider and projections, and specializing them is worth a measurable share of
 // command throughput (bench/REPORT.md, History).
-let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
-// The transport (UV, HTTP) also drops the runtime's exclusivity checks in release builds: ~45
+// Release builds drop the runtime's exclusivity checks too. Swift checks at run time every
+// access to a class's stored property, a global or an escaping closure's capture: ~45
 // `swift_beginAccess` a request on the connection's and parser's state were 10 % of a small
-// read's instructions (bench/REPORT.md, History). Debug builds keep them, and so do the tests
-// and the fuzzers, which build in the debug configuration: an overlapping access still traps
-// wherever the code is exercised.
-let transport: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"],
-                                              .when(configuration: .release))]
+// read's instructions (bench/REPORT.md, History), and on the command path, through the CQRS
+// runtime, the store and the services, they were 5.6 % of a command's instructions
+// (`swift_beginAccess`, `AccessSet::insert` and the thread-local lookups they make). Debug
+// builds keep them, and so do the tests and the fuzzers, which build in the debug
+// configuration: an overlapping access still traps wherever the code is exercised.
+let releaseSettings: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"],
+                                                .when(configuration: .release))]
 
 let package = Package(
     name: "Tributary",
@@ -37,42 +39,42 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"])]
         ),
-        .target(name: "UV", dependencies: ["CLibUV"], swiftSettings: transport),
+        .target(name: "UV", dependencies: ["CLibUV"], swiftSettings: releaseSettings),
         // JSON: the strict decoder, the sorted encoder, hand-written readers, JSONValue. No dependencies.
-        .target(name: "JSON", swiftSettings: crossModule),
+        .target(name: "JSON", swiftSettings: releaseSettings),
         // A Prometheus registry (counters, gauges, histograms, text exposition). No dependencies.
-        .target(name: "Metrics", swiftSettings: crossModule),
-        .target(name: "HTTP", dependencies: ["UV", "JSON", "Metrics"], swiftSettings: transport),
+        .target(name: "Metrics", swiftSettings: releaseSettings),
+        .target(name: "HTTP", dependencies: ["UV", "JSON", "Metrics"], swiftSettings: releaseSettings),
         // CRC-32C with the CPU's instruction (record checksums are checked on every read).
         .target(name: "CCRC32C"),
         // SHA-256 with the CPU's SHA extensions (the log's hash chain hashes every record).
         .target(name: "CSHA256"),
-        .target(name: "EventStore", dependencies: ["CCRC32C", "CSHA256"], swiftSettings: crossModule),
+        .target(name: "EventStore", dependencies: ["CCRC32C", "CSHA256"], swiftSettings: releaseSettings),
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
         // The PostgreSQL engine: libpq driven from the libuv loop. The only importer of CLibPQ.
-        .target(name: "PostgresStore", dependencies: ["CLibPQ", "EventStore", "UV"], swiftSettings: crossModule),
-        .target(name: "CQRS", dependencies: ["EventStore", "JSON"], swiftSettings: crossModule),
+        .target(name: "PostgresStore", dependencies: ["CLibPQ", "EventStore", "UV"], swiftSettings: releaseSettings),
+        .target(name: "CQRS", dependencies: ["EventStore", "JSON"], swiftSettings: releaseSettings),
         // The public-event contract: the only thing the services share.
-        .target(name: "PublicEvents", dependencies: ["JSON"], swiftSettings: crossModule),
-        .target(name: "Customers", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: crossModule),
-        .target(name: "Orders", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: crossModule),
+        .target(name: "PublicEvents", dependencies: ["JSON"], swiftSettings: releaseSettings),
+        .target(name: "Customers", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: releaseSettings),
+        .target(name: "Orders", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: releaseSettings),
         // The HTTP API over any service's declared API: endpoints, route groups, auth, error mapping.
-        .target(name: "API", dependencies: ["HTTP", "EventStore", "CQRS", "JSON", "Metrics", .product(name: "Logging", package: "swift-log")], swiftSettings: crossModule),
+        .target(name: "API", dependencies: ["HTTP", "EventStore", "CQRS", "JSON", "Metrics", .product(name: "Logging", package: "swift-log")], swiftSettings: releaseSettings),
         // Server-sent events: the public log and the services' live views as event streams.
-        .target(name: "LiveFeeds", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "JSON", "Metrics", "API"], swiftSettings: crossModule),
+        .target(name: "LiveFeeds", dependencies: ["UV", "HTTP", "EventStore", "CQRS", "JSON", "Metrics", "API"], swiftSettings: releaseSettings),
         // The composition root: configuration, stores, services, listeners.
         .target(name: "App", dependencies: ["UV", "HTTP", "EventStore", "PostgresStore", "CQRS", "Customers", "Orders", "JSON", "Metrics", "API", "LiveFeeds",
                                            .product(name: "Logging", package: "swift-log")],
-                swiftSettings: crossModule),
+                swiftSettings: releaseSettings),
         .executableTarget(
             name: "tributary",
             dependencies: ["App", "API", "LiveFeeds", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
-            swiftSettings: crossModule
+            swiftSettings: releaseSettings
         ),
         // Helper binary for scripts/crash-test and scripts/bench store (not shipped).
         .executableTarget(
@@ -84,7 +86,8 @@ let package = Package(
         .executableTarget(
             name: "tributary-load",
             dependencies: ["UV", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/LoadGen"
+            path: "Sources/LoadGen",
+            swiftSettings: releaseSettings
         ),
         // What tests share: loop stand-ins, clocks, schedulers, decider scenarios, reader checks.
         .target(name: "TributaryTesting", dependencies: ["UV", "EventStore", "CQRS", "JSON"]),
