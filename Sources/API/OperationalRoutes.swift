@@ -15,8 +15,8 @@ enum OperationalRoutes {
                         registry: MetricsRegistry, role: ProcessRole) {
         let runtimeMetrics = RuntimeMetrics(registry: registry)
         let health = HealthAnswer(role: role)
-        group.get("/health") { _, responder in
-            responder.respond(health.response(stores: stores, services: services()))
+        group.get("/health") { context, responder in
+            responder.respond(health.response(stores: stores, services: services(), turn: context.loop.turn))
         }
         // The usual answer, built once per writer state: readiness probes are frequent.
         var ready: (writer: ProcessRole.Writer, response: HTTPResponse)?
@@ -191,7 +191,16 @@ final class RuntimeMetrics {
 /// being unhealthy, readiness and the writer state. While the stamp is unchanged the probe gets
 /// the kept bytes; any change gathers the whole state and builds the document again. Current
 /// by construction; the JSON is encoded once per change, and a probe of an unchanged state
-/// allocates nothing. Loop-confined.
+/// allocates nothing.
+///
+/// Probes given the loop's `turn` gather the stamp once per turn: the later probes of the same
+/// turn get the answer of its first one. The state shown is then at most one turn old, and
+/// never older than what a client saw before it sent the probe: a response written in one
+/// turn is read by its client, and the client's next request by the server, in a later turn
+/// (libuv reads a connection again within one turn only after a read that filled its 64 KiB
+/// buffer, i.e. behind a pipelined burst the client sent before it had the response).
+/// Under a flood of probes (a load balancer, a monitoring fleet) this takes the stamp out of
+/// most of them. Loop-confined.
 final class HealthAnswer {
     /// Everything `/health` shows.
     struct State {
@@ -246,6 +255,8 @@ final class HealthAnswer {
     }
 
     private var kept: HTTPResponse?
+    /// The loop turn whose probe last gathered the stamp (nil: none, or a probe without a turn).
+    private var keptTurn: UInt64?
     private var keptStamp = Stamp()
     private var probe = Stamp()
     /// Counts the documents built (each one a change of the state).
@@ -254,7 +265,10 @@ final class HealthAnswer {
 
     init(role: ProcessRole) { self.role = role }
 
-    func response(stores: NamedStores, services: [RunningService]?) -> HTTPResponse {
+    /// The answer now; `turn` (the loop's) lets the probes of one turn share one gathering.
+    func response(stores: NamedStores, services: [RunningService]?, turn: UInt64? = nil) -> HTTPResponse {
+        if let turn, turn == keptTurn, let kept { return kept }
+        keptTurn = turn
         probe.gather(stores: stores, services: services, role: role)
         if let kept, probe == keptStamp { return kept }
         let response = OperationalRoutes.healthResponse(State(stores: stores, services: services), role: role.json)

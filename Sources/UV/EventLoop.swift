@@ -13,6 +13,8 @@ public final class EventLoop {
     let uvLoop: UnsafeMutablePointer<uv_loop_t>
     /// The `uv_async_t` behind `execute`; not a `LoopHandle` (the loop owns it).
     private let wakeup: UnsafeMutablePointer<uv_async_t>
+    /// The `uv_prepare_t` behind `turn`; like `wakeup`, the loop's own (unref'd, closed in `close()`).
+    private let turnCounter: UnsafeMutablePointer<uv_prepare_t>
     private let mutex: UnsafeMutablePointer<uv_mutex_t>
     /// Guarded by `mutex`.
     private var queue: [() -> Void] = []
@@ -31,11 +33,16 @@ public final class EventLoop {
         mutex = .allocate(capacity: 1)
         precondition(uv_mutex_init(mutex) == 0, "uv_mutex_init failed")
         wakeup = .allocate(capacity: 1)
+        turnCounter = .allocate(capacity: 1)
         precondition(uv_async_init(uvLoop, wakeup, EventLoop.wakeupCallback) == 0)
         // Unowned back-pointer: the loop outlives its own async handle (closed in `close()`).
         wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         // The wake-up handle must not keep `run()` alive on its own.
         uv_unref(UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self))
+        precondition(uv_prepare_init(uvLoop, turnCounter) == 0)
+        turnCounter.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        uv_prepare_start(turnCounter, EventLoop.turnCallback)
+        uv_unref(UnsafeMutableRawPointer(turnCounter).assumingMemoryBound(to: uv_handle_t.self))
         uvLoop.pointee.data = Unmanaged.passUnretained(self).toOpaque()
     }
 
@@ -43,6 +50,7 @@ public final class EventLoop {
         if !closed { _ = close() }
         uvLoop.deallocate()
         wakeup.deallocate()
+        turnCounter.deallocate()
         uv_mutex_destroy(mutex)
         mutex.deallocate()
     }
@@ -63,6 +71,17 @@ public final class EventLoop {
 
     /// Loop time in milliseconds (cached at the start of each iteration; monotonic).
     public var now: UInt64 { uv_now(uvLoop) }
+
+    /// The loop's turn: counts its iterations, bumped just before each poll for I/O. Every I/O
+    /// callback of one iteration (reads, writes, `execute` work) sees the same value, and a
+    /// request read after a response was written is read in a later turn. For answers that
+    /// may be built once per turn (`/health` under a flood of probes). Loop thread only.
+    public private(set) var turn: UInt64 = 0
+
+    private static let turnCallback: uv_prepare_cb = { handle in
+        guard let data = handle?.pointee.data else { return }
+        Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().turn &+= 1
+    }
 
     /// Refreshes the cached loop time (`now`) — useful after long synchronous work.
     public func updateTime() { uv_update_time(uvLoop) }
@@ -113,11 +132,11 @@ public final class EventLoop {
 
     /// The number of user handles currently open and not closing.
     public var openHandleCount: Int {
-        var context = WalkContext(skip: UnsafeMutableRawPointer(wakeup))
+        var context = WalkContext(skip: UnsafeMutableRawPointer(wakeup), alsoSkip: UnsafeMutableRawPointer(turnCounter))
         withUnsafeMutablePointer(to: &context) { ctx in
             uv_walk(uvLoop, { h, arg in
                 let ctx = arg!.assumingMemoryBound(to: WalkContext.self)
-                if let h, UnsafeMutableRawPointer(h) != ctx.pointee.skip, uv_is_closing(h) == 0 {
+                if let h, !ctx.pointee.skips(h), uv_is_closing(h) == 0 {
                     ctx.pointee.count += 1
                 }
             }, ctx)
@@ -125,10 +144,17 @@ public final class EventLoop {
         return context.count
     }
 
+    /// A walk over the user's handles: the loop's own two (`wakeup`, `turnCounter`) are skipped.
     private struct WalkContext {
         var skip: UnsafeMutableRawPointer
+        var alsoSkip: UnsafeMutableRawPointer
         var count = 0
         var handles: [LoopHandle] = []
+
+        func skips(_ h: UnsafeMutablePointer<uv_handle_t>) -> Bool {
+            let raw = UnsafeMutableRawPointer(h)
+            return raw == skip || raw == alsoSkip
+        }
     }
 
     /// Closes the loop: runs queued `execute` work, closes every handle still open
@@ -140,11 +166,11 @@ public final class EventLoop {
     public func close() -> Int {
         guard !closed else { return 0 }
         drainQueue()
-        var context = WalkContext(skip: UnsafeMutableRawPointer(wakeup))
+        var context = WalkContext(skip: UnsafeMutableRawPointer(wakeup), alsoSkip: UnsafeMutableRawPointer(turnCounter))
         withUnsafeMutablePointer(to: &context) { ctx in
             uv_walk(uvLoop, { h, arg in
                 let ctx = arg!.assumingMemoryBound(to: WalkContext.self)
-                guard let h, UnsafeMutableRawPointer(h) != ctx.pointee.skip, uv_is_closing(h) == 0 else { return }
+                guard let h, !ctx.pointee.skips(h), uv_is_closing(h) == 0 else { return }
                 ctx.pointee.count += 1
                 if let data = h.pointee.data {
                     ctx.pointee.handles.append(Unmanaged<LoopHandle>.fromOpaque(data).takeUnretainedValue())
@@ -161,6 +187,7 @@ public final class EventLoop {
         uv_mutex_unlock(mutex)
         for work in late { work() }
         uv_close(UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self), nil)
+        uv_close(UnsafeMutableRawPointer(turnCounter).assumingMemoryBound(to: uv_handle_t.self), nil)
         // Let every pending close callback run (they free handle memory).
         while uv_run(uvLoop, UV_RUN_NOWAIT) != 0 {}
         _ = uv_run(uvLoop, UV_RUN_NOWAIT)

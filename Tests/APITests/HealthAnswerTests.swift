@@ -64,6 +64,25 @@ struct HealthAnswerTests {
         #expect(body(answer.response(stores: stores, services: nil)).contains(#""components":[]"#))
     }
 
+    @Test("probes of one loop turn share its first answer; the next turn sees every change")
+    func oneGatheringPerTurn() throws {
+        let service = HealthFake()
+        let stores: NamedStores = [("fake", service.store)]
+        let answer = HealthAnswer(role: .single)
+        let first = body(answer.response(stores: stores, services: [service], turn: 7))
+        #expect(first.contains(#""lastPosition":0"#))
+        _ = service.store.appendAndWait(to: "s-1", expected: .any, events: [NewEvent(type: "t", data: Array("{}".utf8))])
+        service.components[0].status = "failed"
+        #expect(body(answer.response(stores: stores, services: [service], turn: 7)) == first)
+        let next = answer.response(stores: stores, services: [service], turn: 8)
+        #expect(next.status == 503 && body(next).contains(#""lastPosition":1"#))
+        // Without a turn (the live feed), every call gathers.
+        service.components[0].status = "live"
+        #expect(answer.response(stores: stores, services: [service]).status == 200)
+        service.components[0].status = "stopped"
+        #expect(answer.response(stores: stores, services: [service], turn: 8).status == 503)
+    }
+
     @Test("the document names the process's role; a standby taking the lease builds it again")
     func roleAndWriterChange() throws {
         let service = HealthFake()

@@ -55,4 +55,22 @@ import Glibc
         #expect(loop.openHandleCount == 1)
         #expect(loop.close() == 1)
     }
+
+    @Test func turnCountsIterationsAndIsNotAUserHandle() throws {
+        let loop = EventLoop()
+        #expect(loop.openHandleCount == 0)
+        loop.keepsAliveForWork = true   // else an iteration with no referenced handle does nothing
+        let before = loop.turn
+        var seen: [UInt64] = []
+        // Two pieces of work queued together run in one iteration: the same turn.
+        loop.execute { seen.append(loop.turn) }
+        loop.execute { seen.append(loop.turn) }
+        loop.runOnce()
+        loop.execute { seen.append(loop.turn) }
+        loop.runOnce()
+        try #require(seen.count == 3)
+        #expect(seen[0] == seen[1] && seen[0] > before)
+        #expect(seen[2] > seen[1])
+        #expect(loop.close() == 0)
+    }
 }
