@@ -32,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // The Swift server ecosystem's logging API: an embedding program routes our lines.
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // A persistent hash trie (TreeDictionary) for the read models that are snapshotted
+        // (CQRS's ReadModelDictionary).
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -57,7 +60,8 @@ let package = Package(
         ),
         // The PostgreSQL engine: libpq driven from the libuv loop. The only importer of CLibPQ.
         .target(name: "PostgresStore", dependencies: ["CLibPQ", "EventStore", "UV"], swiftSettings: releaseSettings),
-        .target(name: "CQRS", dependencies: ["EventStore", "JSON"], swiftSettings: releaseSettings),
+        .target(name: "CQRS", dependencies: ["EventStore", "JSON", .product(name: "HashTreeCollections", package: "swift-collections")],
+                swiftSettings: releaseSettings),
         // The public-event contract: the only thing the services share.
         .target(name: "PublicEvents", dependencies: ["JSON"], swiftSettings: releaseSettings),
         .target(name: "Customers", dependencies: ["CQRS", "EventStore", "PublicEvents", "JSON"], swiftSettings: releaseSettings),

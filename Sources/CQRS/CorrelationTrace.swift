@@ -10,8 +10,8 @@ import JSON
 public final class CorrelationIndex: Projection, BackgroundReplayable {
     public let name: String
     public let capacity: Int
-    /// Sharded (`ShardedDictionary`): up to `capacity` ids, one per saga.
-    private(set) var positions = ShardedDictionary<String, [LogPosition]>()
+    /// A `ReadModelDictionary`: up to `capacity` ids, one per saga.
+    private(set) var positions = ReadModelDictionary<String, [LogPosition]>()
     /// Correlation ids in the order they were first seen (eviction order).
     private var arrival: [String] = []
     private var arrivalHead = 0

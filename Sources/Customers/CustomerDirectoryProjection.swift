@@ -18,9 +18,9 @@ public final class CustomerDirectoryProjection: Projection {
     public var snapshotSchemaVersion: Int { 2 }
 
     /// Registered customers by id.
-    public private(set) var records = ShardedDictionary<String, CustomerRecord>()
+    public private(set) var records = ReadModelDictionary<String, CustomerRecord>()
     /// Folded state of streams not registered (yet): saga rejections for unknown ids.
-    private var unregistered = ShardedDictionary<String, CustomerRecord>()
+    private var unregistered = ReadModelDictionary<String, CustomerRecord>()
     private var index = SortedIDIndex()
     private let decider = CustomerDecider()
     /// Change notification: called after each applied event with the id of the customer whose

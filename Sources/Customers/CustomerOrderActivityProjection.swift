@@ -20,8 +20,8 @@ public final class CustomerOrderActivityProjection: Projection {
     public let name: String
     public var filter: EventFilter? { .eventTypes(OrderPlacedV1.eventType.name, OrderShippedV1.eventType.name) }
 
-    /// Sharded (`ShardedDictionary`): it grows with every customer who orders.
-    public private(set) var activity = ShardedDictionary<String, CustomerOrderActivity>()
+    /// A `ReadModelDictionary`: it grows with every customer who orders, and is snapshotted.
+    public private(set) var activity = ReadModelDictionary<String, CustomerOrderActivity>()
     /// Change notification: called after an event changed a customer's activity (loop thread).
     public var onChange: ((_ customerId: String) -> Void)?
 

@@ -5,7 +5,7 @@ import EventStore
 /// `CustomerRecord`, `CustomerState` or `CustomerOrderActivity` means changing this and bumping
 /// the projections' `snapshotSchemaVersion` (a test counts the fields to remind you).
 enum CustomerSnapshotCoding {
-    static func write(_ records: ShardedDictionary<String, CustomerRecord>, to w: inout SnapshotWriter) {
+    static func write(_ records: ReadModelDictionary<String, CustomerRecord>, to w: inout SnapshotWriter) {
         w.writeCount(records.count)
         for (id, r) in records {
             w.write(id)
@@ -18,9 +18,9 @@ enum CustomerSnapshotCoding {
         }
     }
 
-    static func readRecords(_ r: inout SnapshotReader) throws -> ShardedDictionary<String, CustomerRecord> {
+    static func readRecords(_ r: inout SnapshotReader) throws -> ReadModelDictionary<String, CustomerRecord> {
         let n = try r.readCount()
-        var out = ShardedDictionary<String, CustomerRecord>(minimumCapacity: n)
+        var out = ReadModelDictionary<String, CustomerRecord>(minimumCapacity: n)
         for _ in 0..<n {
             let id = try r.readString()
             var s = CustomerState()
@@ -38,14 +38,14 @@ enum CustomerSnapshotCoding {
         return out
     }
 
-    static func write(_ activity: ShardedDictionary<String, CustomerOrderActivity>, to w: inout SnapshotWriter) {
+    static func write(_ activity: ReadModelDictionary<String, CustomerOrderActivity>, to w: inout SnapshotWriter) {
         w.writeCount(activity.count)
         for (id, a) in activity { w.write(id); w.write(a.orderCount); w.write(a.lifetimeValue) }
     }
 
-    static func readActivity(_ r: inout SnapshotReader) throws -> ShardedDictionary<String, CustomerOrderActivity> {
+    static func readActivity(_ r: inout SnapshotReader) throws -> ReadModelDictionary<String, CustomerOrderActivity> {
         let n = try r.readCount()
-        var out = ShardedDictionary<String, CustomerOrderActivity>(minimumCapacity: n)
+        var out = ReadModelDictionary<String, CustomerOrderActivity>(minimumCapacity: n)
         for _ in 0..<n {
             let id = try r.readString()
             var a = CustomerOrderActivity()

@@ -1,5 +1,7 @@
-/// A dictionary kept as 64 dictionaries, the key's `shardHash` choosing one: for the indexes
-/// and views that grow with every new stream or customer.
+/// A dictionary kept as 64 dictionaries, the key's `shardHash` choosing one: for the store's
+/// indexes, which grow with every new stream and event. (Read models, which are also
+/// snapshotted, use CQRS's `ReadModelDictionary`: a write after a snapshot's copy copies a
+/// part here, a few nodes there.)
 ///
 /// Why: a Swift `Dictionary` grows by rehashing all its entries at once. The store's stream
 /// index, its id index and the read models keyed by customer all grow together, so at 49,152
@@ -8,8 +10,8 @@
 /// time, longer at each doubling (bench/REPORT.md, the open model). Here one growth rehashes a
 /// 64th of the entries, and the 64 parts reach their thresholds at different moments.
 ///
-/// A copy (a read model's snapshot) shares the parts; the first write to a part after it copies
-/// that part only, not the whole.
+/// A copy shares the parts; the first write to a part after it copies that part only, not the
+/// whole.
 ///
 /// Order of iteration is unspecified, as a `Dictionary`'s.
 public struct ShardedDictionary<Key: ShardKey, Value>: Sequence {

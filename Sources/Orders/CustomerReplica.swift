@@ -20,8 +20,8 @@ public struct ReplicaCustomer: Codable, Hashable, Sendable {
 /// the denormalized customer name (on registration and rename).
 public final class CustomerReplica: Projection {
     public let name = "orders.customer-replica"
-    /// Sharded (`ShardedDictionary`): it grows with every customer.
-    public private(set) var customers = ShardedDictionary<String, ReplicaCustomer>()
+    /// A `ReadModelDictionary`: it grows with every customer, and is snapshotted.
+    public private(set) var customers = ReadModelDictionary<String, ReplicaCustomer>()
     var onNameChanged: ((_ customerId: String, _ name: String) -> Void)?
 
     /// Public event types the replica reads.

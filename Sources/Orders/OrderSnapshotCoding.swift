@@ -29,7 +29,6 @@ enum OrderSnapshotCoding {
         var s = OrderViewsProjection.State()
         let n = try r.readCount()
         s.created.reserveCapacity(n)
-        s.orders.reserveCapacity(n)
         for i in 0..<n {
             let position = try r.readUInt64(), orderId = try r.readString()
             s.created.append(OrderViewsProjection.Created(position: position, orderId: orderId))
@@ -54,16 +53,16 @@ enum OrderSnapshotCoding {
         return s
     }
 
-    static func write(_ customers: ShardedDictionary<String, ReplicaCustomer>, to w: inout SnapshotWriter) {
+    static func write(_ customers: ReadModelDictionary<String, ReplicaCustomer>, to w: inout SnapshotWriter) {
         w.writeCount(customers.count)
         for (id, c) in customers {
             w.write(id); w.write(c.customerId); w.write(c.name); w.write(c.active); w.write(c.currency); w.write(c.creditLimit)
         }
     }
 
-    static func readReplica(_ r: inout SnapshotReader) throws -> ShardedDictionary<String, ReplicaCustomer> {
+    static func readReplica(_ r: inout SnapshotReader) throws -> ReadModelDictionary<String, ReplicaCustomer> {
         let n = try r.readCount()
-        var out = ShardedDictionary<String, ReplicaCustomer>(minimumCapacity: n)
+        var out = ReadModelDictionary<String, ReplicaCustomer>(minimumCapacity: n)
         for _ in 0..<n {
             let id = try r.readString()
             out[id] = ReplicaCustomer(customerId: try r.readString(), name: try r.readString(), active: try r.readBool(),

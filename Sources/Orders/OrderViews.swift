@@ -73,12 +73,12 @@ public final class OrderViewsProjection: Projection {
     public let name = "orders.views"
     public var filter: EventFilter? { EventFilter(categories: [OrdersService.category]) }
 
-    /// Sharded by key (`ShardedDictionary`): both grow with every order or customer.
+    /// `ReadModelDictionary`s: both grow with every order or customer, and are snapshotted.
     struct State: Equatable {
-        var orders = ShardedDictionary<String, OrderView>()
+        var orders = ReadModelDictionary<String, OrderView>()
         /// (creation position, order id), ascending.
         var created: [Created] = []
-        var byCustomer = ShardedDictionary<String, [Int]>()   // indices into `created`
+        var byCustomer = ReadModelDictionary<String, [Int]>()   // indices into `created`
         var stats = OrderStatsView()
     }
     struct Created: Codable, Equatable { var position: UInt64; var orderId: String }

@@ -11,9 +11,9 @@ import EventStore
         s.creditLimit = 1_000; s.currency = "EUR"; s.active = true; s.reservations = ["o1": 10, "o2": 20]
         var t = CustomerState()
         t.customerId = "c2"
-        let records: ShardedDictionary<String, CustomerRecord> = ["c1": CustomerRecord(state: s, version: 4, updatedAt: "2026-11-27T00:00:00Z"),
+        let records: ReadModelDictionary<String, CustomerRecord> = ["c1": CustomerRecord(state: s, version: 4, updatedAt: "2026-11-27T00:00:00Z"),
                        "c2": CustomerRecord(state: t, version: -1, updatedAt: "")]
-        var activity: ShardedDictionary<String, CustomerOrderActivity> = ["c1": CustomerOrderActivity(), "zz": CustomerOrderActivity()]
+        var activity: ReadModelDictionary<String, CustomerOrderActivity> = ["c1": CustomerOrderActivity(), "zz": CustomerOrderActivity()]
         activity["c1"]?.orderCount = 3; activity["c1"]?.lifetimeValue = Int64.max
         var w = SnapshotWriter()
         CustomerSnapshotCoding.write(records, to: &w)
@@ -31,7 +31,7 @@ import EventStore
         var w = SnapshotWriter()
         CustomerSnapshotCoding.write(["b": CustomerRecord(state: s, version: 0, updatedAt: "t"),
                                       "a": CustomerRecord(state: s, version: 1, updatedAt: "t")], to: &w)
-        CustomerSnapshotCoding.write([:] as ShardedDictionary<String, CustomerRecord>, to: &w)
+        CustomerSnapshotCoding.write([:] as ReadModelDictionary<String, CustomerRecord>, to: &w)
         try live.restore(from: w.bytes)
         let copy = CustomerDirectoryProjection()
         let encode = try #require(try live.captureSnapshot())

@@ -34,7 +34,7 @@ import EventStore
     }
 
     @Test func replicaRoundTrips() throws {
-        let m: ShardedDictionary<String, ReplicaCustomer> = ["c1": ReplicaCustomer(customerId: "c1", name: "Ada", active: true, currency: "EUR", creditLimit: 7),
+        let m: ReadModelDictionary<String, ReplicaCustomer> = ["c1": ReplicaCustomer(customerId: "c1", name: "Ada", active: true, currency: "EUR", creditLimit: 7),
                  "c2": ReplicaCustomer(customerId: "c2", name: "", active: false, currency: "USD", creditLimit: -3)]
         var w = SnapshotWriter()
         OrderSnapshotCoding.write(m, to: &w)
