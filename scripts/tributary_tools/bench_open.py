@@ -5,7 +5,8 @@ every measurement (seeded for the mix), and drives it with
 `tributary-load` (Sources/LoadGen: libuv, constant rate, latency measured from each request's
 due time, so a stall shows as latency and not as a lower offered rate). For each workload:
   1. saturation: the same requests in the closed model (every connection sends again as soon as
-     answered), --connections connections: the rate the server sustains flat out;
+     answered), --connections connections: the rate the server sustains flat out, and the
+     server's CPU (all threads) per request; --saturation-runs runs, the sweep takes the median;
   2. a sweep of offered rates, --steps fractions of that rate (default 0.1..1.0), each for
      --duration s after 1 s of warm-up: p50/p99/max and the send delay (how late the generator
      itself sent: its 1 ms timer), and the knee (the first rate whose p99 passes --p99-ms).
@@ -21,11 +22,12 @@ possible on this disk, whatever the server does; the report says so.
 
 Usage: scripts/bench open-model [--workload register|mix|both] [--duration S] [--connections N]
                                 [--steps 0.1,0.2,...] [--p99-ms 10] [--floor-seconds S]
-Stdout: `floor ...`, `saturation ...`, `open ...` and `target ...` lines.
+                                [--saturation-runs N]
+Stdout: `floor ...`, `saturation_run ...`, `saturation ...`, `open ...` and `target ...` lines.
 """
 import argparse, contextlib, http.client, json, os, subprocess, sys, tempfile, time
 
-from .common import log
+from .common import cpu_seconds, log
 from .server import Server, build
 
 SEED = 1000
@@ -114,11 +116,25 @@ def fresh(binary, name):
 
 
 def workload(name, requests, binary, tool, a):
-    with fresh(binary, name) as srv:
-        sat = load(tool, srv.port, 0, a, requests, f"{name}-sat")
+    runs = []
+    for i in range(a.saturation_runs):
+        with fresh(binary, name) as srv:
+            cpu0 = cpu_seconds(srv.proc.pid)
+            sat = load(tool, srv.port, 0, a, requests, f"{name}-sat{i}")
+            cpu = cpu_seconds(srv.proc.pid) - cpu0
+        # Server CPU (every thread, user + system) over the warm-up and the measured seconds,
+        # per request answered in them (the warm-up runs at the same closed-model rate).
+        sat["cpu_us_per_request"] = cpu / (float(sat["achieved_per_s"]) * (a.duration + 1)) * 1e6
+        runs.append(sat)
+        print(f"saturation_run workload={name} run={i + 1} per_s={float(sat['achieved_per_s']):.0f} p50_ms={sat['p50_ms']} "
+              f"p99_ms={sat['p99_ms']} cpu_us_per_request={sat['cpu_us_per_request']:.1f} connections={a.connections} "
+              f"non2xx={sat['non2xx']} errors={sat['errors']}", flush=True)
+    runs.sort(key=lambda r: float(r["achieved_per_s"]))
+    sat = runs[len(runs) // 2]
     saturation = float(sat["achieved_per_s"])
     print(f"saturation workload={name} per_s={saturation:.0f} p50_ms={sat['p50_ms']} p99_ms={sat['p99_ms']} "
-          f"connections={a.connections} non2xx={sat['non2xx']} errors={sat['errors']}", flush=True)
+          f"cpu_us_per_request={sat['cpu_us_per_request']:.1f} runs={len(runs)} connections={a.connections} "
+          f"non2xx={sat['non2xx']} errors={sat['errors']}", flush=True)
     rows, knee = [], None
     for i, f in enumerate(a.steps):
         rate = max(1, int(saturation * f))
@@ -147,13 +163,15 @@ def main(argv=None):
     ap.add_argument("--steps", default="0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0")
     ap.add_argument("--p99-ms", type=float, default=10)
     ap.add_argument("--floor-seconds", type=float, default=20)
+    ap.add_argument("--saturation-runs", type=int, default=1,
+                    help="closed-model runs per workload (fresh server each); the sweep takes the median")
     a = ap.parse_args(argv)
     try:
         a.steps = [float(x) for x in a.steps.split(",") if x]
     except ValueError:
         ap.error("--steps: comma-separated fractions, e.g. 0.2,0.5,0.8")
-    if not a.steps or any(not 0 < f <= 2 for f in a.steps) or not 0 < a.duration <= 120:
-        ap.error("--steps in (0, 2]; --duration in (0, 120]")
+    if not a.steps or any(not 0 < f <= 2 for f in a.steps) or not 0 < a.duration <= 120 or not 1 <= a.saturation_runs <= 9:
+        ap.error("--steps in (0, 2]; --duration in (0, 120]; --saturation-runs in 1..9")
     binary = build()
     tool = build("tributary-load")
     data_fs = tempfile.gettempdir()
