@@ -14,35 +14,13 @@
 /// whole.
 ///
 /// Order of iteration is unspecified, as a `Dictionary`'s.
-public struct ShardedDictionary<Key: ShardKey, Value>: Sequence {
-    public static var shardCount: Int { 64 }
+struct ShardedDictionary<Key: ShardKey, Value>: Sequence {
+    static var shardCount: Int { 64 }
     private var shards: [[Key: Value]]
-    public private(set) var count = 0
+    private(set) var count = 0
 
-    public init() {
+    init() {
         shards = Array(repeating: [:], count: Self.shardCount)
-    }
-
-    /// An empty dictionary with room for about `capacity` entries in all.
-    public init(minimumCapacity capacity: Int) {
-        self.init()
-        reserveCapacity(capacity)
-    }
-
-    /// The entries of `dictionary`.
-    public init(_ dictionary: [Key: Value]) {
-        self.init(minimumCapacity: dictionary.count)
-        for (k, v) in dictionary { self[k] = v }
-    }
-
-    public var isEmpty: Bool { count == 0 }
-
-    /// Runs `body` on the value for `key` in place (no copy of it), if there is one.
-    @discardableResult
-    public mutating func modifyValue<R>(forKey key: Key, _ body: (inout Value) throws -> R) rethrows -> R? {
-        let s = Self.shard(key)
-        guard let at = shards[s].index(forKey: key) else { return nil }
-        return try body(&shards[s].values[at])
     }
 
     @inline(__always)
@@ -51,7 +29,7 @@ public struct ShardedDictionary<Key: ShardKey, Value>: Sequence {
         Int(truncatingIfNeeded: (key.shardHash &* 0x9E37_79B9_7F4A_7C15) >> 58)
     }
 
-    public subscript(key: Key) -> Value? {
+    subscript(key: Key) -> Value? {
         get { shards[Self.shard(key)][key] }
         set {
             let s = Self.shard(key)
@@ -63,54 +41,19 @@ public struct ShardedDictionary<Key: ShardKey, Value>: Sequence {
         }
     }
 
-    public subscript(key: Key, default defaultValue: @autoclosure () -> Value) -> Value {
-        get { shards[Self.shard(key)][key] ?? defaultValue() }
-        _modify {
-            let s = Self.shard(key)
-            let before = shards[s].count
-            yield &shards[s][key, default: defaultValue()]
-            count += shards[s].count - before
-        }
-    }
-
-    @discardableResult
-    public mutating func removeValue(forKey key: Key) -> Value? {
-        let removed = shards[Self.shard(key)].removeValue(forKey: key)
-        if removed != nil { count -= 1 }
-        return removed
-    }
-
-    public mutating func removeAll() {
-        for s in shards.indices { shards[s] = [:] }
-        count = 0
-    }
-
-    public mutating func reserveCapacity(_ capacity: Int) {
+    /// Room for about `capacity` entries in all.
+    mutating func reserveCapacity(_ capacity: Int) {
         let each = (capacity + Self.shardCount - 1) / Self.shardCount
         for s in shards.indices { shards[s].reserveCapacity(each) }
     }
 
-    public var keys: [Key] {
-        var out: [Key] = []
-        out.reserveCapacity(count)
-        for shard in shards { out.append(contentsOf: shard.keys) }
-        return out
-    }
-
-    public var values: [Value] {
-        var out: [Value] = []
-        out.reserveCapacity(count)
-        for shard in shards { out.append(contentsOf: shard.values) }
-        return out
-    }
-
-    public struct Iterator: IteratorProtocol {
+    struct Iterator: IteratorProtocol {
         private var shards: IndexingIterator<[[Key: Value]]>
         private var current: Dictionary<Key, Value>.Iterator?
 
         init(_ shards: [[Key: Value]]) { self.shards = shards.makeIterator() }
 
-        public mutating func next() -> (key: Key, value: Value)? {
+        mutating func next() -> (key: Key, value: Value)? {
             while true {
                 if let e = current?.next() { return e }
                 guard let shard = shards.next() else { return nil }
@@ -119,29 +62,20 @@ public struct ShardedDictionary<Key: ShardKey, Value>: Sequence {
         }
     }
 
-    public func makeIterator() -> Iterator { Iterator(shards) }
-    public var underestimatedCount: Int { count }
+    func makeIterator() -> Iterator { Iterator(shards) }
+    var underestimatedCount: Int { count }
 }
 
 extension ShardedDictionary: Equatable where Value: Equatable {
     /// Same keys with equal values (the parts are chosen by key, so part by part).
-    public static func == (lhs: Self, rhs: Self) -> Bool {
+    static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.count == rhs.count && lhs.shards == rhs.shards
-    }
-}
-
-extension ShardedDictionary: Sendable where Key: Sendable, Value: Sendable {}
-
-extension ShardedDictionary: ExpressibleByDictionaryLiteral {
-    public init(dictionaryLiteral elements: (Key, Value)...) {
-        self.init(minimumCapacity: elements.count)
-        for (k, v) in elements { self[k] = v }
     }
 }
 
 /// A key's hash for choosing a part of a `ShardedDictionary`: cheap, stable within a process,
 /// and independent of the `Hashable` one the part's dictionary uses inside.
-public protocol ShardKey: Hashable {
+protocol ShardKey: Hashable {
     var shardHash: UInt64 { get }
 }
 
@@ -150,7 +84,7 @@ extension String: ShardKey {
     /// differ at their ends (ids, numbers), and hashing every byte of every key cost 2.5 % of a
     /// command's instructions (callgrind). Keys alike at both ends only share a part: slower
     /// growth, never a wrong answer.
-    public var shardHash: UInt64 {
+    var shardHash: UInt64 {
         let utf8 = self.utf8
         var h: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(truncatingIfNeeded: utf8.count)
         if utf8.count <= 16 {
@@ -164,9 +98,9 @@ extension String: ShardKey {
 }
 
 extension StreamName: ShardKey {
-    public var shardHash: UInt64 { value.shardHash }
+    var shardHash: UInt64 { value.shardHash }
 }
 
 extension EventID: ShardKey {
-    public var shardHash: UInt64 { high ^ low }
+    var shardHash: UInt64 { high ^ low }
 }
