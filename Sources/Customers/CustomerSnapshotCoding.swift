@@ -1,5 +1,4 @@
 import CQRS
-import EventStore
 
 /// Binary snapshot layout of the customers read models (`SnapshotWriter`). Changing a field of
 /// `CustomerRecord`, `CustomerState` or `CustomerOrderActivity` means changing this and bumping

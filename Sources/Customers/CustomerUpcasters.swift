@@ -29,7 +29,7 @@ public enum PersonName {
     public static func split(_ name: String) -> (given: String, family: String) {
         let trimmed = CustomerValidation.trimmed(name)
         let utf8 = trimmed.utf8
-        if utf8.allSatisfy({ $0 < 0x80 }) {
+        if CustomerValidation.isASCII(utf8) {
             // ASCII (the usual case) on bytes: Foundation's trimming showed in the command
             // profile. `.whitespaces` in ASCII is space and tab.
             let bytes = Array(utf8)
@@ -58,7 +58,7 @@ public enum PersonName {
     public static func display(given: String, family: String) -> String {
         // ASCII first: the Unicode property lookup showed in query profiles.
         func isWhitespace(_ u: Unicode.Scalar) -> Bool {
-            u.isASCII ? (u == " " || (0x09...0x0D).contains(u.value)) : u.properties.isWhitespace
+            u.isASCII ? CustomerValidation.isASCIIWhitespace(UInt8(u.value)) : u.properties.isWhitespace
         }
         func trimmed(_ s: String) -> Bool {
             guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return true }

@@ -17,7 +17,7 @@ enum CustomerValidation {
     /// a command load). In ASCII that set is exactly tab, LF, VT, FF, CR and space.
     static func trimmed(_ s: String) -> String {
         let utf8 = s.utf8
-        guard utf8.allSatisfy({ $0 < 0x80 }) else { return s.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard isASCII(utf8) else { return s.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard let first = utf8.firstIndex(where: { !isASCIIWhitespace($0) }) else { return "" }
         let last = utf8.lastIndex(where: { !isASCIIWhitespace($0) })!
         if first == utf8.startIndex && last == utf8.index(before: utf8.endIndex) { return s }
@@ -35,7 +35,7 @@ enum CustomerValidation {
     /// `s.count` without grapheme breaking for ASCII text (where every byte is a character
     /// but CR LF, which is one).
     static func characterCount(_ s: String) -> Int {
-        s.utf8.allSatisfy({ $0 < 0x80 }) ? asciiCharacterCount(s.utf8) : s.count
+        isASCII(s.utf8) ? asciiCharacterCount(s.utf8) : s.count
     }
 
     /// `characterCount` of text known to be ASCII.
@@ -48,6 +48,9 @@ enum CustomerValidation {
         return n
     }
 
+    /// Whether every byte is ASCII: the text the byte-level fast paths here apply to.
+    static func isASCII(_ utf8: String.UTF8View) -> Bool { utf8.allSatisfy { $0 < 0x80 } }
+
     /// ASCII whitespace as `Character.isWhitespace` has it: tab, LF, VT, FF, CR, space.
     @inline(__always) static func isASCIIWhitespace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
 
@@ -56,7 +59,7 @@ enum CustomerValidation {
     /// `emailByCharacters`, which a test holds them to.
     static func email(_ email: String) -> FieldError? {
         let utf8 = email.utf8
-        guard utf8.allSatisfy({ $0 < 0x80 }) else { return emailByCharacters(email) }
+        guard isASCII(utf8) else { return emailByCharacters(email) }
         let bad = FieldError(field: "email", code: "invalid", message: "email is not a valid address")
         if asciiCharacterCount(utf8) > maxEmailLength { return FieldError(field: "email", code: "too-long", message: "email must be at most \(maxEmailLength) characters") }
         var at = -1, i = 0

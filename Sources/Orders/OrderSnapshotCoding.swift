@@ -1,5 +1,4 @@
 import CQRS
-import EventStore
 
 /// Binary snapshot layout of the orders read models (`SnapshotWriter`). Changing a field of
 /// `OrderView`, `OrderLine`, `OrderStatsView` or `ReplicaCustomer` means changing this and
